@@ -1,0 +1,110 @@
+"""micropip: install Python packages into Pyodide, with a backtracking resolver.
+
+``import micropip`` stays cheap: the machinery loads on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "1.0.0a1"
+
+__all__ = [
+    "install",
+    "list",
+    "freeze",
+    "uninstall",
+    "set_index_urls",
+    "set_constraints",
+    "add_mock_package",
+    "list_mock_packages",
+    "remove_mock_package",
+    "__version__",
+]
+
+if TYPE_CHECKING:
+    from .package_manager import PackageManager
+
+_manager: "PackageManager | None" = None
+
+
+def _get_manager() -> "PackageManager":
+    global _manager
+    if _manager is None:
+        from .package_manager import PackageManager
+
+        _manager = PackageManager()
+    return _manager
+
+
+async def install(
+    requirements: str | list[str],
+    keep_going: bool = False,
+    deps: bool = True,
+    credentials: str | None = None,
+    pre: bool = False,
+    index_urls: str | list[str] | None = None,
+    *,
+    constraints: list[str] | None = None,
+    reinstall: bool = False,
+    verbose: bool | int | None = None,
+    dry_run: bool = False,
+    merge_indexes: bool | None = None,
+) -> Any:
+    """Install packages and their dependencies; ``dry_run=True`` returns the plan instead.
+
+    Requirements are names, PEP 508 specs, ``name[extra] @ url``, wheel URLs or
+    paths (``emfs:``), and ``-r file`` / ``-c file`` entries. Either everything is
+    installed or nothing changes.
+    """
+    return await _get_manager().install(
+        requirements,
+        keep_going,
+        deps,
+        credentials,
+        pre,
+        index_urls,
+        constraints=constraints,
+        reinstall=reinstall,
+        verbose=verbose,
+        dry_run=dry_run,
+        merge_indexes=merge_indexes,
+    )
+
+
+def list():  # noqa: A001 - the micropip API name
+    """Installed distributions: name -> {name, version, source}."""
+    return _get_manager().list()
+
+
+def freeze() -> str:
+    """The running environment as ``pyodide-lock.json`` text (load it with ``loadPyodide({lockFileURL})``)."""
+    return _get_manager().freeze()
+
+
+async def uninstall(packages: str | Any, *, verbose: bool | int | None = None) -> None:
+    """Remove installed distributions (exactly the files their RECORD lists)."""
+    await _get_manager().uninstall(packages, verbose=verbose)
+
+
+def set_index_urls(urls: str | Any) -> None:
+    """Indexes to search in order (first that has a project wins); ``{package_name}`` placeholders allowed."""
+    _get_manager().set_index_urls(urls)
+
+
+def set_constraints(constraints: str | Any) -> None:
+    """Constraints applied to every later install (like pip's ``-c``)."""
+    _get_manager().set_constraints(constraints)
+
+
+def add_mock_package(name: str, version: str, *, modules: dict | None = None, persistent: bool = False) -> None:
+    """Make ``name`` look installed so other packages' dependencies on it are satisfied."""
+    _get_manager().add_mock_package(name, version, modules=modules, persistent=persistent)
+
+
+def list_mock_packages() -> Any:
+    return _get_manager().list_mock_packages()
+
+
+def remove_mock_package(name: str) -> None:
+    _get_manager().remove_mock_package(name)

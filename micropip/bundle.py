@@ -1,0 +1,166 @@
+"""Build the browser bundle: our wheel, its pinned dependencies and a lockfile.
+
+The bundle is Pyodide's own ``pyodide-lock.json`` with entries for micropip,
+packaging and resolvelib pointing at wheels beside it, so a page boots with
+the standard ``loadPyodide({lockFileURL})`` + ``loadPackage("micropip")``.
+Pyodide 314 ships packaging 26.1, which computes the wrong ``pyemscripten``
+tag, so the bundle carries its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .errors import HashMismatchError, MicropipError
+from .wheelbuilder import make_metadata, write_wheel
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
+DEFAULT_CACHE_DIR = REPO_ROOT / ".cache" / "wheels"
+# Packages our wheel carries (the browser needs both: install + lockfiles).
+OWN_PACKAGES = ("micropip", "lockfile")
+
+
+@dataclass(frozen=True)
+class PinnedWheel:
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    imports: tuple[str, ...]
+    pip_args: tuple[str, ...] = ()  # e.g. --platform for a wheel pip would not pick for the host
+
+
+PINNED_WHEELS = (
+    PinnedWheel(
+        "packaging",
+        "26.3",
+        "packaging-26.3-py3-none-any.whl",
+        "d7193f7c8e4e93f444fde0262bf90af30e16fa0ad0ad44cb553c87339b23cd1c",
+        ("packaging",),
+    ),
+    PinnedWheel(
+        "resolvelib",
+        "1.2.1",
+        "resolvelib-1.2.1-py3-none-any.whl",
+        "fb06b66c8da04172d9e72a21d7d06186d8919e32ae5ab5cdf5b9d920be805ac2",
+        ("resolvelib",),
+    ),
+)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fetch_pinned_wheel(pin: PinnedWheel, cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
+    """Return a verified local copy of a pinned wheel, downloading it once."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    target = cache_dir / pin.filename
+    if not target.exists() or sha256_file(target) != pin.sha256:
+        cmd = [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+            "--only-binary=:all:", "--dest", str(cache_dir), *pin.pip_args, f"{pin.name}=={pin.version}",
+        ]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0 or not target.exists():
+            raise MicropipError(
+                f"could not download {pin.filename} from the package index "
+                f"(pip said: {result.stderr.strip()[-500:]}); check the network or put the "
+                f"file into {cache_dir}"
+            )
+    actual = sha256_file(target)
+    if actual != pin.sha256:
+        target.unlink()
+        raise HashMismatchError(
+            f"{pin.filename} has sha256 {actual}, expected the pinned {pin.sha256}; "
+            "the file was removed, run the command again"
+        )
+    return target
+
+
+# Real PEP 783 wheels with compiled side modules, for tests and demos (never committed).
+PEP783_WHEELS = (
+    PinnedWheel(
+        "msgpack",
+        "1.2.4",
+        "msgpack-1.2.4-cp314-cp314-pyemscripten_2026_0_wasm32.whl",
+        "06a0657a4110d563255006b7cb7147432f67827144e429c2cdb1c967548d1817",
+        ("msgpack",),
+        ("--platform", "pyemscripten_2026_0_wasm32", "--python-version", "3.14", "--implementation", "cp", "--abi", "cp314"),
+    ),
+)
+PEP783_CACHE_DIR = REPO_ROOT / ".cache" / "pep783"
+
+
+def build_own_wheel(out_dir: Path, source_root: Path = REPO_ROOT) -> Path:
+    """Write our wheel from the source tree (reproducible bytes)."""
+    files: dict[str, bytes] = {}
+    for package in OWN_PACKAGES:
+        for path in sorted((source_root / package).rglob("*.py")):
+            rel = path.relative_to(source_root).as_posix()
+            files[rel] = path.read_bytes()
+    metadata = make_metadata(
+        "micropip",
+        __version__,
+        requires_dist=["packaging>=26.2", "resolvelib>=1.1"],
+        requires_python=">=3.11",
+        summary="A package manager for Python in the browser (Pyodide)",
+    )
+    return write_wheel(out_dir, "micropip", __version__, files, metadata=metadata)
+
+
+def lock_entry(name: str, version: str, filename: str, sha256: str, imports: list[str], depends: list[str]) -> dict:
+    """A package entry in Pyodide's lockfile format."""
+    return {
+        "name": name,
+        "version": version,
+        "file_name": filename,
+        "install_dir": "site",
+        "sha256": sha256,
+        "package_type": "package",
+        "imports": imports,
+        "depends": depends,
+        "unvendored_tests": False,
+        "shared_library": False,
+    }
+
+
+def write_bundle(out_dir: Path, pyodide_dir: Path = DEFAULT_PYODIDE_DIR, cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
+    """Write the bundle folder and return the path of its ``pyodide-lock.json``."""
+    base_lock = pyodide_dir / "pyodide-lock.json"
+    if not base_lock.exists():
+        raise MicropipError(f"{base_lock} not found: run `npm ci` in {REPO_ROOT} first")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = json.loads(base_lock.read_text())
+    packages = lock["packages"]
+
+    own = build_own_wheel(out_dir)
+    packages["micropip"] = lock_entry(
+        "micropip", __version__, own.name, sha256_file(own), list(OWN_PACKAGES), ["packaging", "resolvelib"]
+    )
+    for pin in PINNED_WHEELS:
+        src = fetch_pinned_wheel(pin, cache_dir)
+        shutil.copyfile(src, out_dir / pin.filename)
+        packages[pin.name] = lock_entry(pin.name, pin.version, pin.filename, pin.sha256, list(pin.imports), [])
+
+    lock["packages"] = dict(sorted(packages.items()))
+    lock_path = out_dir / "pyodide-lock.json"
+    lock_path.write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
+    return lock_path
+
+
+def bundle_size(out_dir: Path) -> int:
+    """Bytes of the files the bundle adds (wheels + lock), for reports."""
+    return sum(p.stat().st_size for p in out_dir.iterdir() if p.is_file())

@@ -1,0 +1,324 @@
+"""The public operations, one pipeline each:
+requirements -> resolve (plan) -> fetch -> verify -> install, and back (uninstall).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from . import transport
+from .environment import TargetEnvironment
+from .errors import InstallError, MicropipError, RequirementError
+from .fetch import fetch_all
+from .index_client import DEFAULT_INDEX_URLS, IndexClient
+from .installed import InstalledDist, find_distribution, installed_distributions
+from .installer import InstallItem, Scheme, install_wheels
+from .plan import Plan, PlannedPackage
+from .requirements import parse_inputs
+from .resolver import resolve
+from .sources import InstalledInfo, LockPackage, Sources, lock_packages_from
+from .uninstaller import uninstall_distributions
+from .wheelfile import WheelFile
+
+logger = logging.getLogger("micropip")
+INSTALLER_NAME = "micropip"
+MOCK_INSTALLER_NAME = "micropip-mock"
+SOURCE_FILE = "PYODIDE_SOURCE"  # the URL a wheel came from (Pyodide's loader writes the same file)
+SHA256_FILE = "PYODIDE_SHA256"
+
+
+class PackageDict(dict):
+    """Installed packages by name; prints as a table in a notebook."""
+
+    def __repr__(self) -> str:
+        if not self:
+            return "No packages installed."
+        rows = [("Name", "Version", "Source")] + [(p["name"], p["version"], p["source"]) for p in self.values()]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+
+class PackageManager:
+    def __init__(self) -> None:
+        self.index_urls: list[str] = list(DEFAULT_INDEX_URLS)
+        self.merge_indexes = False
+        self.constraints: list[str] = []
+        self._gate: asyncio.Lock | None = None
+        self.lock_override: tuple[dict, str] | None = None  # tests and the CLI can point at another lockfile
+
+    @property
+    def _lock(self) -> asyncio.Lock:
+        # Created on first use so it binds to the running event loop.
+        if self._gate is None:
+            self._gate = asyncio.Lock()
+        return self._gate
+
+    # ---- configuration ------------------------------------------------------------------
+
+    def set_index_urls(self, urls: str | Iterable[str]) -> None:
+        """Indexes to use, in order; ``{package_name}`` in a URL is replaced by the name."""
+        self.index_urls = [urls] if isinstance(urls, str) else list(urls)
+
+    def set_constraints(self, constraints: str | Iterable[str]) -> None:
+        items = [constraints] if isinstance(constraints, str) else list(constraints)
+        for c in items:
+            try:
+                Requirement(c)
+            except Exception as exc:
+                raise RequirementError(f"invalid constraint {c!r}: {exc}") from exc
+        self.constraints = items
+
+    # ---- install ----------------------------------------------------------------------
+
+    async def install(
+        self,
+        requirements: str | list[str],
+        keep_going: bool = False,
+        deps: bool = True,
+        credentials: str | None = None,
+        pre: bool = False,
+        index_urls: str | list[str] | None = None,
+        *,
+        constraints: list[str] | None = None,
+        reinstall: bool = False,
+        verbose: bool | int | None = None,
+        dry_run: bool = False,
+        merge_indexes: bool | None = None,
+    ) -> Plan | None:
+        """Resolve, download, verify and install; on any failure nothing changes."""
+        _set_verbosity(verbose)
+        async with self._lock:
+            started = time.perf_counter()
+            plan, sources = await self._plan(
+                requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes
+            )
+            for warning in plan.warnings:
+                logger.warning(warning)
+            if dry_run:
+                return plan
+            if plan.install:
+                await self._execute(plan, sources.wheel_bytes, credentials)
+            elapsed = time.perf_counter() - started
+            logger.info(_summary(plan, elapsed))
+            return None
+
+    async def _plan(
+        self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes
+    ) -> tuple[Plan, Sources]:
+        env = TargetEnvironment.current()
+        parsed = await parse_inputs(requirements, read_file=_read_text)
+        urls = [index_urls] if isinstance(index_urls, str) else list(index_urls or self.index_urls)
+        all_constraints = [Requirement(c) for c in self.constraints + list(constraints or [])] + parsed.constraints
+        index = IndexClient(
+            tuple(urls), merge=self.merge_indexes if merge_indexes is None else merge_indexes, credentials=credentials
+        )
+        sources = Sources(
+            env, index, lock_packages=self._lock_packages(), installed=_installed_infos(), reinstall=reinstall
+        )
+        plan = await resolve(
+            parsed.requirements,
+            sources,
+            pre=pre,
+            constraints=all_constraints,
+            deps=deps,
+            keep_going=keep_going,
+            index_urls=tuple(urls),
+        )
+        return plan, sources
+
+    def _lock_packages(self) -> dict[str, LockPackage]:
+        found = self.lock_override or transport.pyodide_lockfile()
+        if not found:
+            return {}
+        lock, base_url = found
+        return lock_packages_from(lock, base_url)
+
+    async def _execute(self, plan: Plan, cached: dict[str, bytes], credentials: str | None) -> None:
+        data = await fetch_all(plan.install, cached=cached, credentials=credentials)
+        items = [self._install_item(pkg, data[pkg.name]) for pkg in plan.install]
+        report = install_wheels(items, Scheme.from_sysconfig(), replace=plan.replace)
+        libraries = [str(p) for d in report.distributions for p in d.shared_libraries]
+        try:
+            await transport.load_shared_libraries(libraries)
+        except Exception as exc:
+            uninstall_distributions([d.name for d in report.distributions])
+            raise InstallError(f"installed files were removed again: loading a shared library failed: {exc}") from exc
+
+    def _install_item(self, pkg: PlannedPackage, data: bytes) -> InstallItem:
+        wheel = WheelFile.from_bytes(pkg.filename, data, source=pkg.url)
+        if wheel.canonical_name != pkg.name or str(wheel.version) != pkg.version:
+            raise InstallError(f"{pkg.url} contains {wheel.name} {wheel.version}, expected {pkg.name} {pkg.version}")
+        sha256 = _sha256(data)
+        direct_url = {"url": pkg.url, "archive_info": {"hashes": {"sha256": sha256}}} if pkg.direct_url else None
+        extra = {SOURCE_FILE: pkg.url.encode(), SHA256_FILE: sha256.encode()}
+        return InstallItem(wheel, requested=pkg.requested, direct_url=direct_url, installer=INSTALLER_NAME, extra_dist_info=extra)
+
+    # ---- inspect -------------------------------------------------------------------------
+
+    def list(self) -> PackageDict:
+        out = PackageDict()
+        for dist in sorted(installed_distributions(), key=lambda d: d.canonical_name):
+            out[dist.name] = {"name": dist.name, "version": str(dist.version), "source": _source_of(dist)}
+        return out
+
+    def freeze(self) -> str:
+        """The environment as ``pyodide-lock.json`` text: Pyodide's lock plus what micropip installed."""
+        found = self.lock_override or transport.pyodide_lockfile()
+        lock = json.loads(json.dumps(found[0])) if found else {"info": _lock_info(), "packages": {}}
+        packages = lock.setdefault("packages", {})
+        env = TargetEnvironment.current()
+        for dist in installed_distributions():
+            if dist.installer not in (INSTALLER_NAME,):
+                continue
+            url = _read_dist_file(dist, SOURCE_FILE)
+            sha = _read_dist_file(dist, SHA256_FILE)
+            if not url:
+                continue
+            depends = sorted(
+                {canonicalize_name(r.name) for r in map(Requirement, dist.requires) if r.marker is None or r.marker.evaluate(dict(env.markers, extra=""))}
+            )
+            packages[dist.canonical_name] = {
+                "name": dist.name,
+                "version": str(dist.version),
+                "file_name": url,
+                "install_dir": "site",
+                "sha256": sha,
+                "package_type": "package",
+                "imports": _top_level_modules(dist),
+                "depends": depends,
+                "unvendored_tests": False,
+                "shared_library": False,
+            }
+        lock["packages"] = dict(sorted(packages.items()))
+        return json.dumps(lock, indent=2, sort_keys=True)
+
+    # ---- uninstall and mocks --------------------------------------------------------
+
+    async def uninstall(self, packages: str | Iterable[str], *, verbose: bool | int | None = None) -> None:
+        _set_verbosity(verbose)
+        names = [packages] if isinstance(packages, str) else list(packages)
+        async with self._lock:
+            present = []
+            for name in names:
+                if find_distribution(name) is None:
+                    logger.warning("Skipping %r: it is not installed", name)
+                else:
+                    present.append(name)
+            if present:
+                uninstall_distributions(present)
+                transport.forget_loaded_packages([canonicalize_name(n) for n in present])
+                for name in present:
+                    logger.info("Uninstalled %s", name)
+
+    def add_mock_package(
+        self, name: str, version: str, *, modules: dict[str, str | None] | None = None, persistent: bool = False
+    ) -> None:
+        """Pretend ``name`` is installed (with optional module sources), e.g. to satisfy a dependency."""
+        from .wheelbuilder import make_metadata, write_wheel
+
+        modules = modules if modules is not None else {canonicalize_name(name).replace("-", "_"): ""}
+        files = {f"{mod.replace('.', '/')}/__init__.py": (src or "") for mod, src in modules.items()}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_wheel(Path(tmp), name, version, files, metadata=make_metadata(name, version))
+            wheel = WheelFile.from_bytes(path.name, path.read_bytes(), source="mock")
+        install_wheels([InstallItem(wheel, requested=True, installer=MOCK_INSTALLER_NAME)], Scheme.from_sysconfig())
+
+    def list_mock_packages(self) -> list[str]:
+        return sorted(d.name for d in installed_distributions() if d.installer == MOCK_INSTALLER_NAME)
+
+    def remove_mock_package(self, name: str) -> None:
+        dist = find_distribution(name)
+        if dist is None or dist.installer != MOCK_INSTALLER_NAME:
+            raise MicropipError(f"{name!r} is not a mock package; see micropip.list_mock_packages()")
+        uninstall_distributions([name])
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+
+async def _read_text(location: str) -> str:
+    """Read a requirements file given as a path (emfs) or URL."""
+    from . import http
+
+    response = await http.get(location)
+    if not response.ok:
+        raise RequirementError(f"cannot read requirements file {location}: HTTP {response.status}")
+    return response.body.decode("utf-8")
+
+
+def _installed_infos() -> dict[str, InstalledInfo]:
+    return {
+        d.canonical_name: InstalledInfo(d.name, str(d.version), tuple(d.requires), d.installer)
+        for d in installed_distributions()
+    }
+
+
+def _source_of(dist: InstalledDist) -> str:
+    if dist.installer == INSTALLER_NAME:
+        return _read_dist_file(dist, SOURCE_FILE) or "micropip"
+    if dist.installer == MOCK_INSTALLER_NAME:
+        return "mock"
+    if dist.installer == "pyodide":
+        return "pyodide"
+    return dist.installer or "unknown"
+
+
+def _read_dist_file(dist: InstalledDist, name: str) -> str | None:
+    path = Path(dist.dist_info) / name
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def _top_level_modules(dist: InstalledDist) -> list[str]:
+    tops = set()
+    for f in dist.files:
+        first = str(f).split("/", 1)[0]
+        if first.endswith((".dist-info", ".data")) or first.startswith("..") or first == "__pycache__":
+            continue
+        tops.add(first[:-3] if first.endswith(".py") else first.split(".", 1)[0])
+    return sorted(tops)
+
+
+def _lock_info() -> dict:
+    env = TargetEnvironment.current()
+    return {"arch": "wasm32", "platform": env.platform or sys.platform, "version": env.pyodide_version or "", "python": env.python_version, "abi_version": env.abi_version or ""}
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _summary(plan: Plan, elapsed: float) -> str:
+    if not plan.install:
+        return "Nothing to install: all requirements are already satisfied."
+    lines = [f"Installed {len(plan.install)} package(s) in {elapsed:.2f} s"]
+    lines += [f" + {p.name}=={p.version}" for p in plan.install]
+    return "\n".join(lines)
+
+
+def _set_verbosity(verbose: bool | int | None) -> None:
+    if verbose is None:
+        return
+    level = logging.DEBUG if (verbose is True or (isinstance(verbose, int) and verbose > 1)) else logging.INFO if verbose else logging.WARNING
+    logger.setLevel(level)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)

@@ -1,0 +1,132 @@
+"""Which of a project's files the target can use, and why the others are rejected."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.version import Version
+
+from .environment import TargetEnvironment
+from .project import ProjectFile
+
+_EMSCRIPTEN_PLATFORM = re.compile(r"^(pyemscripten|pyodide)_(\d+_\d+)_wasm32$")
+
+
+@dataclass(frozen=True)
+class Usable:
+    """A wheel the target can install; lower ``rank`` is a better tag match."""
+
+    file: ProjectFile
+    version: Version
+    rank: int
+
+
+@dataclass(frozen=True)
+class Rejected:
+    filename: str
+    reason: str
+
+
+def classify_files(
+    files: tuple[ProjectFile, ...] | list[ProjectFile], env: TargetEnvironment
+) -> tuple[dict[Version, list[Usable]], list[Rejected]]:
+    """Group usable wheels by version (best tag first) and explain every rejection."""
+    usable: dict[Version, list[Usable]] = {}
+    rejected: list[Rejected] = []
+    for f in files:
+        verdict = judge_file(f, env)
+        if isinstance(verdict, Rejected):
+            rejected.append(verdict)
+        else:
+            usable.setdefault(verdict.version, []).append(verdict)
+    for entries in usable.values():
+        entries.sort(key=lambda u: (u.rank, u.file.filename))
+    return usable, rejected
+
+
+def judge_file(f: ProjectFile, env: TargetEnvironment) -> Usable | Rejected:
+    if not f.filename.endswith(".whl"):
+        return Rejected(f.filename, "not a wheel (source distributions are never built or run here)")
+    try:
+        _name, version, _build, tags = parse_wheel_filename(f.filename)
+    except InvalidWheelFilename as exc:
+        return Rejected(f.filename, f"invalid wheel file name: {exc}")
+    ranks = [env.tag_rank[t] for t in tags if t in env.tag_rank]
+    if not ranks:
+        return Rejected(f.filename, explain_tags(tags, env))
+    if f.requires_python:
+        try:
+            spec = SpecifierSet(f.requires_python)
+        except InvalidSpecifier:
+            return Rejected(f.filename, f"invalid Requires-Python {f.requires_python!r} on the index")
+        if not spec.contains(env.python, prereleases=True):
+            return Rejected(f.filename, f"requires Python {f.requires_python}, this is Python {env.python_version}")
+    return Usable(f, version, min(ranks))
+
+
+def explain_tags(tags: frozenset[Tag], env: TargetEnvironment) -> str:
+    """Say in words why none of a wheel's tags fits: platform, ABI, Python or interpreter."""
+    py = env.python
+    want_interp = f"cp{py.major}{py.minor}"
+    target = f"pyemscripten_{env.abi_version}_wasm32" if env.abi_version else "this platform"
+    reasons: list[str] = []
+    platforms = sorted({t.platform for t in tags})
+    if not any(p == "any" or p.startswith(("emscripten", "pyodide", "pyemscripten")) for p in platforms):
+        reasons.append(f"built for platform {', '.join(platforms)}, not for Pyodide (needs {target} or a pure-Python wheel)")
+    else:
+        abis = {m.group(2) for p in platforms if (m := _EMSCRIPTEN_PLATFORM.match(p))}
+        if env.abi_version and abis and env.abi_version not in abis:
+            reasons.append(f"built for Pyodide ABI {', '.join(sorted(abis))}, this Pyodide has ABI {env.abi_version}")
+        interps = sorted({t.interpreter for t in tags})
+        cpython = [i for i in interps if i.startswith("cp")]
+        if cpython and want_interp not in cpython and not any(t.abi == "abi3" for t in tags):
+            versions = ", ".join(f"{i[2]}.{i[3:]}" for i in cpython)
+            reasons.append(f"built for Python {versions}, this is Python {py.major}.{py.minor}")
+        elif interps and not any(i.startswith(("cp", "py")) for i in interps):
+            reasons.append(f"built for interpreter {', '.join(interps)}, this is CPython")
+    if not reasons:
+        reasons.append(f"tags {', '.join(sorted(str(t) for t in tags))} are not supported by this interpreter")
+    return "; ".join(reasons)
+
+
+def allowed_versions(
+    versions: list[Version],
+    specifiers: list[SpecifierSet],
+    *,
+    pre: bool,
+) -> list[Version]:
+    """Versions that satisfy every specifier, newest first, with the pre-release rule.
+
+    Pre-releases count only with ``pre=True`` or when no final release satisfies a
+    specifier that itself names a pre-release (e.g. ``>=2.0b1``).
+    """
+    def ok(v: Version) -> bool:
+        return all(s.contains(v, prereleases=True) for s in specifiers)
+
+    matching = sorted((v for v in versions if ok(v)), reverse=True)
+    if pre:
+        return matching
+    finals = [v for v in matching if not v.is_prerelease]
+    if finals:
+        return finals
+    if any(s.prereleases for s in specifiers):
+        return matching
+    return []
+
+
+def is_exact_pin(specifiers: list[SpecifierSet], version: Version) -> bool:
+    """True when some specifier pins exactly this version (``==1.1``, not ``==1.*``)."""
+    for spec_set in specifiers:
+        for spec in spec_set:
+            if spec.operator in ("==", "===") and not spec.version.endswith(".*"):
+                try:
+                    if Version(spec.version) == version:
+                        return True
+                except Exception:
+                    if spec.version == str(version):
+                        return True
+    return False

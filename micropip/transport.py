@@ -1,0 +1,188 @@
+"""The one module that talks to the browser (``js``, ``pyodide``).
+
+Everything else in micropip calls these functions, so it runs unchanged on
+host CPython, where a standard-library transport takes over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import TransportError
+
+IN_PYODIDE = sys.platform == "emscripten"
+DEFAULT_TIMEOUT = 60.0
+
+
+@dataclass
+class Response:
+    url: str  # final URL after redirects
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
+    body: bytes = b""
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def is_local(url: str) -> bool:
+    """``emfs:``/``file:`` URLs and plain paths are read from the filesystem."""
+    scheme = urllib.parse.urlsplit(url).scheme
+    return scheme in ("emfs", "file", "") or (len(scheme) == 1 and not IN_PYODIDE)  # C:\ on Windows
+
+
+def local_path(url: str) -> Path:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme in ("emfs", "file"):
+        return Path(urllib.parse.unquote(parts.path if parts.path else parts.netloc))
+    return Path(url)
+
+
+async def fetch(
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    credentials: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Response:
+    """GET ``url``. HTTP error statuses are returned, not raised; network failures raise."""
+    url = resolve_url(url)
+    if is_local(url):
+        path = local_path(url)
+        try:
+            body = await asyncio.to_thread(path.read_bytes) if not IN_PYODIDE else path.read_bytes()
+        except FileNotFoundError:
+            if IN_PYODIDE and _in_node() and path.is_absolute() and not url.startswith("emfs:"):
+                return await _read_node_file(url, str(path))
+            return Response(url, 404)
+        except OSError as exc:
+            raise TransportError(f"cannot read {path}: {exc}", url=url) from exc
+        return Response(url, 200, {}, body)
+    if IN_PYODIDE:
+        return await _fetch_browser(url, headers or {}, credentials, timeout)
+    return await asyncio.to_thread(_fetch_host, url, dict(headers or {}), timeout)
+
+
+def _in_node() -> bool:
+    import js  # type: ignore[import-not-found]
+
+    return hasattr(js, "process") and hasattr(js.process, "versions") and bool(getattr(js.process.versions, "node", None))
+
+
+def resolve_url(url: str) -> str:
+    """A scheme-less URL in a browser page is relative to the page, as fetch() would do."""
+    if not IN_PYODIDE or urllib.parse.urlsplit(url).scheme:
+        return url
+    import js  # type: ignore[import-not-found]
+
+    location = getattr(js, "location", None)
+    if location is None or _in_node():
+        return url  # Node: a path in the filesystem
+    return urllib.parse.urljoin(str(location.href), url)
+
+
+async def _read_node_file(url: str, path: str) -> Response:
+    """Pyodide in Node keeps its lockfile's wheels on the host disk, outside the wasm FS."""
+    import pyodide_js  # type: ignore[import-not-found]
+
+    try:
+        data = await pyodide_js._api.loadBinaryFile(path)
+    except Exception as exc:
+        if "ENOENT" in str(exc) or "no such file" in str(exc).lower():
+            return Response(url, 404)
+        raise TransportError(f"cannot read {path}: {exc}", url=url) from exc
+    return Response(url, 200, {}, data.to_bytes())
+
+
+async def _fetch_browser(url: str, headers: Mapping[str, str], credentials: str | None, timeout: float) -> Response:
+    from pyodide.http import pyfetch  # type: ignore[import-not-found]
+
+    kwargs: dict = {"headers": dict(headers)}
+    if credentials:
+        kwargs["credentials"] = credentials
+    try:
+        resp = await asyncio.wait_for(pyfetch(url, **kwargs), timeout)
+        body = await asyncio.wait_for(resp.bytes(), timeout)
+    except asyncio.TimeoutError as exc:
+        raise TransportError(f"timed out after {timeout:.0f} s fetching {url}", url=url) from exc
+    except Exception as exc:  # a JS TypeError("Failed to fetch") and friends
+        raise TransportError(f"could not fetch {url}: {exc} (offline, blocked by CORS, or wrong URL?)", url=url) from exc
+    resp_headers = {k.lower(): v for k, v in dict(resp.headers).items()}
+    declared = resp_headers.get("content-length")
+    if declared and declared.isdigit() and "content-encoding" not in resp_headers and int(declared) != len(body):
+        raise TransportError(f"{url} sent {len(body)} bytes but announced {declared}: truncated download", url=url)
+    return Response(resp.url or url, resp.status, resp_headers, body)
+
+
+def _fetch_host(url: str, headers: dict[str, str], timeout: float) -> Response:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            body = resp.read()
+            return Response(resp.geturl(), resp.status, {k.lower(): v for k, v in resp.headers.items()}, body)
+    except urllib.error.HTTPError as exc:
+        body = exc.read() if exc.fp else b""
+        return Response(url, exc.code, {k.lower(): v for k, v in exc.headers.items()}, body)
+    except urllib.error.URLError as exc:
+        raise TransportError(f"could not fetch {url}: {exc.reason}", url=url) from exc
+    except (TimeoutError, OSError) as exc:
+        raise TransportError(f"could not fetch {url}: {exc}", url=url) from exc
+    except Exception as exc:  # http.client.IncompleteRead and the like
+        raise TransportError(f"could not fetch {url}: {exc!r}", url=url) from exc
+
+
+async def load_shared_libraries(paths: list[str]) -> None:
+    """Load an emscripten wheel's ``.so`` files so ``import`` works on a browser main thread.
+
+    Browsers refuse to compile large wasm modules synchronously, which is what
+    a plain ``import`` of an extension would do; loading them first avoids that.
+    Plain libraries go before extension modules, which may link against them.
+    """
+    if not IN_PYODIDE or not paths:
+        return
+    import pyodide_js  # type: ignore[import-not-found]
+
+    ordered = sorted(paths, key=lambda p: (".cpython-" in p or ".abi3." in p, p))
+    for path in ordered:
+        await pyodide_js._api.loadDynlib(path)
+
+
+def pyodide_lockfile() -> tuple[dict, str] | None:
+    """The running Pyodide's lockfile (as a dict) and the base URL of its packages."""
+    if not IN_PYODIDE:
+        return None
+    import pyodide_js  # type: ignore[import-not-found]
+
+    api = pyodide_js._api
+    lock = api.lockfile.to_py() if hasattr(api.lockfile, "to_py") else None
+    if lock is None:
+        return None
+    base = str(getattr(pyodide_js, "lockfileBaseUrl", "") or "")
+    return lock, base
+
+
+def forget_loaded_packages(names: list[str]) -> None:
+    """Tell Pyodide's loader that uninstalled packages are gone, so loadPackage can load them again."""
+    if not IN_PYODIDE:
+        return
+    import pyodide_js  # type: ignore[import-not-found]
+
+    loaded = pyodide_js.loadedPackages
+    for name in names:
+        try:
+            if hasattr(loaded, name):
+                delattr(loaded, name)
+        except Exception:  # a read-only view in some releases: nothing to forget
+            pass

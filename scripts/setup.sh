@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Idempotent set-up: venv + Python deps, pinned Pyodide (npm ci), Chromium, the bundle,
+# and the real PEP 783 wheel the tests install. Each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv"
+  python3 -m venv .venv
+fi
+stamp=".venv/.deps-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  log "installing Python dependencies"
+  .venv/bin/pip install --quiet --disable-pip-version-check -e ".[test]"
+  touch "$stamp"
+fi
+
+lock_sum=$(sha256sum package-lock.json | cut -c1-16)
+if [ ! -f node_modules/.ci-stamp ] || [ "$(cat node_modules/.ci-stamp)" != "$lock_sum" ]; then
+  log "npm ci (pinned pyodide)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > node_modules/.ci-stamp
+fi
+
+if ! command -v chromium >/dev/null 2>&1; then
+  log "installing Debian's chromium"
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+log "building the bundle and fetching pinned wheels"
+.venv/bin/python -m micropip.cli bundle build/bundle --with-test-wheels >&2

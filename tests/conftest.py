@@ -1,0 +1,114 @@
+"""Shared fixtures: the fixture index on loopback, real Pyodide in Node, Chromium.
+
+Tests never reach the internet: every server here listens on 127.0.0.1 with an
+ephemeral port.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index_server.server import start_server, start_static_server
+from micropip.bundle import PEP783_CACHE_DIR, PEP783_WHEELS, write_bundle
+
+from .harness.browser import BrowserPage, launch_chromium
+from .harness.pyodide_node import Interpreter, NodeRunner
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_WHEELS = REPO_ROOT / "fixtures" / "wheels"
+BROKEN_WHEELS = REPO_ROOT / "fixtures" / "broken"
+PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def bundle_dir(tmp_path_factory) -> Path:
+    """The browser bundle, built from the current source tree."""
+    out = tmp_path_factory.mktemp("bundle")
+    write_bundle(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def fixture_index() -> Iterator:
+    """The committed fixture wheels served as an index (PEP 691/503, JSON API, PEP 658)."""
+    with start_server(FIXTURE_WHEELS) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def node_runner() -> Iterator[NodeRunner]:
+    runner = NodeRunner()
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def pyodide(node_runner: NodeRunner, bundle_dir: Path, fixture_index) -> Iterator[Interpreter]:
+    """A fresh Pyodide interpreter in Node with micropip loaded, pointed at the fixture index."""
+    interp = node_runner.new_interpreter(bundle_dir / "pyodide-lock.json")
+    interp.index_url = fixture_index.simple_url
+    interp.run(f"import micropip; micropip.set_index_urls([{fixture_index.simple_url!r}])")
+    yield interp
+    interp.drop()
+
+
+@pytest.fixture(scope="session")
+def pep783_wheel() -> Path:
+    """A real PEP 783 wheel with a compiled side module, fetched at set-up time (never committed)."""
+    pin = PEP783_WHEELS[0]
+    path = PEP783_CACHE_DIR / pin.filename
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `bash scripts/setup.sh` (it downloads and verifies it)")
+    return path
+
+
+# ---- Chromium ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def page_server(bundle_dir: Path) -> Iterator:
+    """Serves the test page, the Pyodide runtime and the bundle: one origin."""
+    folders = {"/pyodide/": PYODIDE_DIR, "/bundle/": bundle_dir, "/harness/": REPO_ROOT / "tests" / "harness"}
+    with start_static_server(folders) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium, page_server, fixture_index) -> Iterator[BrowserPage]:
+    """A Chromium page that booted Pyodide + micropip; the index is on another origin (CORS)."""
+    context = chromium.new_context()
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text))
+    page.goto(page_server.url + "harness/page.html")
+    bp = BrowserPage(page, console)
+    bp.wait_ready()
+    bp.index_url = fixture_index.simple_url
+    bp.run(f"import micropip; micropip.set_index_urls([{fixture_index.simple_url!r}])")
+    yield bp
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def pytest_report_header(config) -> str:
+    return f"pyodide runtime: {PYODIDE_DIR} (exists: {PYODIDE_DIR.exists()}); CI={os.environ.get('CI', '')}"

@@ -1,0 +1,33 @@
+"""Python snippets the tests run inside Pyodide (Node or Chromium)."""
+
+# Every file under the install roots with its sha256, plus what importlib.metadata sees:
+# two snapshots are equal only if the environment is byte-for-byte the same.
+SNAPSHOT = """
+import hashlib, os, sysconfig, importlib.metadata
+def _snapshot():
+    roots = sorted({os.path.normpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib", "scripts")})
+    files = {}
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            for fn in filenames:
+                p = os.path.join(dirpath, fn)
+                with open(p, "rb") as fh:
+                    files[p] = hashlib.sha256(fh.read()).hexdigest()
+            files[dirpath + "/"] = "dir"
+    importlib.invalidate_caches()
+    dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    return {"files": files, "dists": dists}
+"""
+
+
+def installed_version(name: str) -> str:
+    return f"""
+import importlib.metadata
+importlib.invalidate_caches()
+try:
+    _v = importlib.metadata.version({name!r})
+except importlib.metadata.PackageNotFoundError:
+    _v = None
+_v
+"""

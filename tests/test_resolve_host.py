@@ -1,0 +1,97 @@
+"""The resolver on host CPython, targeting Pyodide 314 (fast; the same code runs in Pyodide)."""
+
+from __future__ import annotations
+
+import pytest
+from packaging.tags import Tag
+
+from micropip.environment import TargetEnvironment, find_release
+from micropip.errors import MicropipError, NoCompatibleWheelError, PackageNotFoundError, ResolutionError
+from micropip.index_client import IndexClient, project_url
+from micropip.requirements import parse_requirement
+from micropip.resolver import resolve
+from micropip.selection import allowed_versions, explain_tags
+from micropip.sources import Sources
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+ENV = TargetEnvironment.for_pyodide("314.0.7")
+
+
+async def plan_for(index, *reqs, **kw):
+    sources = Sources(ENV, IndexClient((index.simple_url,)))
+    roots = [parse_requirement(r) for r in reqs]
+    plan = await resolve(roots, sources, index_urls=(index.simple_url,), **kw)
+    return {p.name: p.version for p in plan.install}, plan
+
+
+def test_target_tags_are_the_targets_not_the_hosts():
+    assert ENV.tags[0] == Tag("cp314", "cp314", "pyemscripten_2026_0_wasm32")
+    assert Tag("cp314", "cp314", "pyodide_2026_0_wasm32") in ENV.tag_rank
+    assert Tag("py3", "none", "any") in ENV.tag_rank
+    assert not any("linux" in t.platform for t in ENV.tags)
+    assert ENV.markers["sys_platform"] == "emscripten"
+    assert find_release("314").abi_version == "2026_0"
+    with pytest.raises(MicropipError, match="supported targets"):
+        find_release("1.0")
+
+
+def test_tag_explanations():
+    linux = frozenset({Tag("cp314", "cp314", "manylinux_2_17_x86_64")})
+    assert "manylinux_2_17_x86_64" in explain_tags(linux, ENV)
+    old = frozenset({Tag("cp313", "cp313", "pyodide_2025_0_wasm32")})
+    text = explain_tags(old, ENV)
+    assert "ABI 2025_0" in text and "Python 3.13" in text
+
+
+def test_prerelease_rule():
+    vs = [Version("1.0"), Version("2.0b1")]
+    assert allowed_versions(vs, [SpecifierSet("")], pre=False) == [Version("1.0")]
+    assert allowed_versions(vs, [SpecifierSet("")], pre=True) == [Version("2.0b1"), Version("1.0")]
+    assert allowed_versions(vs, [SpecifierSet(">=2.0b1")], pre=False) == [Version("2.0b1")]
+    assert allowed_versions([Version("2.0b1")], [SpecifierSet("")], pre=False) == []
+
+
+def test_project_url_forms():
+    assert project_url("https://x/simple", "a-b") == "https://x/simple/a-b/"
+    assert project_url("https://x/pypi", "a") == "https://x/pypi/a/json"
+    assert project_url("https://x/{package_name}/idx", "a") == "https://x/a/idx"
+
+
+async def test_backtracking_on_host(fixture_index):
+    chosen, _ = await plan_for(fixture_index, "bt-top", "bt-leaf==1.0")
+    assert chosen == {"bt-top": "1.0", "bt-mid": "1.5", "bt-leaf": "1.0"}
+
+
+async def test_order_independent(fixture_index):
+    a, _ = await plan_for(fixture_index, "bt-top", "bt-leaf==1.0", "demo-app")
+    b, _ = await plan_for(fixture_index, "demo-app", "bt-leaf==1.0", "bt-top")
+    assert a == b
+
+
+async def test_chain_message_on_host(fixture_index):
+    with pytest.raises(NoCompatibleWheelError, match="chain-top -> chain-middle -> chain-native"):
+        await plan_for(fixture_index, "chain-top")
+
+
+async def test_conflict_on_host(fixture_index):
+    with pytest.raises(ResolutionError, match="shared==1.0"):
+        await plan_for(fixture_index, "conflict-a", "conflict-b")
+
+
+async def test_missing_on_host(fixture_index):
+    with pytest.raises(PackageNotFoundError, match="nothere"):
+        await plan_for(fixture_index, "nothere")
+
+
+async def test_extras_and_markers(fixture_index):
+    chosen, _ = await plan_for(fixture_index, "plainuser", "markerpkg")
+    assert "extradep" not in chosen and chosen["emdep"] == "1.0"
+    chosen, plan = await plan_for(fixture_index, "extrauser")
+    assert chosen["extradep"] == "1.0"
+    assert [p.extras for p in plan.install if p.name == "withextras"] == [("fast",)]
+
+
+async def test_metadata_bytes_versus_wheels(fixture_index):
+    _, plan = await plan_for(fixture_index, "bt-top", "bt-leaf==1.0")
+    assert plan.bytes_metadata > 0 and plan.bytes_wheels_for_metadata == 0
