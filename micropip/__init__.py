@@ -11,6 +11,7 @@ __version__ = "1.0.0a1"
 
 __all__ = [
     "install",
+    "install_lockfile",
     "list",
     "freeze",
     "uninstall",
@@ -50,12 +51,14 @@ async def install(
     verbose: bool | int | None = None,
     dry_run: bool = False,
     merge_indexes: bool | None = None,
+    lockfile: str | None = None,
 ) -> Any:
     """Install packages and their dependencies; ``dry_run=True`` returns the plan instead.
 
     Requirements are names, PEP 508 specs, ``name[extra] @ url``, wheel URLs or
     paths (``emfs:``), and ``-r file`` / ``-c file`` entries. Either everything is
-    installed or nothing changes.
+    installed or nothing changes. With ``lockfile=`` the locked set is installed
+    instead of resolving (``requirements`` then picks packages from the lock).
     """
     return await _get_manager().install(
         requirements,
@@ -69,6 +72,27 @@ async def install(
         verbose=verbose,
         dry_run=dry_run,
         merge_indexes=merge_indexes,
+        lockfile=lockfile,
+    )
+
+
+async def install_lockfile(
+    lockfile: str,
+    *,
+    packages: list[str] | None = None,
+    reinstall: bool = False,
+    credentials: str | None = None,
+    verbose: bool | int | None = None,
+    dry_run: bool = False,
+) -> Any:
+    """Install exactly what a ``pyodide-lock.json`` or ``pylock.toml`` pins, with no resolution.
+
+    Every file's sha256 is verified and the install is atomic. A lock made for
+    another Python, ABI or platform is refused, naming the field that differs.
+    ``packages`` limits the install to those names and their locked dependencies.
+    """
+    return await _get_manager().install_lockfile(
+        lockfile, packages=packages, reinstall=reinstall, credentials=credentials, verbose=verbose, dry_run=dry_run
     )
 
 

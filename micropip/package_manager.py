@@ -17,7 +17,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from . import transport
+from . import http, transport
 from .environment import TargetEnvironment
 from .errors import InstallError, MicropipError, RequirementError
 from .fetch import fetch_all
@@ -97,8 +97,14 @@ class PackageManager:
         verbose: bool | int | None = None,
         dry_run: bool = False,
         merge_indexes: bool | None = None,
+        lockfile: str | None = None,
     ) -> Plan | None:
         """Resolve, download, verify and install; on any failure nothing changes."""
+        if lockfile is not None:
+            names = [requirements] if isinstance(requirements, str) else list(requirements or [])
+            return await self.install_lockfile(
+                lockfile, packages=names or None, reinstall=reinstall, credentials=credentials, verbose=verbose, dry_run=dry_run
+            )
         _set_verbosity(verbose)
         async with self._lock:
             started = time.perf_counter()
@@ -113,6 +119,42 @@ class PackageManager:
                 await self._execute(plan, sources.wheel_bytes, credentials)
             elapsed = time.perf_counter() - started
             logger.info(_summary(plan, elapsed))
+            return None
+
+    async def install_lockfile(
+        self,
+        lockfile: str,
+        *,
+        packages: Iterable[str] | None = None,
+        reinstall: bool = False,
+        credentials: str | None = None,
+        verbose: bool | int | None = None,
+        dry_run: bool = False,
+    ) -> Plan | None:
+        """Install exactly what a ``pyodide-lock.json`` or ``pylock.toml`` pins: no resolution."""
+        from .lockfile_plan import plan_from_lockfile
+
+        _set_verbosity(verbose)
+        async with self._lock:
+            started = time.perf_counter()
+            response = await http.get(lockfile, credentials=credentials)
+            if not response.ok:
+                raise MicropipError(f"cannot read lockfile {lockfile}: HTTP {response.status}; check the URL or path")
+            runtime = self.lock_override or transport.pyodide_lockfile()
+            plan = plan_from_lockfile(
+                response.body,
+                transport.resolve_url(lockfile),
+                TargetEnvironment.current(),
+                installed={d.canonical_name: str(d.version) for d in installed_distributions()},
+                names=packages,
+                reinstall=reinstall,
+                runtime_lock=runtime[0] if runtime else None,
+            )
+            if dry_run:
+                return plan
+            if plan.install:
+                await self._execute(plan, {}, credentials)
+            logger.info(_summary(plan, time.perf_counter() - started))
             return None
 
     async def _plan(
@@ -251,8 +293,6 @@ class PackageManager:
 
 async def _read_text(location: str) -> str:
     """Read a requirements file given as a path (emfs) or URL."""
-    from . import http
-
     response = await http.get(location)
     if not response.ok:
         raise RequirementError(f"cannot read requirements file {location}: HTTP {response.status}")

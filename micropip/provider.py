@@ -15,6 +15,7 @@ from packaging.utils import canonicalize_name
 from resolvelib.providers import AbstractProvider
 
 from .candidates import URL, Candidate, identifier_for
+from .errors import HashMismatchError
 from .selection import Rejected, allowed_versions, is_exact_pin
 from .sources import NeedData, Sources
 
@@ -82,10 +83,13 @@ class Provider(AbstractProvider):
         for cand in options:
             if cand.version not in allowed or (cand.version, cand.source, cand.url) in bad:
                 continue
-            if any(r.url and r.url != cand.url and cand.source == URL for r in all_reqs):
+            if any(r.url and r.url.split("#")[0] != cand.url and cand.source == URL for r in all_reqs):
                 continue
             if cand.yanked and not is_exact_pin(specs, cand.version):
                 continue
+            fatal = self.sources.metadata_errors.get(cand.url or "")
+            if fatal is not None and (isinstance(fatal, HashMismatchError) or cand.source == URL):
+                raise fatal  # tampering, or the one file the user named: never fall back silently
             if self.sources.metadata_problem(cand):
                 continue
             matches.append(cand.with_extras(extras) if extras else cand)

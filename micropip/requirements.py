@@ -50,7 +50,7 @@ def requirement_from_wheel_url(url: str, origin: str) -> RootRequirement:
         name, version, _build, _tags = parse_wheel_filename(filename)
     except InvalidWheelFilename as exc:
         raise RequirementError(f"{url!r} does not end in a valid wheel file name: {exc}") from exc
-    return RootRequirement(Requirement(f"{name}=={version} @ {url}"), origin)
+    return RootRequirement(Requirement(f"{name} @ {url}"), origin)
 
 
 def parse_requirement(text: str, origin: str | None = None) -> RootRequirement:

@@ -330,4 +330,5 @@ class Sources:
 
 
 def _newest_first(cands: list[Candidate]) -> list[Candidate]:
-    return sorted(cands, key=lambda c: (c.version, -SOURCE_ORDER[c.source]), reverse=True)
+    """The installed version first (an install never upgrades what already satisfies), then newest."""
+    return sorted(cands, key=lambda c: (c.source == INSTALLED, c.version, -SOURCE_ORDER[c.source]), reverse=True)

@@ -112,3 +112,9 @@ def artifacts() -> Path:
 
 def pytest_report_header(config) -> str:
     return f"pyodide runtime: {PYODIDE_DIR} (exists: {PYODIDE_DIR.exists()}); CI={os.environ.get('CI', '')}"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in this
+    thread for the rest of the session, where pytest-asyncio could not start its own."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -14,7 +14,8 @@ def _snapshot():
                 p = os.path.join(dirpath, fn)
                 with open(p, "rb") as fh:
                     files[p] = hashlib.sha256(fh.read()).hexdigest()
-            files[dirpath + "/"] = "dir"
+            if os.path.normpath(dirpath) not in roots:  # a root may be created on first use
+                files[dirpath + "/"] = "dir"
     importlib.invalidate_caches()
     dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
     return {"files": files, "dists": dists}

@@ -1,0 +1,284 @@
+"""Index formats, one place: PEP 691 JSON, PEP 503 HTML (with PEP 658/714/592/700
+attributes) and the PyPI JSON API, all turned into ``ProjectPage`` records.
+
+Every parser raises only ``IndexFormatError`` for bad input, naming the URL, so a
+broken or hostile index produces an actionable message instead of a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from html.parser import HTMLParser
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from .errors import IndexFormatError
+from .project import ProjectFile, ProjectPage
+
+JSON_SIMPLE = "application/vnd.pypi.simple.v1+json"
+HTML_SIMPLE = "application/vnd.pypi.simple.v1+html"
+# PEP 691 content negotiation: JSON preferred, HTML accepted (q-values keep old servers working).
+ACCEPT_HEADER = f"{JSON_SIMPLE}, {HTML_SIMPLE};q=0.2, text/html;q=0.01"
+SUPPORTED_HASHES = ("sha256",)  # the only algorithm we verify; others are ignored, not trusted
+
+
+def parse_project_page(body: bytes, content_type: str, url: str, name: str) -> ProjectPage:
+    """Read one project's page in whichever format the index answered with."""
+    kind = _detect_kind(body, content_type, url)
+    if kind == "html":
+        files = parse_simple_html(body, url)
+        return ProjectPage(canonicalize_name(name), files, url)
+    data = _load_json(body, url)
+    if not isinstance(data, dict):
+        raise IndexFormatError(f"index page {url} is JSON but not an object; is this a package index?", url=url)
+    if "info" in data and ("releases" in data or "urls" in data):
+        files = parse_json_api(data, url)
+        page_name = (data.get("info") or {}).get("name")
+    else:
+        files = parse_simple_json(data, url)
+        page_name = data.get("name")
+    if isinstance(page_name, str) and page_name and canonicalize_name(page_name) != canonicalize_name(name):
+        raise IndexFormatError(
+            f"index page {url} describes project {page_name!r}, not {name!r}; the index is misconfigured", url=url
+        )
+    return ProjectPage(canonicalize_name(name), files, url)
+
+
+def _detect_kind(body: bytes, content_type: str, url: str) -> str:
+    ct = content_type.lower()
+    if ct.endswith("json") or ct == JSON_SIMPLE:
+        return "json"
+    if "html" in ct:
+        return "html"
+    # A static host may serve either with a generic type: look at the bytes.
+    head = body.lstrip()[:1]
+    if head in (b"{", b"["):
+        return "json"
+    if head == b"<":
+        return "html"
+    raise IndexFormatError(
+        f"index page {url} has content type {content_type or 'none'!r} and is neither JSON nor HTML; "
+        "check that the URL points at a simple repository or the JSON API",
+        url=url,
+    )
+
+
+def _load_json(body: bytes, url: str) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IndexFormatError(f"index page {url} is not valid JSON: {exc}", url=url) from exc
+
+
+def _hashes(raw: Any, url: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise IndexFormatError(f"index page {url} has a 'hashes' entry that is not a mapping", url=url)
+    out = {}
+    for algo, value in raw.items():
+        if isinstance(algo, str) and algo.lower() in SUPPORTED_HASHES and isinstance(value, str):
+            out[algo.lower()] = value.lower()
+    return out
+
+
+def _yanked(raw: Any) -> tuple[bool, str | None]:
+    if isinstance(raw, str):
+        return True, raw or None
+    return bool(raw), None
+
+
+def _core_metadata(raw: Any, url: str) -> dict[str, str] | None:
+    """PEP 714 value: False/absent = no file, True = file without hash, mapping = hashes."""
+    if raw is None or raw is False:
+        return None
+    if raw is True:
+        return {}
+    if isinstance(raw, dict):
+        return _hashes(raw, url)
+    return None
+
+
+def _file(
+    filename: Any,
+    href: Any,
+    page_url: str,
+    *,
+    hashes: dict[str, str],
+    requires_python: Any = None,
+    yanked: Any = None,
+    core_metadata: dict[str, str] | None = None,
+    size: Any = None,
+    upload_time: Any = None,
+) -> ProjectFile:
+    if not isinstance(filename, str) or not filename or "/" in filename:
+        raise IndexFormatError(f"index page {page_url} lists a file without a valid filename: {filename!r}", url=page_url)
+    if not isinstance(href, str) or not href:
+        raise IndexFormatError(f"index page {page_url} lists {filename} without a URL", url=page_url)
+    absolute = urllib.parse.urljoin(page_url, href)
+    parts = urllib.parse.urlsplit(absolute)
+    fragment_hashes = _fragment_hashes(parts.fragment)
+    merged = {**fragment_hashes, **hashes}
+    clean = urllib.parse.urlunsplit(parts._replace(fragment=""))
+    is_yanked, reason = _yanked(yanked)
+    return ProjectFile(
+        filename=filename,
+        url=clean,
+        hashes=merged,
+        requires_python=requires_python if isinstance(requires_python, str) and requires_python.strip() else None,
+        yanked=is_yanked,
+        yanked_reason=reason,
+        core_metadata=core_metadata,
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        upload_time=upload_time if isinstance(upload_time, str) else None,
+        index_url=page_url,
+    )
+
+
+def _fragment_hashes(fragment: str) -> dict[str, str]:
+    """``#sha256=...`` on a file URL (PEP 503)."""
+    algo, sep, value = fragment.partition("=")
+    if sep and algo.lower() in SUPPORTED_HASHES and value:
+        return {algo.lower(): value.lower()}
+    return {}
+
+
+def parse_simple_json(data: dict, url: str) -> tuple[ProjectFile, ...]:
+    """PEP 691 project page (api-version 1.x)."""
+    meta = data.get("meta")
+    version = meta.get("api-version") if isinstance(meta, dict) else None
+    if isinstance(version, str) and version.split(".", 1)[0] != "1":
+        raise IndexFormatError(
+            f"index page {url} uses simple API version {version}; this micropip understands 1.x", url=url
+        )
+    files = data.get("files")
+    if not isinstance(files, list):
+        raise IndexFormatError(f"index page {url} has no 'files' list (PEP 691)", url=url)
+    out = []
+    for entry in files:
+        if not isinstance(entry, dict):
+            raise IndexFormatError(f"index page {url} has a file entry that is not an object", url=url)
+        core = entry.get("core-metadata", entry.get("data-dist-info-metadata", entry.get("dist-info-metadata")))
+        out.append(
+            _file(
+                entry.get("filename"),
+                entry.get("url"),
+                url,
+                hashes=_hashes(entry.get("hashes"), url),
+                requires_python=entry.get("requires-python"),
+                yanked=entry.get("yanked"),
+                core_metadata=_core_metadata(core, url),
+                size=entry.get("size"),
+                upload_time=entry.get("upload-time"),
+            )
+        )
+    return tuple(out)
+
+
+def parse_json_api(data: dict, url: str) -> tuple[ProjectFile, ...]:
+    """The PyPI JSON API (``/pypi/<name>/json``): every release's files."""
+    releases = data.get("releases")
+    entries: list[Any] = []
+    if isinstance(releases, dict):
+        for files in releases.values():
+            if not isinstance(files, list):
+                raise IndexFormatError(f"JSON API answer {url} has a release that is not a list", url=url)
+            entries.extend(files)
+    elif isinstance(data.get("urls"), list):
+        entries = data["urls"]
+    else:
+        raise IndexFormatError(f"JSON API answer {url} has neither 'releases' nor 'urls'", url=url)
+    out = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise IndexFormatError(f"JSON API answer {url} has a file entry that is not an object", url=url)
+        yanked = entry.get("yanked_reason") or True if entry.get("yanked") else False
+        out.append(
+            _file(
+                entry.get("filename"),
+                entry.get("url"),
+                url,
+                hashes=_hashes(entry.get("digests"), url),
+                requires_python=entry.get("requires_python"),
+                yanked=yanked,
+                core_metadata=_core_metadata(entry.get("core_metadata", entry.get("data_dist_info_metadata")), url),
+                size=entry.get("size"),
+                upload_time=entry.get("upload_time_iso_8601"),
+            )
+        )
+    return tuple(out)
+
+
+class _AnchorParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[dict[str, str | None], str]] = []
+        self.base: str | None = None
+        self.api_version: str | None = None
+        self._current: dict[str, str | None] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._current = dict(attrs)
+            self._text = []
+        elif tag == "base" and self.base is None:
+            self.base = dict(attrs).get("href")
+        elif tag == "meta":
+            d = dict(attrs)
+            if d.get("name") == "pypi:repository-version":
+                self.api_version = d.get("content")
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._current is not None:
+            self.anchors.append((self._current, "".join(self._text).strip()))
+            self._current = None
+
+
+def parse_simple_html(body: bytes, url: str) -> tuple[ProjectFile, ...]:
+    """PEP 503 project page with PEP 592 (yanked), 658/714 (metadata) and requires-python."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IndexFormatError(f"index page {url} is not UTF-8 HTML: {exc}", url=url) from exc
+    parser = _AnchorParser()
+    try:
+        parser.feed(text)
+        parser.close()
+    except Exception as exc:  # HTMLParser is lenient; keep the promise of one error type
+        raise IndexFormatError(f"index page {url} is not readable HTML: {exc}", url=url) from exc
+    if parser.api_version and parser.api_version.split(".", 1)[0] != "1":
+        raise IndexFormatError(
+            f"index page {url} uses simple API version {parser.api_version}; this micropip understands 1.x", url=url
+        )
+    base = urllib.parse.urljoin(url, parser.base) if parser.base else url
+    out = []
+    for attrs, text_content in parser.anchors:
+        href = attrs.get("href")
+        if not href:
+            continue
+        path = urllib.parse.urlsplit(href).path
+        filename = text_content or urllib.parse.unquote(path.rsplit("/", 1)[-1])
+        core_raw = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+        core: dict[str, str] | None = None
+        if core_raw is not None:
+            core = _fragment_hashes(core_raw) if core_raw.lower() != "true" else {}
+        yanked = (attrs.get("data-yanked") or "") if "data-yanked" in attrs else None
+        out.append(
+            _file(
+                filename,
+                href,
+                base,
+                hashes={},
+                requires_python=attrs.get("data-requires-python"),
+                yanked=yanked,
+                core_metadata=core,
+            )
+        )
+    return tuple(out)

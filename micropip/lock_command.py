@@ -1,0 +1,273 @@
+"""Create a lock on the host for a target Pyodide: the browser's resolver, the target's tags.
+
+The resolution runs exactly as ``micropip.install`` does in the browser, but with
+the markers, Python version, ABI and platform tags of the named Pyodide release
+(from the release table), never the host's own. The result is written as a
+``pyodide-lock.json`` (optionally merged into Pyodide's own) or a PEP 751
+``pylock.toml``, sorted so that locks diff cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from lockfile import LockInfo, LockPackage, Pylock, PylockPackage, PylockWheel, PyodideLock, merge, read_pyodide_lock, write_pylock
+
+from . import __version__, http
+from .environment import TargetEnvironment, find_release
+from .errors import MicropipError
+from .fetch import fetch_all
+from .index_client import DEFAULT_INDEX_URLS, IndexClient
+from .plan import Plan, PlannedPackage
+from .requirements import parse_inputs
+from .resolver import resolve
+from .sources import Sources, lock_packages_from
+
+
+@dataclass
+class LockResult:
+    plan: Plan
+    text: str
+    format: str  # "pyodide-lock" or "pylock"
+
+
+def output_format(path: str) -> str:
+    name = os.path.basename(path)
+    if name.endswith(".toml"):
+        if not (name == "pylock.toml" or (name.startswith("pylock.") and name.count(".") == 2)):
+            raise MicropipError(f"{path}: PEP 751 lock files must be named pylock.toml or pylock.<name>.toml")
+        return "pylock"
+    if name.endswith(".json"):
+        return "pyodide-lock"
+    raise MicropipError(f"{path}: cannot tell the lock format; name it *.json (pyodide-lock) or pylock.toml")
+
+
+async def _read_text(location: str) -> str:
+    response = await http.get(location)
+    if not response.ok:
+        raise MicropipError(f"cannot read {location}: HTTP {response.status}")
+    return response.body.decode("utf-8")
+
+
+async def create_lock(
+    requirements: list[str],
+    *,
+    output: str,
+    pyodide: str,
+    index_urls: list[str] | None = None,
+    constraints: list[str] | None = None,
+    pre: bool = False,
+    merge_with: Path | None = None,
+    wheel_dir: Path | None = None,
+    merge_indexes: bool = False,
+) -> LockResult:
+    """Resolve ``requirements`` for the target release and render the lock text."""
+    fmt = output_format(output)
+    release = find_release(pyodide)
+    env = TargetEnvironment.for_pyodide(release.version)
+    parsed = await parse_inputs(requirements, read_file=_read_text)
+    if not parsed.requirements:
+        raise MicropipError("nothing to lock: give requirements or -r requirements.txt")
+    urls = tuple(index_urls or DEFAULT_INDEX_URLS)
+    base_lock: PyodideLock | None = None
+    lock_packages = {}
+    if merge_with is not None:
+        base_lock = read_pyodide_lock(Path(merge_with).read_bytes(), source=str(merge_with))
+        lock_packages = lock_packages_from(base_lock.to_dict(), Path(merge_with).resolve().parent.as_uri() + "/")
+    sources = Sources(env, IndexClient(urls, merge=merge_indexes), lock_packages=lock_packages)
+    all_constraints = [Requirement(c) for c in constraints or []] + parsed.constraints
+    plan = await resolve(parsed.requirements, sources, pre=pre, constraints=all_constraints, index_urls=urls)
+    to_lock = [p for p in plan.install if p.source != "lockfile"]
+    data = await _wheels_needed(to_lock, sources.wheel_bytes, wheel_dir)
+    hashes = {p.name: p.sha256 or _sha256(data[p.name]) for p in to_lock}
+    file_names = {p.name: p.url for p in to_lock}
+    if wheel_dir is not None:
+        wheel_dir.mkdir(parents=True, exist_ok=True)
+        out_dir = Path(output).resolve().parent
+        for p in to_lock:
+            target = wheel_dir / p.filename
+            target.write_bytes(data[p.name])
+            file_names[p.name] = os.path.relpath(target.resolve(), out_dir).replace(os.sep, "/")
+    if fmt == "pyodide-lock":
+        text = _render_pyodide_lock(to_lock, hashes, file_names, data, release, base_lock)
+    else:
+        text = _render_pylock(plan.install, hashes, file_names, env, release.version, lock_packages)
+    return LockResult(plan, text, fmt)
+
+
+async def _wheels_needed(packages: list[PlannedPackage], cached: dict[str, bytes], wheel_dir: Path | None) -> dict[str, bytes]:
+    """Download only what the lock cannot be written without: unhashed files, or all with ``wheel_dir``."""
+    need = [p for p in packages if wheel_dir is not None or not p.sha256]
+    if not need:
+        return {}
+    return await fetch_all(need, cached=cached)
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _top_level(data: bytes | None) -> tuple[str, ...]:
+    """Importable top-level names of a wheel (Pyodide's ``imports``); empty when not downloaded."""
+    if not data:
+        return ()
+    names = set()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for path in zf.namelist():
+            first = path.split("/", 1)[0]
+            if first.endswith((".dist-info", ".data")) or first == "__pycache__":
+                continue
+            if "/" in path:
+                names.add(first)
+            elif path.endswith(".py"):
+                names.add(first[:-3])
+            elif path.endswith(".so"):
+                names.add(first.split(".", 1)[0])
+    return tuple(sorted(names))
+
+
+def _render_pyodide_lock(
+    packages: list[PlannedPackage],
+    hashes: dict[str, str],
+    file_names: dict[str, str],
+    data: dict[str, bytes],
+    release,
+    base: PyodideLock | None,
+) -> str:
+    added = {
+        p.name: LockPackage(
+            name=p.name,
+            version=p.version,
+            file_name=file_names[p.name],
+            install_dir="site",
+            sha256=hashes[p.name],
+            package_type="package",
+            imports=_top_level(data.get(p.name)),
+            depends=tuple(sorted(p.depends)),
+            unvendored_tests=False,
+            shared_library=False,
+        )
+        for p in packages
+    }
+    if base is not None:
+        return merge(base, added).to_json()
+    info = LockInfo(
+        arch="wasm32",
+        platform=f"emscripten_{release.emscripten.replace('.', '_')}",
+        version=release.version,
+        python=release.python,
+        abi_version=release.abi_version,
+    )
+    return PyodideLock(info=info, packages=added).to_json()
+
+
+def _render_pylock(
+    packages: list[PlannedPackage],
+    hashes: dict[str, str],
+    file_names: dict[str, str],
+    env: TargetEnvironment,
+    pyodide_version: str,
+    lock_packages: dict,
+) -> str:
+    entries = []
+    for p in sorted(packages, key=lambda x: x.name):
+        sha = hashes.get(p.name) or p.sha256
+        url = file_names.get(p.name, p.url)
+        if p.source == "lockfile":
+            url = lock_packages[p.name].url
+        is_path = "://" not in url
+        wheel = PylockWheel(
+            name=p.filename,
+            url=None if is_path else url,
+            path=url if is_path else None,
+            size=p.size,
+            upload_time=None,
+            hashes={"sha256": sha} if sha else {},
+        )
+        entries.append(
+            PylockPackage(
+                name=p.name,
+                version=p.version,
+                dependencies=tuple({"name": d} for d in sorted(p.depends)),
+                wheels=(wheel,),
+            )
+        )
+    py = env.python
+    lock = Pylock(
+        environments=(
+            f"sys_platform == 'emscripten' and platform_machine == 'wasm32' and python_version == '{py.major}.{py.minor}'",
+        ),
+        requires_python=f"=={py.major}.{py.minor}.*",
+        created_by="micropip",
+        packages=tuple(entries),
+        tool={"micropip": {"pyodide": pyodide_version, "abi": env.abi_version or "", "version": __version__}},
+    )
+    return write_pylock(lock)
+
+
+def lock_main(args) -> int:
+    """The ``lock`` subcommand (wired in ``cli.py``)."""
+    reqs = list(args.requirements)
+    reqs += [f"-r {r}" for r in args.requirement or []]
+    reqs += [f"-c {c}" for c in args.constraint or []]
+    result = asyncio.run(
+        create_lock(
+            reqs,
+            output=args.output,
+            pyodide=args.pyodide,
+            index_urls=args.index_url,
+            pre=args.pre,
+            merge_with=Path(args.merge_with) if args.merge_with else None,
+            wheel_dir=Path(args.wheel_dir) if args.wheel_dir else None,
+            merge_indexes=args.merge_indexes,
+        )
+    )
+    Path(args.output).write_text(result.text)
+    if args.format == "json":
+        print(json.dumps({"output": args.output, "packages": [{"name": p.name, "version": p.version, "url": p.url} for p in result.plan.install]}, indent=2))
+    else:
+        print(f"Locked {len(result.plan.install)} package(s) for Pyodide {find_release(args.pyodide).version} into {args.output}:")
+        for p in result.plan.install:
+            print(f"  {p.name}=={p.version}  ({p.source})")
+    return 0
+
+
+def add_lock_parser(sub) -> None:
+    from .environment import PYODIDE_RELEASES
+
+    p = sub.add_parser(
+        "lock",
+        help="resolve requirements for a target Pyodide and write pyodide-lock.json or pylock.toml",
+        description="Resolve on the host, exactly as micropip does in the browser, for the target Pyodide's "
+        "Python, ABI and platform tags (never the host's).",
+        epilog="Examples:\n  pyodide-pm lock rich -o pylock.toml\n"
+        "  pyodide-pm lock -r requirements.txt --pyodide 314.0.7 --index-url http://127.0.0.1:8000/simple/ -o app-lock.json\n"
+        "  pyodide-pm lock attrs --merge-with node_modules/pyodide/pyodide-lock.json --wheel-dir dist -o dist/pyodide-lock.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("requirements", nargs="*", help="PEP 508 requirements or wheel URLs")
+    p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="a requirements file (repeatable)")
+    p.add_argument("-c", "--constraint", action="append", metavar="FILE", help="a constraints file (repeatable)")
+    p.add_argument("-o", "--output", required=True, help="pyodide-lock.json-style *.json or pylock.toml")
+    p.add_argument(
+        "--pyodide", default=PYODIDE_RELEASES[0].version,
+        help=f"target release (default {PYODIDE_RELEASES[0].version}; known: {', '.join(r.version for r in PYODIDE_RELEASES)})",
+    )
+    p.add_argument("-i", "--index-url", action="append", help="index URL (repeatable; first index that has a project wins)")
+    p.add_argument("--merge-indexes", action="store_true", help="combine the files of every index instead")
+    p.add_argument("--pre", action="store_true", help="allow pre-releases")
+    p.add_argument("--merge-with", metavar="LOCK", help="Pyodide's own pyodide-lock.json: use its packages and add ours to it")
+    p.add_argument("--wheel-dir", metavar="DIR", help="download the locked wheels here and refer to them relative to the output")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="what to print")
+    p.set_defaults(func=lock_main)
