@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-test-wheels", action="store_true", help="also fetch the pinned PEP 783 test wheels")
     p.set_defaults(func=_cmd_bundle)
 
+    from .lock_command import add_lock_parser
+
+    add_lock_parser(sub)
+    from .check_command import add_check_parser; add_check_parser(sub)  # noqa: E702 - one line, see check_command
+
     p = sub.add_parser("demo", help="serve the browser console with the fixture index")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000, help="0 picks a free port")
