@@ -20,6 +20,7 @@ __all__ = [
     "add_mock_package",
     "list_mock_packages",
     "remove_mock_package",
+    "check",
     "__version__",
 ]
 
@@ -52,6 +53,7 @@ async def install(
     dry_run: bool = False,
     merge_indexes: bool | None = None,
     lockfile: str | None = None,
+    progress: Any = None,
 ) -> Any:
     """Install packages and their dependencies; ``dry_run=True`` returns the plan instead.
 
@@ -59,6 +61,9 @@ async def install(
     paths (``emfs:``), and ``-r file`` / ``-c file`` entries. Either everything is
     installed or nothing changes. With ``lockfile=`` the locked set is installed
     instead of resolving (``requirements`` then picks packages from the lock).
+    ``progress`` is called with each event of ``micropip.progress`` (resolving,
+    each download, each package installed, ``Done`` or ``Failed``); without it a
+    notebook shows a live progress area and elsewhere a summary is logged.
     """
     return await _get_manager().install(
         requirements,
@@ -73,6 +78,7 @@ async def install(
         dry_run=dry_run,
         merge_indexes=merge_indexes,
         lockfile=lockfile,
+        progress=progress,
     )
 
 
@@ -84,15 +90,18 @@ async def install_lockfile(
     credentials: str | None = None,
     verbose: bool | int | None = None,
     dry_run: bool = False,
+    progress: Any = None,
 ) -> Any:
     """Install exactly what a ``pyodide-lock.json`` or ``pylock.toml`` pins, with no resolution.
 
     Every file's sha256 is verified and the install is atomic. A lock made for
     another Python, ABI or platform is refused, naming the field that differs.
     ``packages`` limits the install to those names and their locked dependencies.
+    ``progress`` works as for ``install``.
     """
     return await _get_manager().install_lockfile(
-        lockfile, packages=packages, reinstall=reinstall, credentials=credentials, verbose=verbose, dry_run=dry_run
+        lockfile, packages=packages, reinstall=reinstall, credentials=credentials, verbose=verbose, dry_run=dry_run,
+        progress=progress,
     )
 
 
@@ -132,3 +141,33 @@ def list_mock_packages() -> Any:
 
 def remove_mock_package(name: str) -> None:
     _get_manager().remove_mock_package(name)
+
+
+def check() -> Any:  # a list of str (the name `list` is taken by micropip.list here)
+    """Unmet requirements of what is installed, like ``pip check``; an empty list means consistent.
+
+    E.g. ``["greeting 1.1 requires textwrap3-lite, which is not installed"]``.
+    """
+    from .check_installed import check as _check
+
+    return _check()
+
+
+def _register_magics() -> None:
+    """``%pip`` / ``%micropip`` in a running IPython; IPython is never imported here."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return
+    try:
+        shell = ipython.get_ipython()
+    except Exception:
+        return
+    if shell is not None:
+        from .magics import load_ipython_extension
+
+        load_ipython_extension(shell)
+
+
+_register_magics()

@@ -1,6 +1,16 @@
-"""Host command line: build the browser bundle, serve the demo console.
+"""Host command line (``pyodide-pm``, or ``python -m micropip.cli``).
 
-Exit codes: 0 success, 1 the operation failed, 2 usage error.
+Commands: ``bundle`` (the browser bundle), ``lock`` (a lock for a target Pyodide),
+``check`` (will wheels, requirements or a lock work there?) and ``demo`` (serve
+the browser console with the fixture index). ``pyodide-pm COMMAND --help`` shows
+each command's options and examples.
+
+Exit codes, the same for every command:
+
+- 0: success (for ``check``: everything is compatible);
+- 1: the operation failed, or ``check`` found something incompatible; the
+  message on stderr (or the report) says what and why;
+- 2: usage error: unknown command or option, missing argument.
 """
 
 from __future__ import annotations
@@ -56,16 +66,36 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+EXIT_CODES = "Exit status: 0 success, 1 the operation failed (the message says why), 2 usage error."
+EPILOG = (
+    "Examples:\n"
+    "  pyodide-pm bundle build/bundle                      # the browser bundle\n"
+    "  pyodide-pm lock demo-app -i URL -o pylock.toml      # lock for the newest known Pyodide\n"
+    "  pyodide-pm check dist/ --format junit -o check.xml  # CI: do these wheels work in Pyodide?\n"
+    "  pyodide-pm demo --port 8000                         # the browser console\n\n"
+    "Exit status: 0 success (check: all compatible), 1 the operation failed or check found a problem\n"
+    "(the message says why), 2 usage error."
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pyodide-pm",
-        description="Host tools for micropip (the Pyodide package manager).",
-        epilog="Examples:\n  pyodide-pm bundle build/bundle\n  pyodide-pm demo --port 8000",
+        description="Host tools for micropip (the Pyodide package manager). "
+        "Run `pyodide-pm COMMAND --help` for a command's options and examples.",
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("bundle", help="write the browser bundle (our wheel, packaging, resolvelib, pyodide-lock.json)")
+    p = sub.add_parser(
+        "bundle",
+        help="write the browser bundle (our wheel, packaging, resolvelib, pyodide-lock.json)",
+        description="Write Pyodide's pyodide-lock.json plus entries for micropip and its two dependencies, "
+        "with their wheels, so a page boots with loadPyodide({lockFileURL}) + loadPackage('micropip').",
+        epilog="Examples:\n  pyodide-pm bundle build/bundle\n  pyodide-pm bundle build/bundle --with-test-wheels\n\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("out", help="output folder, e.g. build/bundle")
     p.add_argument("--pyodide-dir", default=str(REPO_ROOT / "node_modules" / "pyodide"), help="the npm pyodide package")
     p.add_argument("--with-test-wheels", action="store_true", help="also fetch the pinned PEP 783 test wheels")
@@ -76,7 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_lock_parser(sub)
     from .check_command import add_check_parser; add_check_parser(sub)  # noqa: E702 - one line, see check_command
 
-    p = sub.add_parser("demo", help="serve the browser console with the fixture index")
+    p = sub.add_parser(
+        "demo",
+        help="serve the browser console with the fixture index",
+        description="Serve the browser console (demo/console.html), Pyodide, the bundle and the fixture "
+        "index from one loopback origin, and print the console's URL. Ctrl-C stops.",
+        epilog="Examples:\n  pyodide-pm demo\n  pyodide-pm demo --port 0 --index-dir my-wheels/\n\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     p.add_argument("--index-dir", default=str(REPO_ROOT / "fixtures" / "wheels"))

@@ -18,22 +18,29 @@ async def fetch_all(
     credentials: str | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_done: Callable[[PlannedPackage, int], None] | None = None,
+    on_start: Callable[[PlannedPackage], None] | None = None,
 ) -> dict[str, bytes]:
     """Return {package name: wheel bytes}; sha256 is checked for every file with a known hash.
 
     ``cached`` holds wheels already downloaded to read their metadata, so a chosen
     wheel is never fetched twice. The first failure cancels the other downloads.
+    ``on_start(pkg)`` is called when a file's download begins, ``on_done(pkg, size)``
+    once it arrived and was verified (progress reporting).
     """
     cached = cached or {}
     gate = asyncio.Semaphore(concurrency)
 
     async def one(pkg: PlannedPackage) -> tuple[str, bytes]:
         if pkg.url in cached:
+            if on_start:
+                on_start(pkg)
             data = cached[pkg.url]
             if pkg.sha256:
                 http.check_sha256(data, pkg.sha256, pkg.url, pkg.filename)
         else:
             async with gate:
+                if on_start:
+                    on_start(pkg)
                 data = await http.download(
                     pkg.url, sha256=pkg.sha256, what=f"{pkg.filename} ({pkg.name} {pkg.version})", credentials=credentials
                 )

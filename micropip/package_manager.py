@@ -10,7 +10,6 @@ import json
 import logging
 import sys
 import tempfile
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from .index_client import DEFAULT_INDEX_URLS, IndexClient
 from .installed import InstalledDist, find_distribution, installed_distributions
 from .installer import InstallItem, Scheme, install_wheels
 from .plan import Plan, PlannedPackage
+from .progress import ProgressCallback, Reporter
 from .requirements import parse_inputs
 from .resolver import resolve
 from .sources import InstalledInfo, LockPackage, Sources, lock_packages_from
@@ -98,27 +98,29 @@ class PackageManager:
         dry_run: bool = False,
         merge_indexes: bool | None = None,
         lockfile: str | None = None,
+        progress: ProgressCallback | bool | None = None,
     ) -> Plan | None:
         """Resolve, download, verify and install; on any failure nothing changes."""
         if lockfile is not None:
             names = [requirements] if isinstance(requirements, str) else list(requirements or [])
             return await self.install_lockfile(
-                lockfile, packages=names or None, reinstall=reinstall, credentials=credentials, verbose=verbose, dry_run=dry_run
+                lockfile, packages=names or None, reinstall=reinstall, credentials=credentials, verbose=verbose, dry_run=dry_run,
+                progress=progress,
             )
         _set_verbosity(verbose)
-        async with self._lock:
-            started = time.perf_counter()
+        async with self._lock, Reporter(progress, verbose, requirements) as report:
             plan, sources = await self._plan(
                 requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes
             )
+            report.resolved(plan)
             for warning in plan.warnings:
                 logger.warning(warning)
             if dry_run:
+                report.done(plan, dry_run=True)
                 return plan
             if plan.install:
-                await self._execute(plan, sources.wheel_bytes, credentials)
-            elapsed = time.perf_counter() - started
-            logger.info(_summary(plan, elapsed))
+                await self._execute(plan, sources.wheel_bytes, credentials, report)
+            report.done(plan)
             return None
 
     async def install_lockfile(
@@ -130,13 +132,13 @@ class PackageManager:
         credentials: str | None = None,
         verbose: bool | int | None = None,
         dry_run: bool = False,
+        progress: ProgressCallback | bool | None = None,
     ) -> Plan | None:
         """Install exactly what a ``pyodide-lock.json`` or ``pylock.toml`` pins: no resolution."""
         from .lockfile_plan import plan_from_lockfile
 
         _set_verbosity(verbose)
-        async with self._lock:
-            started = time.perf_counter()
+        async with self._lock, Reporter(progress, verbose, [lockfile]) as report:
             response = await http.get(lockfile, credentials=credentials)
             if not response.ok:
                 raise MicropipError(f"cannot read lockfile {lockfile}: HTTP {response.status}; check the URL or path")
@@ -150,11 +152,13 @@ class PackageManager:
                 reinstall=reinstall,
                 runtime_lock=runtime[0] if runtime else None,
             )
+            report.resolved(plan)
             if dry_run:
+                report.done(plan, dry_run=True)
                 return plan
             if plan.install:
-                await self._execute(plan, {}, credentials)
-            logger.info(_summary(plan, time.perf_counter() - started))
+                await self._execute(plan, {}, credentials, report)
+            report.done(plan)
             return None
 
     async def _plan(
@@ -188,9 +192,16 @@ class PackageManager:
         lock, base_url = found
         return lock_packages_from(lock, base_url)
 
-    async def _execute(self, plan: Plan, cached: dict[str, bytes], credentials: str | None) -> None:
-        data = await fetch_all(plan.install, cached=cached, credentials=credentials)
+    async def _execute(
+        self, plan: Plan, cached: dict[str, bytes], credentials: str | None, progress: Reporter | None = None
+    ) -> None:
+        progress = progress or Reporter(False)
+        progress.download_started(plan.install)
+        data = await fetch_all(
+            plan.install, cached=cached, credentials=credentials, on_start=progress.file_started, on_done=progress.file_finished
+        )
         items = [self._install_item(pkg, data[pkg.name]) for pkg in plan.install]
+        progress.install_started(plan.install)
         report = install_wheels(items, Scheme.from_sysconfig(), replace=plan.replace)
         libraries = [str(p) for d in report.distributions for p in d.shared_libraries]
         try:
@@ -198,6 +209,7 @@ class PackageManager:
         except Exception as exc:
             uninstall_distributions([d.name for d in report.distributions])
             raise InstallError(f"installed files were removed again: loading a shared library failed: {exc}") from exc
+        progress.installed(plan.install)
 
     def _install_item(self, pkg: PlannedPackage, data: bytes) -> InstallItem:
         wheel = WheelFile.from_bytes(pkg.filename, data, source=pkg.url)
@@ -343,14 +355,6 @@ def _sha256(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
-
-
-def _summary(plan: Plan, elapsed: float) -> str:
-    if not plan.install:
-        return "Nothing to install: all requirements are already satisfied."
-    lines = [f"Installed {len(plan.install)} package(s) in {elapsed:.2f} s"]
-    lines += [f" + {p.name}=={p.version}" for p in plan.install]
-    return "\n".join(lines)
 
 
 def _set_verbosity(verbose: bool | int | None) -> None:
