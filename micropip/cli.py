@@ -78,6 +78,15 @@ EPILOG = (
 )
 
 
+def _cmd_index(args: argparse.Namespace) -> int:
+    from index_server.__main__ import main as index_main
+
+    try:
+        return index_main(args.args or ["--help"])
+    except SystemExit as exc:  # argparse: --help (0) and usage errors (2)
+        return int(exc.code or 0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pyodide-pm",
@@ -101,10 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-test-wheels", action="store_true", help="also fetch the pinned PEP 783 test wheels")
     p.set_defaults(func=_cmd_bundle)
 
+    from .check_command import add_check_parser
     from .lock_command import add_lock_parser
 
     add_lock_parser(sub)
-    from .check_command import add_check_parser; add_check_parser(sub)  # noqa: E702 - one line, see check_command
+    add_check_parser(sub)
+
+    p = sub.add_parser(
+        "index",
+        help="serve a folder of wheels as an index, or build it as static files (see `index --help`)",
+        add_help=False,
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER, help="serve DIR [--port 0] | build DIR OUT")
+    p.set_defaults(func=_cmd_index)
 
     p = sub.add_parser(
         "demo",
@@ -123,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["index"]:  # its own parser, so `index --help` shows the index options
+        return _cmd_index(argparse.Namespace(args=argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
