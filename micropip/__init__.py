@@ -54,6 +54,7 @@ async def install(
     merge_indexes: bool | None = None,
     lockfile: str | None = None,
     progress: Any = None,
+    require_hashes: bool = False,
 ) -> Any:
     """Install packages and their dependencies; ``dry_run=True`` returns the plan instead.
 
@@ -61,6 +62,7 @@ async def install(
     paths (``emfs:``), and ``-r file`` / ``-c file`` entries. Either everything is
     installed or nothing changes. With ``lockfile=`` the locked set is installed
     instead of resolving (``requirements`` then picks packages from the lock).
+    ``require_hashes=True`` refuses any file without a sha256 to verify it against.
     ``progress`` is called with each event of ``micropip.progress`` (resolving,
     each download, each package installed, ``Done`` or ``Failed``); without it a
     notebook shows a live progress area and elsewhere a summary is logged.
@@ -79,6 +81,7 @@ async def install(
         merge_indexes=merge_indexes,
         lockfile=lockfile,
         progress=progress,
+        require_hashes=require_hashes,
     )
 
 

@@ -62,3 +62,11 @@ class InstallError(MicropipError):
 
 class LockfileMismatchError(MicropipError):
     """A lockfile targets another Python, ABI or platform than the running one."""
+
+
+class InsecureIndexError(MicropipError, ValueError):
+    """An index URL would be fetched over plain HTTP from a remote host (or redirected there)."""
+
+
+class HashRequiredError(MicropipError):
+    """``require_hashes`` is on and a planned file has no sha256 to verify it against."""

@@ -11,8 +11,10 @@ from .errors import HashMismatchError, TransportError
 from .transport import Response
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-RETRY_DELAYS = (0.2, 0.8)  # seconds; bounded: a failing index fails fast
-MAX_RETRY_AFTER = 5.0
+# Seconds to wait before the 2nd, 3rd... attempt: len + 1 attempts in all. Bounded, so a
+# failing index fails within seconds; read at call time, so tests can shorten it.
+RETRY_DELAYS = (0.2, 0.8)
+MAX_RETRY_AFTER = 5.0  # a server's Retry-After is honoured up to this many seconds
 
 
 async def get(
@@ -20,30 +22,43 @@ async def get(
     *,
     headers: Mapping[str, str] | None = None,
     credentials: str | None = None,
-    timeout: float = transport.DEFAULT_TIMEOUT,
+    timeout: float | None = None,
 ) -> Response:
-    """GET with retries for transient failures (429, 5xx, network errors)."""
+    """GET with retries for transient failures (429, 5xx, network errors and timeouts).
+
+    Returns the last response (its ``attempts`` says how many requests it took);
+    raises ``TransportError`` when the last attempt failed on the network.
+    """
+    delays = tuple(RETRY_DELAYS)
     attempt = 0
     while True:
         try:
             response = await transport.fetch(url, headers=headers, credentials=credentials, timeout=timeout)
-        except TransportError:
-            if attempt >= len(RETRY_DELAYS):
-                raise
-            await asyncio.sleep(RETRY_DELAYS[attempt])
+        except TransportError as exc:
+            if attempt >= len(delays):
+                if attempt == 0:
+                    raise
+                raise TransportError(f"{exc} (gave up after {attempt + 1} attempts)", url=exc.url, status=exc.status) from exc
+            await asyncio.sleep(delays[attempt])
             attempt += 1
             continue
-        if response.status not in RETRY_STATUSES or attempt >= len(RETRY_DELAYS):
+        response.attempts = attempt + 1
+        if response.status not in RETRY_STATUSES or attempt >= len(delays):
             return response
-        await asyncio.sleep(_retry_delay(response, attempt))
+        await asyncio.sleep(_retry_delay(response, delays[attempt]))
         attempt += 1
 
 
-def _retry_delay(response: Response, attempt: int) -> float:
-    retry_after = response.headers.get("retry-after", "")
+def _retry_delay(response: Response, default: float) -> float:
+    retry_after = response.headers.get("retry-after", "").strip()
     if retry_after.isdigit():
         return min(float(retry_after), MAX_RETRY_AFTER)
-    return RETRY_DELAYS[attempt]
+    return default
+
+
+def attempts_note(response: Response) -> str:
+    """`` after 3 attempts`` when a request was retried, else nothing."""
+    return f" after {response.attempts} attempts" if response.attempts > 1 else ""
 
 
 async def download(
@@ -54,10 +69,13 @@ async def download(
     credentials: str | None = None,
 ) -> bytes:
     """Fetch a file and check its sha256 when one is known."""
-    response = await get(url, credentials=credentials)
+    try:
+        response = await get(url, credentials=credentials)
+    except TransportError as exc:
+        raise TransportError(f"downloading {what or url} failed: {exc}", url=url, status=exc.status) from exc
     if not response.ok:
         raise TransportError(
-            f"downloading {what or url} failed: HTTP {response.status} from {url}",
+            f"downloading {what or url} failed: HTTP {response.status} from {url}{attempts_note(response)}",
             url=url,
             status=response.status,
         )

@@ -35,7 +35,8 @@ def parse_project_page(body: bytes, content_type: str, url: str, name: str) -> P
         raise IndexFormatError(f"index page {url} is JSON but not an object; is this a package index?", url=url)
     if "info" in data and ("releases" in data or "urls" in data):
         files = parse_json_api(data, url)
-        page_name = (data.get("info") or {}).get("name")
+        info = data.get("info")
+        page_name = info.get("name") if isinstance(info, dict) else None
     else:
         files = parse_simple_json(data, url)
         page_name = data.get("name")
@@ -68,8 +69,10 @@ def _detect_kind(body: bytes, content_type: str, url: str) -> str:
 def _load_json(body: bytes, url: str) -> Any:
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, bad UTF-8, a 5000-digit number
         raise IndexFormatError(f"index page {url} is not valid JSON: {exc}", url=url) from exc
+    except RecursionError as exc:
+        raise IndexFormatError(f"index page {url} is JSON nested too deeply to read", url=url) from exc
 
 
 def _hashes(raw: Any, url: str) -> dict[str, str]:
@@ -113,11 +116,11 @@ def _file(
     size: Any = None,
     upload_time: Any = None,
 ) -> ProjectFile:
-    if not isinstance(filename, str) or not filename or "/" in filename:
+    if not isinstance(filename, str) or not filename or any(c in filename for c in "/\\\x00"):
         raise IndexFormatError(f"index page {page_url} lists a file without a valid filename: {filename!r}", url=page_url)
     if not isinstance(href, str) or not href:
         raise IndexFormatError(f"index page {page_url} lists {filename} without a URL", url=page_url)
-    absolute = urllib.parse.urljoin(page_url, href)
+    absolute = _join(page_url, href, page_url)
     parts = urllib.parse.urlsplit(absolute)
     fragment_hashes = _fragment_hashes(parts.fragment)
     merged = {**fragment_hashes, **hashes}
@@ -135,6 +138,16 @@ def _file(
         upload_time=upload_time if isinstance(upload_time, str) else None,
         index_url=page_url,
     )
+
+
+def _join(base: str, href: str, page_url: str) -> str:
+    """``href`` made absolute against ``base``; a malformed URL is the index's fault."""
+    try:
+        absolute = urllib.parse.urljoin(base, href)
+        urllib.parse.urlsplit(absolute).port  # noqa: B018 - validates the port
+    except ValueError as exc:  # "Invalid IPv6 URL", a port out of range
+        raise IndexFormatError(f"index page {page_url} has an invalid URL {href!r}: {exc}", url=page_url) from exc
+    return absolute
 
 
 def _fragment_hashes(fragment: str) -> dict[str, str]:
@@ -257,24 +270,26 @@ def parse_simple_html(body: bytes, url: str) -> tuple[ProjectFile, ...]:
         raise IndexFormatError(
             f"index page {url} uses simple API version {parser.api_version}; this micropip understands 1.x", url=url
         )
-    base = urllib.parse.urljoin(url, parser.base) if parser.base else url
+    base = _join(url, parser.base, url) if parser.base else url
     out = []
     for attrs, text_content in parser.anchors:
         href = attrs.get("href")
         if not href:
             continue
-        path = urllib.parse.urlsplit(href).path
+        path = urllib.parse.urlsplit(_join(base, href, url)).path
         filename = text_content or urllib.parse.unquote(path.rsplit("/", 1)[-1])
+        # PEP 714: the attribute's presence means "available"; a value may carry its hash.
         core_raw = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+        has_core = "data-core-metadata" in attrs or "data-dist-info-metadata" in attrs
         core: dict[str, str] | None = None
-        if core_raw is not None:
-            core = _fragment_hashes(core_raw) if core_raw.lower() != "true" else {}
+        if has_core:
+            core = _fragment_hashes(core_raw) if core_raw and core_raw.lower() != "true" else {}
         yanked = (attrs.get("data-yanked") or "") if "data-yanked" in attrs else None
         out.append(
             _file(
                 filename,
-                href,
-                base,
+                _join(base, href, url),
+                url,
                 hashes={},
                 requires_python=attrs.get("data-requires-python"),
                 yanked=yanked,

@@ -10,6 +10,7 @@ file system back to the exact previous bytes.
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import hashlib
 import importlib
@@ -18,7 +19,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -29,7 +30,7 @@ from .installed import InstalledDist, Scheme, owners_by_path, scan_distributions
 from .uninstaller import Journal, RemovalPlan, UninstallError, UninstallReport, apply_removal, plan_removal
 from .wheelfile import SIGNATURE_FILES, WheelFile
 
-__all__ = ["DistReport", "InstallItem", "InstallReport", "Scheme", "install_wheels"]
+__all__ = ["DistReport", "InstallItem", "InstallReport", "Scheme", "install_transaction", "install_wheels"]
 
 # dist-info files the installer writes itself; copies inside a wheel are not installed.
 _GENERATED = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json", *SIGNATURE_FILES)
@@ -66,6 +67,10 @@ class InstallReport:
     distributions: list[DistReport]
     replaced: list[UninstallReport]
 
+    @property
+    def shared_libraries(self) -> list[Path]:
+        return [p for d in self.distributions for p in d.shared_libraries]
+
 
 @dataclass(frozen=True)
 class _File:
@@ -83,16 +88,64 @@ class _Dist:
 
 
 def install_wheels(
-    items: Sequence[InstallItem], scheme: Scheme, *, replace: Collection[str] = ()
+    items: Sequence[InstallItem],
+    scheme: Scheme,
+    *,
+    replace: Collection[str] = (),
+    replace_owners: bool = False,
 ) -> InstallReport:
     """Install ``items`` atomically.
 
     A file owned by another installed distribution is a conflict unless that
-    distribution's name is in ``replace``; then it is uninstalled in the same
-    transaction (so also restored if anything fails). An installed distribution
-    with the same name as an item must be in ``replace`` too.
+    distribution's name is in ``replace`` (or ``replace_owners`` is true, what
+    ``reinstall=True`` asks for); then it is uninstalled in the same transaction
+    (so also restored if anything fails) and listed in ``InstallReport.replaced``.
+    An installed distribution with the same name as an item must be in ``replace`` too.
     """
-    planned, removals = _plan(items, scheme, {canonicalize_name(n) for n in replace})
+    report, journal = _apply(items, scheme, replace, replace_owners)
+    journal.commit()
+    importlib.invalidate_caches()
+    return report
+
+
+@contextlib.contextmanager
+def install_transaction(
+    items: Sequence[InstallItem],
+    scheme: Scheme,
+    *,
+    replace: Collection[str] = (),
+    replace_owners: bool = False,
+) -> Iterator[InstallReport]:
+    """``install_wheels``, kept undoable until the ``with`` block ends.
+
+    The block does what must succeed for the install to count (in Pyodide: load the
+    shared libraries). If it raises - an error, ``CancelledError``, ``KeyboardInterrupt`` -
+    every change is undone, replaced distributions come back byte for byte, and the
+    exception propagates (an ``Exception`` as ``InstallError``)::
+
+        with install_transaction(items, scheme, replace=plan.replace) as report:
+            await load_shared_libraries(report.shared_libraries)
+    """
+    report, journal = _apply(items, scheme, replace, replace_owners)
+    try:
+        yield report
+    except BaseException as exc:
+        problems = journal.rollback()
+        importlib.invalidate_caches()
+        if not isinstance(exc, Exception):
+            raise
+        names = ", ".join(f"{d.name} {d.version}" for d in report.distributions)
+        outcome = f"rollback incomplete: {'; '.join(problems)}" if problems else "nothing was changed"
+        raise InstallError(f"installing {names} was undone: {exc} ({outcome})") from exc
+    journal.commit()
+    importlib.invalidate_caches()
+
+
+def _apply(
+    items: Sequence[InstallItem], scheme: Scheme, replace: Collection[str], replace_owners: bool
+) -> tuple[InstallReport, Journal]:
+    """Plan, then write; on failure roll back and raise. Returns the journal uncommitted."""
+    planned, removals = _plan(items, scheme, {canonicalize_name(n) for n in replace}, replace_owners)
 
     journal = Journal()
     current, where = "", ""
@@ -119,9 +172,7 @@ def install_wheels(
             raise
         outcome = f"rollback incomplete: {'; '.join(problems)}" if problems else "nothing was changed"
         raise InstallError(f"installing {current} failed while {where}: {exc} ({outcome})") from exc
-    journal.commit()
-    importlib.invalidate_caches()
-    return InstallReport(reports, replaced)
+    return InstallReport(reports, replaced), journal
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -134,7 +185,7 @@ def _write_file(path: Path, data: bytes) -> None:
 
 
 def _plan(
-    items: Sequence[InstallItem], scheme: Scheme, replace: set[str]
+    items: Sequence[InstallItem], scheme: Scheme, replace: set[str], replace_owners: bool = False
 ) -> tuple[list[_Dist], list[RemovalPlan]]:
     names = [item.wheel.canonical_name for item in items]
     if len(set(names)) != len(names):
@@ -168,10 +219,11 @@ def _plan(
             targets[f.target] = label
             owner = owners.get(f.target)
             if owner is not None and owner.dist_info not in removing:
-                if owner.canonical_name not in replace:
+                if owner.canonical_name not in replace and not replace_owners:
                     raise InstallError(
                         f"cannot install {label}: {f.target} belongs to the installed distribution "
-                        f"{owner.name} {owner.version}; uninstall it or reinstall with it replaced"
+                        f"{owner.name} {owner.version}; uninstall {owner.name} first, or install with "
+                        f"reinstall=True to replace it"
                     )
                 remove(owner)
             if os.path.isdir(f.target) and not os.path.islink(f.target):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.parser import BytesParser
+from email.message import Message
+from email.parser import Parser
 from email.policy import compat32
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from .errors import MetadataError
 
@@ -28,31 +29,48 @@ class CoreMetadata:
 
 
 def parse_core_metadata(data: bytes, source: str) -> CoreMetadata:
-    """Parse METADATA bytes; ``source`` (URL or file) goes into error messages."""
+    """Parse METADATA bytes; ``source`` (URL or file) goes into error messages.
+
+    Raises only ``MetadataError``: the bytes come from an index or a wheel, so
+    anything is possible.
+    """
     try:
-        msg = BytesParser(policy=compat32).parsebytes(data)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MetadataError(f"metadata in {source} is not UTF-8 text: {exc}") from exc
+    try:
+        msg = Parser(policy=compat32).parsestr(text)
     except Exception as exc:  # the email parser is lenient; be safe anyway
         raise MetadataError(f"unreadable metadata in {source}: {exc}") from exc
-    name = (msg.get("Name") or "").strip()
-    raw_version = (msg.get("Version") or "").strip()
+    name = _field(msg, "Name")
+    raw_version = _field(msg, "Version")
     if not name or not raw_version:
         raise MetadataError(f"metadata in {source} lacks Name or Version")
     try:
         version = Version(raw_version)
-    except InvalidVersion as exc:
+    except ValueError as exc:  # InvalidVersion, or a number too long to convert
         raise MetadataError(f"metadata in {source} has an invalid version {raw_version!r}") from exc
     requires = []
-    for line in msg.get_all("Requires-Dist") or []:
+    for line in _fields(msg, "Requires-Dist"):
         try:
-            requires.append(Requirement(str(line).strip()))
-        except InvalidRequirement as exc:
+            requires.append(Requirement(line))
+        except ValueError as exc:  # InvalidRequirement (and its long-number cousins)
             raise MetadataError(f"{name} {version} ({source}) has a malformed Requires-Dist {line!r}: {exc}") from exc
     requires_python = None
-    raw_rp = (msg.get("Requires-Python") or "").strip()
+    raw_rp = _field(msg, "Requires-Python")
     if raw_rp:
         try:
             requires_python = SpecifierSet(raw_rp)
-        except InvalidSpecifier as exc:
+        except ValueError as exc:  # InvalidSpecifier
             raise MetadataError(f"{name} {version} ({source}) has a malformed Requires-Python {raw_rp!r}") from exc
-    extras = frozenset(canonicalize_name(str(e).strip()) for e in msg.get_all("Provides-Extra") or [])
+    extras = frozenset(canonicalize_name(e) for e in _fields(msg, "Provides-Extra"))
     return CoreMetadata(name, version, tuple(requires), requires_python, extras)
+
+
+def _field(msg: Message, key: str) -> str:
+    value = msg.get(key)
+    return str(value).strip() if value is not None else ""
+
+
+def _fields(msg: Message, key: str) -> list[str]:
+    return [str(v).strip() for v in msg.get_all(key) or []]

@@ -16,13 +16,13 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from . import http, transport
+from . import hash_policy, http, transport
 from .environment import TargetEnvironment
 from .errors import InstallError, MicropipError, RequirementError
 from .fetch import fetch_all
 from .index_client import DEFAULT_INDEX_URLS, IndexClient
 from .installed import InstalledDist, find_distribution, installed_distributions
-from .installer import InstallItem, Scheme, install_wheels
+from .installer import InstallItem, Scheme, install_transaction, install_wheels
 from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter
 from .requirements import parse_inputs
@@ -99,6 +99,7 @@ class PackageManager:
         merge_indexes: bool | None = None,
         lockfile: str | None = None,
         progress: ProgressCallback | bool | None = None,
+        require_hashes: bool = False,
     ) -> Plan | None:
         """Resolve, download, verify and install; on any failure nothing changes."""
         if lockfile is not None:
@@ -113,13 +114,15 @@ class PackageManager:
                 requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes
             )
             report.resolved(plan)
+            if require_hashes:
+                hash_policy.require_hashes(plan)
             for warning in plan.warnings:
                 logger.warning(warning)
             if dry_run:
                 report.done(plan, dry_run=True)
                 return plan
             if plan.install:
-                await self._execute(plan, sources.wheel_bytes, credentials, report)
+                await self._execute(plan, sources.wheel_bytes, credentials, report, reinstall=reinstall)
             report.done(plan)
             return None
 
@@ -157,7 +160,7 @@ class PackageManager:
                 report.done(plan, dry_run=True)
                 return plan
             if plan.install:
-                await self._execute(plan, {}, credentials, report)
+                await self._execute(plan, {}, credentials, report, reinstall=reinstall)
             report.done(plan)
             return None
 
@@ -193,7 +196,13 @@ class PackageManager:
         return lock_packages_from(lock, base_url)
 
     async def _execute(
-        self, plan: Plan, cached: dict[str, bytes], credentials: str | None, progress: Reporter | None = None
+        self,
+        plan: Plan,
+        cached: dict[str, bytes],
+        credentials: str | None,
+        progress: Reporter | None = None,
+        *,
+        reinstall: bool = False,
     ) -> None:
         progress = progress or Reporter(False)
         progress.download_started(plan.install)
@@ -202,13 +211,10 @@ class PackageManager:
         )
         items = [self._install_item(pkg, data[pkg.name]) for pkg in plan.install]
         progress.install_started(plan.install)
-        report = install_wheels(items, Scheme.from_sysconfig(), replace=plan.replace)
-        libraries = [str(p) for d in report.distributions for p in d.shared_libraries]
-        try:
-            await transport.load_shared_libraries(libraries)
-        except Exception as exc:
-            uninstall_distributions([d.name for d in report.distributions])
-            raise InstallError(f"installed files were removed again: loading a shared library failed: {exc}") from exc
+        # Loading shared libraries is part of the transaction: a failure or a cancellation
+        # there undoes every write, replaced distributions included.
+        with install_transaction(items, Scheme.from_sysconfig(), replace=plan.replace, replace_owners=reinstall) as report:
+            await transport.load_shared_libraries([str(p) for p in report.shared_libraries])
         progress.installed(plan.install)
 
     def _install_item(self, pkg: PlannedPackage, data: bytes) -> InstallItem:

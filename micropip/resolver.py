@@ -197,7 +197,7 @@ def explain(
             who = "requested" if parent is None else f"required by {parent} (via {' -> '.join(chain_to(parent.identifier, provider, roots))})"
             lines.append(f"  {info.requirement}  ({who})")
         rejected = provider.no_match.get(identifier, [])
-        extra = "".join(f"\n  {r.filename}: {r.reason}" for r in rejected if "yanked" in r.reason or "Python" in r.reason)
+        extra = "".join(f"\n  {r.filename}: {r.reason}" for r in rejected)
         available = ", ".join(str(c.version) for c in options[:8] if isinstance(c, Candidate))
         messages.append(
             f"conflicting requirements for {name}:\n" + "\n".join(lines)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
 from .environment import TargetEnvironment
 from .project import ProjectFile
 
 _EMSCRIPTEN_PLATFORM = re.compile(r"^(pyemscripten|pyodide)_(\d+_\d+)_wasm32$")
+logger = logging.getLogger("micropip")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Usable:
 class Rejected:
     filename: str
     reason: str
+    invalid: bool = False  # the index lists something broken (not merely an unsuitable wheel)
 
 
 def classify_files(
@@ -41,6 +44,9 @@ def classify_files(
         verdict = judge_file(f, env)
         if isinstance(verdict, Rejected):
             rejected.append(verdict)
+            if verdict.invalid:
+                where = f" listed by {f.index_url}" if f.index_url else ""
+                logger.warning("skipping %s%s: %s", f.filename, where, verdict.reason)
         else:
             usable.setdefault(verdict.version, []).append(verdict)
     for entries in usable.values():
@@ -53,8 +59,8 @@ def judge_file(f: ProjectFile, env: TargetEnvironment) -> Usable | Rejected:
         return Rejected(f.filename, "not a wheel (source distributions are never built or run here)")
     try:
         _name, version, _build, tags = parse_wheel_filename(f.filename)
-    except InvalidWheelFilename as exc:
-        return Rejected(f.filename, f"invalid wheel file name: {exc}")
+    except ValueError as exc:  # InvalidWheelFilename, or a version number too long to convert
+        return Rejected(f.filename, f"invalid wheel file name: {exc}", invalid=True)
     ranks = [env.tag_rank[t] for t in tags if t in env.tag_rank]
     if not ranks:
         return Rejected(f.filename, explain_tags(tags, env))
@@ -62,7 +68,7 @@ def judge_file(f: ProjectFile, env: TargetEnvironment) -> Usable | Rejected:
         try:
             spec = SpecifierSet(f.requires_python)
         except InvalidSpecifier:
-            return Rejected(f.filename, f"invalid Requires-Python {f.requires_python!r} on the index")
+            return Rejected(f.filename, f"invalid Requires-Python {f.requires_python!r} on the index", invalid=True)
         if not spec.contains(env.python, prereleases=True):
             return Rejected(f.filename, f"requires Python {f.requires_python}, this is Python {env.python_version}")
     return Usable(f, version, min(ranks))

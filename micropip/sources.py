@@ -312,6 +312,7 @@ class Sources:
             self.metadata[f.url] = parse_core_metadata(data, f.metadata_url or f.url)
         except (MicropipError, TransportError) as exc:
             self.metadata_errors[f.url] = exc
+            logger.warning("skipping %s: %s", f.filename, exc)
 
     async def wheel_metadata(self, f: ProjectFile) -> bytes:
         """No metadata file: read METADATA from the wheel itself (kept for install)."""

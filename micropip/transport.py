@@ -7,6 +7,7 @@ host CPython, where a standard-library transport takes over.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import sys
 import urllib.error
 import urllib.parse
@@ -18,7 +19,11 @@ from pathlib import Path
 from .errors import TransportError
 
 IN_PYODIDE = sys.platform == "emscripten"
+# Seconds per request (headers and body each); read at call time, so tests and
+# slow networks can change it: ``micropip.transport.DEFAULT_TIMEOUT = 5``.
 DEFAULT_TIMEOUT = 60.0
+# Sent by a caller only for the URL it was given for; dropped when a redirect leaves that origin.
+CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
 @dataclass
@@ -27,6 +32,7 @@ class Response:
     status: int
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
     body: bytes = b""
+    attempts: int = 1  # how many requests it took (http.get retries transient failures)
 
     @property
     def content_type(self) -> str:
@@ -55,9 +61,17 @@ async def fetch(
     *,
     headers: Mapping[str, str] | None = None,
     credentials: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
 ) -> Response:
-    """GET ``url``. HTTP error statuses are returned, not raised; network failures raise."""
+    """GET ``url``. HTTP error statuses are returned, not raised; network failures raise.
+
+    ``credentials`` is the browser's fetch credentials mode ("include", "same-origin",
+    "omit"): the browser attaches its own cookies or HTTP auth for each origin it
+    talks to, so nothing given for one origin follows a redirect to another. The
+    host transport has no credential store and ignores it; credential headers a
+    caller passes are dropped when a redirect leaves the origin.
+    """
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     url = resolve_url(url)
     if is_local(url):
         path = local_path(url)
@@ -93,6 +107,18 @@ def resolve_url(url: str) -> str:
     return urllib.parse.urljoin(str(location.href), url)
 
 
+def page_origin() -> str | None:
+    """The origin of the page Pyodide runs in; None on the host and in Node."""
+    if not IN_PYODIDE:
+        return None
+    import js  # type: ignore[import-not-found]
+
+    location = getattr(js, "location", None)
+    if location is None or _in_node():
+        return None
+    return str(location.origin)
+
+
 async def _read_node_file(url: str, path: str) -> Response:
     """Pyodide in Node keeps its lockfile's wheels on the host disk, outside the wasm FS."""
     import pyodide_js  # type: ignore[import-not-found]
@@ -112,34 +138,107 @@ async def _fetch_browser(url: str, headers: Mapping[str, str], credentials: str 
     kwargs: dict = {"headers": dict(headers)}
     if credentials:
         kwargs["credentials"] = credentials
+    # pyfetch aborts the JS request when its task is cancelled (by wait_for or by the caller).
     try:
         resp = await asyncio.wait_for(pyfetch(url, **kwargs), timeout)
-        body = await asyncio.wait_for(resp.bytes(), timeout)
     except asyncio.TimeoutError as exc:
-        raise TransportError(f"timed out after {timeout:.0f} s fetching {url}", url=url) from exc
+        raise TransportError(f"timed out after {timeout:g} s waiting for {url}", url=url) from exc
     except Exception as exc:  # a JS TypeError("Failed to fetch") and friends
-        raise TransportError(f"could not fetch {url}: {exc} (offline, blocked by CORS, or wrong URL?)", url=url) from exc
+        raise TransportError(f"could not fetch {url}: {_describe(exc)} (offline, blocked by CORS, or wrong URL?)", url=url) from exc
     resp_headers = {k.lower(): v for k, v in dict(resp.headers).items()}
     declared = resp_headers.get("content-length")
+    try:
+        body = await asyncio.wait_for(resp.bytes(), timeout)
+    except asyncio.TimeoutError as exc:
+        raise TransportError(f"timed out after {timeout:g} s reading the body of {url}", url=url) from exc
+    except Exception as exc:  # the connection closed early: undici's "terminated"
+        announced = f" of the announced {declared} bytes" if declared else ""
+        raise TransportError(
+            f"truncated download: the connection to {url} closed before all{announced} arrived ({_describe(exc)})",
+            url=url,
+        ) from exc
     if declared and declared.isdigit() and "content-encoding" not in resp_headers and int(declared) != len(body):
-        raise TransportError(f"{url} sent {len(body)} bytes but announced {declared}: truncated download", url=url)
+        raise TransportError(f"truncated download: {url} sent {len(body)} bytes but announced {declared}", url=url)
     return Response(resp.url or url, resp.status, resp_headers, body)
+
+
+def _describe(exc: BaseException) -> str:
+    """A readable reason; prefers the JavaScript error underneath (pyodide's AbortError can fail to build)."""
+    seen = exc
+    for _ in range(5):
+        if type(seen).__name__ == "JsException" or seen.__context__ is None:
+            break
+        seen = seen.__context__
+    if type(seen).__name__ == "JsException":
+        return str(seen)  # already "TypeError: terminated"
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _OriginBoundRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, but credential headers never leave the origin they were given for."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and origin(newurl) != origin(req.full_url):
+            for key in list(new.headers):
+                if key.lower() in CREDENTIAL_HEADERS:
+                    del new.headers[key]
+            for key in list(new.unredirected_hdrs):
+                if key.lower() in CREDENTIAL_HEADERS:
+                    del new.unredirected_hdrs[key]
+        return new
+
+
+_OPENER = urllib.request.build_opener(_OriginBoundRedirects)
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with default ports filled in, as browsers compare origins."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def _fetch_host(url: str, headers: dict[str, str], timeout: float) -> Response:
     request = urllib.request.Request(url, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            body = resp.read()
+        with _OPENER.open(request, timeout=timeout) as resp:
+            declared = resp.headers.get("Content-Length")
+            try:
+                body = resp.read()
+            except http.client.IncompleteRead as exc:
+                raise TransportError(
+                    f"truncated download: the connection to {url} closed after {len(exc.partial)} "
+                    f"of the announced {declared or '?'} bytes",
+                    url=url,
+                ) from exc
             return Response(resp.geturl(), resp.status, {k.lower(): v for k, v in resp.headers.items()}, body)
+    except TransportError:
+        raise
     except urllib.error.HTTPError as exc:
-        body = exc.read() if exc.fp else b""
-        return Response(url, exc.code, {k.lower(): v for k, v in exc.headers.items()}, body)
+        try:
+            body = exc.read() if exc.fp else b""
+        except (OSError, http.client.HTTPException):
+            body = b""
+        return Response(exc.geturl() or url, exc.code, {k.lower(): v for k, v in exc.headers.items()}, body)
     except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise TransportError(f"timed out after {timeout:g} s waiting for {url}", url=url) from exc
         raise TransportError(f"could not fetch {url}: {exc.reason}", url=url) from exc
-    except (TimeoutError, OSError) as exc:
+    except TimeoutError as exc:
+        raise TransportError(f"timed out after {timeout:g} s waiting for {url}", url=url) from exc
+    except OSError as exc:
         raise TransportError(f"could not fetch {url}: {exc}", url=url) from exc
-    except Exception as exc:  # http.client.IncompleteRead and the like
+    except Exception as exc:  # http.client.HTTPException (BadStatusLine, ...) and the like
         raise TransportError(f"could not fetch {url}: {exc!r}", url=url) from exc
 
 

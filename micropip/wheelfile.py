@@ -26,12 +26,11 @@ from email.policy import compat32
 from packaging.tags import Tag
 from packaging.utils import (
     BuildTag,
-    InvalidWheelFilename,
     NormalizedName,
     canonicalize_name,
     parse_wheel_filename,
 )
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from .errors import InvalidWheelError
 
@@ -167,7 +166,7 @@ def _load(cls: type[WheelFile], filename: str, data: bytes, source: str, max_unp
     fail = _Fail(filename, source)
     try:
         name, version, build, tags = parse_wheel_filename(filename)
-    except InvalidWheelFilename as exc:
+    except ValueError as exc:  # InvalidWheelFilename, or a version number too long to convert
         raise fail(f"bad file name: {exc}") from exc
 
     zf = _open_zip(data, fail)
@@ -297,7 +296,7 @@ def _stem_matches(stem: str, name: str, version: Version) -> bool:
         try:
             if canonicalize_name(stem[:i]) == name and Version(stem[i + 1 :]) == version:
                 return True
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion
             continue
     return False
 
@@ -346,7 +345,7 @@ def _check_metadata(
         raise fail(f"{path} names project {meta_name!r}, the file name says {name!r}")
     try:
         same = Version(meta_version) == version
-    except InvalidVersion as exc:
+    except ValueError as exc:  # InvalidVersion
         raise fail(f"{path} has invalid Version {meta_version!r}") from exc
     if not same:
         raise fail(f"{path} says version {meta_version}, the file name says {version}")
