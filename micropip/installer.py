@@ -307,6 +307,9 @@ def _record(files: list[_File], libdir: Path, record: Path) -> bytes:
 
 
 def _relative(path: Path, libdir: Path) -> str:
+    text, base = str(path), str(libdir).rstrip("/") + "/"
+    if text.startswith(base):  # nearly every file: a plain prefix, no relpath walk
+        return text[len(base) :]
     return PurePosixPath(os.path.relpath(path, libdir)).as_posix()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import Parser
-from email.policy import compat32
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -39,7 +38,7 @@ def parse_core_metadata(data: bytes, source: str) -> CoreMetadata:
     except UnicodeDecodeError as exc:
         raise MetadataError(f"metadata in {source} is not UTF-8 text: {exc}") from exc
     try:
-        msg = Parser(policy=compat32).parsestr(text)
+        msg = Parser().parsestr(text)  # compat32 is the default; naming it imports email.policy (slow in wasm)
     except Exception as exc:  # the email parser is lenient; be safe anyway
         raise MetadataError(f"unreadable metadata in {source}: {exc}") from exc
     name = _field(msg, "Name")

@@ -221,7 +221,7 @@ class PackageManager:
         wheel = WheelFile.from_bytes(pkg.filename, data, source=pkg.url)
         if wheel.canonical_name != pkg.name or str(wheel.version) != pkg.version:
             raise InstallError(f"{pkg.url} contains {wheel.name} {wheel.version}, expected {pkg.name} {pkg.version}")
-        sha256 = _sha256(data)
+        sha256 = pkg.sha256 or _sha256(data)  # a known hash was already checked by fetch_all
         direct_url = {"url": pkg.url, "archive_info": {"hashes": {"sha256": sha256}}} if pkg.direct_url else None
         extra = {SOURCE_FILE: pkg.url.encode(), SHA256_FILE: sha256.encode()}
         return InstallItem(wheel, requested=pkg.requested, direct_url=direct_url, installer=INSTALLER_NAME, extra_dist_info=extra)

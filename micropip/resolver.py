@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Mapping
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
@@ -37,6 +38,12 @@ async def resolve(
     by_name: dict[str, list[Requirement]] = {}
     for c in constraints or []:
         by_name.setdefault(canonicalize_name(c.name), []).append(c)
+    pins: dict[str, SpecifierSet] = {}
+    for req in [r.requirement for r in roots] + list(constraints or []):
+        if not req.url:
+            name = canonicalize_name(req.name)
+            pins[name] = pins.get(name, SpecifierSet()) & req.specifier
+    await sources.prefetch([r.requirement for r in roots], pins, pre=pre, deps=deps)
     excluded: set[str] = set()
     problems: list[MicropipError] = []
     for _ in range(MAX_FILLS):

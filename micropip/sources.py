@@ -128,6 +128,10 @@ class Sources:
         self._candidates: dict[str, list[Candidate]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future] = {}
         self.bytes_metadata = 0
+        # Steering for the speculative crawl (set by prefetch): pins by name, pre-releases, deps.
+        self.pins: dict[str, SpecifierSet] = {}
+        self.crawl_pre = False
+        self.crawl_deps = True
         self.bytes_wheels_for_metadata = 0
 
     # ---- synchronous questions from the provider -------------------------------------
@@ -231,6 +235,31 @@ class Sources:
 
     # ---- asynchronous fetching ------------------------------------------------------
 
+    async def prefetch(
+        self, roots: list[Requirement], pins: dict[str, SpecifierSet], *, pre: bool = False, deps: bool = True
+    ) -> None:
+        """Fetch every root's page and the likely tree below it in one parallel round.
+
+        Without this the resolver would ask for the roots one at a time, one network
+        round trip each. ``pins`` (root specifiers and constraints by name) steer the
+        speculative crawl to the versions the resolver can actually pick.
+        """
+        self.pins = pins
+        self.crawl_pre = pre
+        self.crawl_deps = deps
+        budget = [MAX_CRAWL]
+        seen: set[tuple[str, str]] = set()
+        jobs = []
+        for req in roots:
+            if req.url:
+                try:
+                    jobs.append(self._crawl_candidate(self.url_candidate(req), seen, budget))
+                except (MicropipError, ValueError):
+                    continue  # the resolver reports it with context
+            else:
+                jobs.append(self._crawl_page(canonicalize_name(req.name), req.specifier, seen, budget))
+        await asyncio.gather(*jobs)
+
     async def fill(self, need: NeedData) -> None:
         """Fetch what the resolver asked for, and speculatively what it will ask next."""
         budget = [MAX_CRAWL]
@@ -252,7 +281,8 @@ class Sources:
             options = self.candidates(name)
         except (NeedData, MicropipError):
             return
-        versions = allowed_versions([c.version for c in options if not c.yanked], [spec], pre=False)
+        specs = [spec, self.pins.get(name, SpecifierSet())]
+        versions = allowed_versions([c.version for c in options if not c.yanked], specs, pre=self.crawl_pre)
         best = next((c for c in options if versions and c.version == versions[0]), None)
         if best is not None:
             await self._crawl_candidate(best, seen, budget)
@@ -260,6 +290,8 @@ class Sources:
     async def _crawl_candidate(self, cand: Candidate, seen: set, budget: list[int]) -> None:
         if cand.known_deps is None:
             await self.ensure_metadata(cand)
+        if not self.crawl_deps:
+            return
         try:
             deps = self.dependencies(cand)
         except (NeedData, MicropipError):

@@ -85,9 +85,13 @@ class Journal:
 
     def __init__(self) -> None:
         self._undo: list[tuple[str, Path, _Saved | int | None]] = []
+        self._known_dirs: set[Path] = set()  # folders seen or made in this transaction
 
     def make_dirs(self, path: Path) -> None:
         """Create ``path`` and missing parents, remembering which ones were new."""
+        if path in self._known_dirs:  # a wheel writes many files per folder: stat once
+            return
+        self._known_dirs.add(path)
         missing = []
         while not os.path.isdir(path):
             missing.append(path)
@@ -114,6 +118,7 @@ class Journal:
         os.unlink(path)
 
     def remove_dir(self, path: Path) -> None:
+        self._known_dirs.clear()  # a removed folder may be needed again later
         mode = os.stat(path).st_mode
         os.rmdir(path)
         self._undo.append(("rmdir", path, mode))
@@ -124,6 +129,7 @@ class Journal:
 
     def rollback(self) -> list[str]:
         """Undo everything, newest first; returns what could not be undone (best effort)."""
+        self._known_dirs.clear()
         problems = []
         while self._undo:
             action, path, extra = self._undo.pop()

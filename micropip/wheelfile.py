@@ -18,10 +18,11 @@ import hashlib
 import hmac
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.policy import compat32
 
 from packaging.tags import Tag
 from packaging.utils import (
@@ -177,12 +178,12 @@ def _load(cls: type[WheelFile], filename: str, data: bytes, source: str, max_unp
 
     # The small control files first, so a wrong wheel is rejected before the bulk is inflated.
     special = {f"{dist_info}/{n}" for n in ("WHEEL", "METADATA", "RECORD")}
-    files = {i.filename: _read_member(zf, i, fail) for i in infos if i.filename in special}
+    files = {i.filename: _read_member(zf, data, i, fail) for i in infos if i.filename in special}
     wheel_version, root_is_purelib = _check_wheel_file(files, dist_info, fail)
     metadata = _check_metadata(files, dist_info, name, version, fail)
     record = _parse_record(files, dist_info, fail)
     # Archive order for the rest: each member is decompressed exactly once.
-    files = {i.filename: files[i.filename] if i.filename in files else _read_member(zf, i, fail) for i in infos}
+    files = {i.filename: files[i.filename] if i.filename in files else _read_member(zf, data, i, fail) for i in infos}
     executable = frozenset(i.filename for i in infos if (i.external_attr >> 16) & 0o111)
     sha256 = _verify_record(files, record, dist_info, fail)
     return cls(
@@ -213,7 +214,32 @@ def _open_zip(data: bytes, fail: _Fail) -> zipfile.ZipFile:
         raise fail(f"the file is corrupt or truncated (not a readable zip archive: {exc})") from exc
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, fail: _Fail) -> bytes:
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then file name and extra field lengths
+
+
+def _read_member(zf: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo, fail: _Fail) -> bytes:
+    """Inflate one member straight from the buffer: zipfile's reader adds a CRC-32 pass
+    and per-member stream objects, while every file is sha256-checked against RECORD
+    anyway. Other compression methods, and anything unusual, go through zipfile."""
+    if info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        start = info.header_offset
+        head = data[start : start + _LOCAL_HEADER.size]
+        if len(head) == _LOCAL_HEADER.size:
+            signature, name_len, extra_len = _LOCAL_HEADER.unpack(head)
+            begin = start + _LOCAL_HEADER.size + name_len + extra_len
+            raw = data[begin : begin + info.compress_size]
+            if signature == b"PK\x03\x04" and len(raw) == info.compress_size:
+                try:
+                    # max_length: a member lying about its size cannot inflate past it (zip bomb).
+                    out = raw if info.compress_type == zipfile.ZIP_STORED else zlib.decompressobj(-15).decompress(raw, info.file_size + 1)
+                except zlib.error as exc:
+                    raise fail(f"the file is corrupt: cannot inflate {info.filename!r}: {exc}") from exc
+                if len(out) != info.file_size:
+                    raise fail(
+                        f"the file is corrupt: {info.filename!r} inflates to {len(out)} bytes, "
+                        f"the archive says {info.file_size}"
+                    )
+                return out
     try:
         return zf.read(info)
     except Exception as exc:  # same reasoning as _open_zip: decompressors raise anything
@@ -311,7 +337,7 @@ def _text(files: dict[str, bytes], path: str, fail: _Fail) -> str:
 
 
 def _headers(text: str) -> email.message.Message:
-    return email.parser.Parser(policy=compat32).parsestr(text)
+    return email.parser.Parser().parsestr(text)  # the compat32 default, without importing email.policy
 
 
 def _check_wheel_file(files: dict[str, bytes], dist_info: str, fail: _Fail) -> tuple[tuple[int, int], bool]:
@@ -414,7 +440,7 @@ def _check_hash(row: RecordRow, data: bytes, fail: _Fail) -> tuple[str, bytes]:
         expected = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except ValueError as exc:  # binascii.Error
         raise fail(f"RECORD hash for {row.path!r} is not urlsafe base64") from exc
-    actual = hashlib.new(algo, data).digest()
+    actual = hashlib.sha256(data).digest() if algo == "sha256" else hashlib.new(algo, data).digest()
     if not hmac.compare_digest(expected, actual):
         raise fail(f"hash mismatch for {row.path!r}: RECORD says {row.hash}, the file has {_record_digest(algo, actual)}")
     return algo, actual
