@@ -29,7 +29,7 @@ from .requirements import parse_inputs
 from .resolver import resolve
 from .sources import InstalledInfo, LockPackage, Sources, lock_packages_from
 from .uninstaller import uninstall_distributions
-from .wheelfile import WheelFile
+from .wheelfile import WheelFile, raw_members
 
 logger = logging.getLogger("micropip")
 INSTALLER_NAME = "micropip"
@@ -209,7 +209,10 @@ class PackageManager:
         data = await fetch_all(
             plan.install, cached=cached, credentials=credentials, on_start=progress.file_started, on_done=progress.file_finished
         )
-        items = [self._install_item(pkg, data[pkg.name]) for pkg in plan.install]
+        inflated = await asyncio.gather(
+            *(transport.inflate_members(data[p.name], raw_members(data[p.name]) or []) for p in plan.install)
+        )
+        items = [self._install_item(pkg, data[pkg.name], pre) for pkg, pre in zip(plan.install, inflated)]
         progress.install_started(plan.install)
         # Loading shared libraries is part of the transaction: a failure or a cancellation
         # there undoes every write, replaced distributions included.
@@ -217,8 +220,8 @@ class PackageManager:
             await transport.load_shared_libraries([str(p) for p in report.shared_libraries])
         progress.installed(plan.install)
 
-    def _install_item(self, pkg: PlannedPackage, data: bytes) -> InstallItem:
-        wheel = WheelFile.from_bytes(pkg.filename, data, source=pkg.url)
+    def _install_item(self, pkg: PlannedPackage, data: bytes, inflated: dict | None = None) -> InstallItem:
+        wheel = WheelFile.from_bytes(pkg.filename, data, source=pkg.url, inflated=inflated)
         if wheel.canonical_name != pkg.name or str(wheel.version) != pkg.version:
             raise InstallError(f"{pkg.url} contains {wheel.name} {wheel.version}, expected {pkg.name} {pkg.version}")
         sha256 = pkg.sha256 or _sha256(data)  # a known hash was already checked by fetch_all

@@ -232,3 +232,99 @@ def forget_loaded_packages(names: list[str]) -> None:
                 delattr(loaded, name)
         except Exception:  # a read-only view in some releases: nothing to forget
             pass
+
+
+# ---- native unpacking -----------------------------------------------------------------------
+# Inflating and hashing thousands of members in wasm is most of an install's time; the
+# host JS engine does both natively (Node: zlib + crypto; browsers: DecompressionStream +
+# WebCrypto). Python still runs every check on the results; any failure here just sends
+# the wheel down the plain Python path, which reports the precise error.
+
+_UNPACKER_JS = r"""
+(async () => {
+  const isNode = typeof process !== "undefined" && !!(process.versions && process.versions.node);
+  const zlib = isNode ? await import("node:zlib") : null;
+  const nodeCrypto = isNode ? await import("node:crypto") : null;
+  const subtle = !isNode && globalThis.crypto && globalThis.crypto.subtle ? globalThis.crypto.subtle : null;
+
+  async function inflate(raw, size) {
+    if (zlib) return zlib.inflateRawSync(raw, { maxOutputLength: Math.max(size, 1) });
+    const reader = new Blob([raw]).stream().pipeThrough(new DecompressionStream("deflate-raw")).getReader();
+    const chunks = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > size) { await reader.cancel(); throw new Error("member inflates past its declared size"); }
+      chunks.push(value);
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) { out.set(c, at); at += c.length; }
+    return out;
+  }
+
+  async function sha256(buf) {
+    if (nodeCrypto) return nodeCrypto.createHash("sha256").update(buf).digest();
+    if (subtle) return new Uint8Array(await subtle.digest("SHA-256", buf));
+    return null;
+  }
+
+  return async (data, table) => {
+    const n = table.length / 4;
+    const outs = await Promise.all(Array.from({ length: n }, (_, i) => {
+      const [offset, csize, size, deflated] = table.slice(4 * i, 4 * i + 4);
+      const raw = data.subarray(offset, offset + csize);
+      return deflated ? inflate(raw, size) : raw;
+    }));
+    const lengths = new Float64Array(n);
+    let total = 0;
+    outs.forEach((o, i) => { lengths[i] = o.length; total += o.length; });
+    const blob = new Uint8Array(total);
+    let at = 0;
+    outs.forEach((o) => { blob.set(o, at); at += o.length; });
+    const digests = await Promise.all(outs.map(sha256));
+    const hashed = digests.every((d) => d !== null);
+    const digestBlob = new Uint8Array(hashed ? 32 * n : 0);
+    if (hashed) digests.forEach((d, i) => digestBlob.set(d, 32 * i));
+    return { blob, lengths, digests: digestBlob };
+  };
+})()
+"""
+
+_unpacker = None
+
+
+async def inflate_members(data: bytes, members: list) -> dict[str, tuple[bytes, bytes | None]] | None:
+    """Inflate (and sha256) a wheel's members natively; None off the browser or on any failure.
+
+    ``members`` are ``wheelfile.RawMember`` records; the result maps each path to
+    (content, sha256 digest or None) for ``WheelFile.from_bytes(inflated=...)``.
+    """
+    global _unpacker
+    if not IN_PYODIDE or not members:
+        return None
+    try:
+        from pyodide.code import run_js  # type: ignore[import-not-found]
+        from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+        if _unpacker is None:
+            _unpacker = await run_js(_UNPACKER_JS)
+        table = []
+        for m in members:
+            table += [m.offset, m.compressed_size, m.size, 1 if m.deflated else 0]
+        result = await _unpacker(to_js(data), to_js(table))
+        blob = result.blob.to_bytes()
+        lengths = result.lengths.to_py()
+        digests = result.digests.to_bytes()
+    except Exception:
+        return None
+    out: dict[str, tuple[bytes, bytes | None]] = {}
+    at = 0
+    for i, m in enumerate(members):
+        length = int(lengths[i])
+        digest = digests[32 * i : 32 * i + 32] if digests else None
+        out[m.path] = (blob[at : at + length], digest)
+        at += length
+    return out

@@ -21,7 +21,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from packaging.tags import Tag
@@ -108,9 +108,16 @@ class WheelFile:
         *,
         source: str = "",
         max_unpacked_size: int = DEFAULT_MAX_UNPACKED_SIZE,
+        inflated: Mapping[str, tuple[bytes, bytes | None]] | None = None,
     ) -> WheelFile:
-        """Check ``data`` completely; ``source`` (URL or path) only goes into messages."""
-        return _load(cls, filename.replace("\\", "/").rsplit("/", 1)[-1], data, source, max_unpacked_size)
+        """Check ``data`` completely; ``source`` (URL or path) only goes into messages.
+
+        ``inflated`` optionally gives members already inflated natively (path ->
+        (content, sha256 digest or None), see ``raw_members``); every check still runs,
+        a given digest only replaces hashing the same bytes again in Python.
+        """
+        name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+        return _load(cls, name, data, source, max_unpacked_size, inflated or {})
 
     # ---- contents -------------------------------------------------------------------
 
@@ -163,7 +170,14 @@ class _Fail:
         return InvalidWheelError(f"{self.prefix}: {message}")
 
 
-def _load(cls: type[WheelFile], filename: str, data: bytes, source: str, max_unpacked: int) -> WheelFile:
+def _load(
+    cls: type[WheelFile],
+    filename: str,
+    data: bytes,
+    source: str,
+    max_unpacked: int,
+    inflated: Mapping[str, tuple[bytes, bytes | None]],
+) -> WheelFile:
     fail = _Fail(filename, source)
     try:
         name, version, build, tags = parse_wheel_filename(filename)
@@ -178,14 +192,21 @@ def _load(cls: type[WheelFile], filename: str, data: bytes, source: str, max_unp
 
     # The small control files first, so a wrong wheel is rejected before the bulk is inflated.
     special = {f"{dist_info}/{n}" for n in ("WHEEL", "METADATA", "RECORD")}
-    files = {i.filename: _read_member(zf, data, i, fail) for i in infos if i.filename in special}
+    def read(info: zipfile.ZipInfo) -> bytes:
+        given = inflated.get(info.filename)
+        if given is not None and len(given[0]) == info.file_size:
+            return given[0]
+        return _read_member(zf, data, info, fail)
+
+    files = {i.filename: read(i) for i in infos if i.filename in special}
     wheel_version, root_is_purelib = _check_wheel_file(files, dist_info, fail)
     metadata = _check_metadata(files, dist_info, name, version, fail)
     record = _parse_record(files, dist_info, fail)
     # Archive order for the rest: each member is decompressed exactly once.
-    files = {i.filename: files[i.filename] if i.filename in files else _read_member(zf, data, i, fail) for i in infos}
+    files = {i.filename: files[i.filename] if i.filename in files else read(i) for i in infos}
     executable = frozenset(i.filename for i in infos if (i.external_attr >> 16) & 0o111)
-    sha256 = _verify_record(files, record, dist_info, fail)
+    digests = {path: d for path, (content, d) in inflated.items() if d is not None and files.get(path) is content}
+    sha256 = _verify_record(files, record, dist_info, fail, digests)
     return cls(
         filename=filename,
         source=source,
@@ -215,6 +236,50 @@ def _open_zip(data: bytes, fail: _Fail) -> zipfile.ZipFile:
 
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then file name and extra field lengths
+
+
+@dataclass(frozen=True)
+class RawMember:
+    """Where one member's bytes sit in the archive, for inflating outside Python."""
+
+    path: str
+    offset: int
+    compressed_size: int
+    size: int
+    deflated: bool
+
+
+def raw_members(data: bytes) -> list[RawMember] | None:
+    """The stored/deflated members of a zip, or None when anything is unusual.
+
+    None sends the wheel down the plain Python path, which also produces the
+    precise error for a broken archive; this function never raises.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+        # The zip-bomb guards come before any inflating; the Python path explains a refusal.
+        if sum(i.file_size for i in infos) > DEFAULT_MAX_UNPACKED_SIZE or any(
+            i.file_size > RATIO_CHECK_MIN_SIZE and i.file_size > MAX_COMPRESSION_RATIO * i.compress_size for i in infos
+        ):
+            return None
+        out = []
+        for info in infos:
+            if info.filename.endswith("/"):
+                continue
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+                return None
+            head = data[info.header_offset : info.header_offset + _LOCAL_HEADER.size]
+            if len(head) != _LOCAL_HEADER.size:
+                return None
+            signature, name_len, extra_len = _LOCAL_HEADER.unpack(head)
+            begin = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
+            if signature != b"PK\x03\x04" or begin + info.compress_size > len(data):
+                return None
+            out.append(RawMember(info.filename, begin, info.compress_size, info.file_size, info.compress_type == zipfile.ZIP_DEFLATED))
+        return out
+    except Exception:  # zipfile raises many types on hostile input; the Python path reports it
+        return None
 
 
 def _read_member(zf: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo, fail: _Fail) -> bytes:
@@ -398,7 +463,11 @@ def _parse_record(files: dict[str, bytes], dist_info: str, fail: _Fail) -> tuple
 
 
 def _verify_record(
-    files: dict[str, bytes], record: tuple[RecordRow, ...], dist_info: str, fail: _Fail
+    files: dict[str, bytes],
+    record: tuple[RecordRow, ...],
+    dist_info: str,
+    fail: _Fail,
+    digests: Mapping[str, bytes] | None = None,
 ) -> dict[str, str]:
     """Every file listed with a matching hash and size; returns the sha256 values seen."""
     record_path = f"{dist_info}/RECORD"
@@ -416,7 +485,7 @@ def _verify_record(
             raise fail(f"RECORD lists {row.path!r}, which is not in the archive")
         if row.hash is None:
             raise fail(f"RECORD has no hash for {row.path!r}")
-        algo, digest = _check_hash(row, data, fail)
+        algo, digest = _check_hash(row, data, fail, (digests or {}).get(row.path))
         if algo == "sha256":
             sha256[row.path] = _record_digest(algo, digest)
         if row.size is not None and row.size != len(data):
@@ -428,7 +497,7 @@ def _verify_record(
     return sha256
 
 
-def _check_hash(row: RecordRow, data: bytes, fail: _Fail) -> tuple[str, bytes]:
+def _check_hash(row: RecordRow, data: bytes, fail: _Fail, known_sha256: bytes | None = None) -> tuple[str, bytes]:
     algo, sep, value = (row.hash or "").partition("=")
     if not sep or not value:
         raise fail(f"RECORD hash for {row.path!r} is malformed ({row.hash!r})")
@@ -440,7 +509,10 @@ def _check_hash(row: RecordRow, data: bytes, fail: _Fail) -> tuple[str, bytes]:
         expected = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except ValueError as exc:  # binascii.Error
         raise fail(f"RECORD hash for {row.path!r} is not urlsafe base64") from exc
-    actual = hashlib.sha256(data).digest() if algo == "sha256" else hashlib.new(algo, data).digest()
+    if algo == "sha256":
+        actual = known_sha256 if known_sha256 is not None else hashlib.sha256(data).digest()
+    else:
+        actual = hashlib.new(algo, data).digest()
     if not hmac.compare_digest(expected, actual):
         raise fail(f"hash mismatch for {row.path!r}: RECORD says {row.hash}, the file has {_record_digest(algo, actual)}")
     return algo, actual
