@@ -10,8 +10,9 @@ JSON API ``digests``), from a lockfile, or from a ``#sha256=`` fragment on a whe
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from .errors import HashRequiredError
+from .errors import HashMismatchError, HashRequiredError
 from .plan import Plan, PlannedPackage
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -33,3 +34,36 @@ def require_hashes(plan: Plan) -> None:
         "Use an index that publishes sha256 hashes, add #sha256=<hash> to a wheel URL, or install from a "
         "lockfile. Nothing was downloaded or installed."
     )
+
+
+def apply_pinned_hashes(plan: Plan, pins: dict[str, frozenset[str]]) -> None:
+    """Enforce ``--hash=sha256:<hex>`` pins from requirements files on the planned files.
+
+    A planned file whose index hash is not among the pins is refused now; a file the
+    index gave no hash for takes the pin, so the download itself is checked against it.
+    ``pins`` maps canonical names to their ``algo:hex`` strings.
+    """
+    for i, pkg in enumerate(plan.install):
+        wanted = pins.get(pkg.name)
+        if not wanted:
+            continue
+        allowed = {h.split(":", 1)[1].lower() for h in wanted if h.lower().startswith("sha256:")}
+        if not allowed:
+            raise HashRequiredError(
+                f"{pkg.name} is pinned with --hash, but not with sha256 ({', '.join(sorted(wanted))}); "
+                "only sha256 can be verified here"
+            )
+        if pkg.sha256:
+            if pkg.sha256.lower() not in allowed:
+                raise HashMismatchError(
+                    f"hash mismatch for {pkg.filename} ({pkg.name} {pkg.version}) from {pkg.url}: the index says "
+                    f"sha256 {pkg.sha256}, the requirements file pins {', '.join(sorted(allowed))}. "
+                    "Nothing was downloaded or installed."
+                )
+        elif len(allowed) == 1:
+            plan.install[i] = replace(pkg, sha256=next(iter(allowed)))
+        else:
+            raise HashRequiredError(
+                f"{pkg.filename} ({pkg.name}) has no sha256 on the index and {len(allowed)} pinned hashes; "
+                "pin the one for this file"
+            )

@@ -186,6 +186,11 @@ class PackageManager:
             keep_going=keep_going,
             index_urls=tuple(urls),
         )
+        pins: dict[str, frozenset[str]] = {}
+        for root in parsed.requirements:
+            if root.hashes:
+                pins[root.name] = pins.get(root.name, frozenset()) | root.hashes
+        hash_policy.apply_pinned_hashes(plan, pins)
         return plan, sources
 
     def _lock_packages(self) -> dict[str, LockPackage]:

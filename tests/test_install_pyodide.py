@@ -258,3 +258,22 @@ def test_mock_packages(pyodide):
 def test_cycle_installs(pyodide):
     pyodide.run("await micropip.install('cycle-a')")
     assert version(pyodide, "cycle-a") == "1.0" and version(pyodide, "cycle-b") == "1.0"
+
+
+def test_requirements_file_hash_pins_are_enforced(pyodide):
+    import hashlib
+
+    from .conftest import FIXTURE_WHEELS
+
+    good = hashlib.sha256((FIXTURE_WHEELS / "extradep-1.0-py3-none-any.whl").read_bytes()).hexdigest()
+    pyodide.run(SNAPSHOT)
+    before = pyodide.run("_snapshot()")
+    pyodide.run(f"open('/tmp/bad.txt', 'w').write('extradep==1.0 --hash=sha256:{'1' * 64}\\n')")
+    with pytest.raises(PyodideError) as info:
+        pyodide.run("await micropip.install('-r /tmp/bad.txt')")
+    assert info.value.type == "HashMismatchError"
+    assert "extradep-1.0-py3-none-any.whl" in info.value.message and "pins" in info.value.message
+    assert pyodide.run("_snapshot()") == before
+    pyodide.run(f"open('/tmp/good.txt', 'w').write('extradep==1.0 --hash=sha256:{good}\\n')")
+    pyodide.run("await micropip.install('-r /tmp/good.txt')")
+    assert version(pyodide, "extradep") == "1.0"
