@@ -19,7 +19,6 @@ async def fetch_all(
     concurrency: int = DEFAULT_CONCURRENCY,
     on_done: Callable[[PlannedPackage, int], None] | None = None,
     on_start: Callable[[PlannedPackage], None] | None = None,
-    on_data: Callable[[PlannedPackage, bytes], None] | None = None,
 ) -> dict[str, bytes]:
     """Return {package name: wheel bytes}; sha256 is checked for every file with a known hash.
 
@@ -45,8 +44,6 @@ async def fetch_all(
                 data = await http.download(
                     pkg.url, sha256=pkg.sha256, what=f"{pkg.filename} ({pkg.name} {pkg.version})", credentials=credentials
                 )
-        if on_data:
-            on_data(pkg, data)  # verified bytes: the caller may start unpacking while others download
         if on_done:
             on_done(pkg, len(data))
         return pkg.name, data

@@ -211,25 +211,12 @@ class PackageManager:
     ) -> None:
         progress = progress or Reporter(False)
         progress.download_started(plan.install)
-        unpacking: dict[str, asyncio.Future] = {}
-
-        def unpack(pkg: PlannedPackage, body: bytes) -> None:
-            unpacking[pkg.name] = asyncio.ensure_future(transport.inflate_members(body, raw_members(body) or []))
-
-        try:
-            data = await fetch_all(
-                plan.install,
-                cached=cached,
-                credentials=credentials,
-                on_start=progress.file_started,
-                on_done=progress.file_finished,
-                on_data=unpack,
-            )
-            inflated = [await unpacking[p.name] for p in plan.install]
-        except BaseException:
-            for task in unpacking.values():
-                task.cancel()
-            raise
+        data = await fetch_all(
+            plan.install, cached=cached, credentials=credentials, on_start=progress.file_started, on_done=progress.file_finished
+        )
+        inflated = await asyncio.gather(
+            *(transport.inflate_members(data[p.name], raw_members(data[p.name]) or []) for p in plan.install)
+        )
         items = [self._install_item(pkg, data[pkg.name], pre) for pkg, pre in zip(plan.install, inflated)]
         progress.install_started(plan.install)
         # Loading shared libraries is part of the transaction: a failure or a cancellation
