@@ -11,13 +11,16 @@ Nothing here is committed but the pins: the wheels go to ``.cache/bench/`` (giti
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from micropip.bundle import sha256_file  # noqa: E402  (the same streaming hash the bundle pins with)
 CACHE = REPO_ROOT / ".cache" / "bench"
 WHEEL_DIR = CACHE / "wheels"
 REFERENCE_DIR = CACHE / "reference"
@@ -107,18 +110,10 @@ class CorpusError(Exception):
     pass
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def fetch(pins: tuple[Pin, ...], dest: Path) -> list[Path]:
     """Verified local copies of ``pins`` in ``dest``; only missing or damaged files are downloaded."""
     dest.mkdir(parents=True, exist_ok=True)
-    missing = [p for p in pins if not (dest / p.filename).is_file() or sha256_of(dest / p.filename) != p.sha256]
+    missing = [p for p in pins if not (dest / p.filename).is_file() or sha256_file(dest / p.filename) != p.sha256]
     if missing:
         print(f"[bench] downloading {len(missing)} pinned wheel(s) from PyPI into {dest}", file=sys.stderr)
         cmd = [
@@ -134,7 +129,7 @@ def fetch(pins: tuple[Pin, ...], dest: Path) -> list[Path]:
         path = dest / pin.filename
         if not path.is_file():
             raise CorpusError(f"{pin.filename} was not downloaded (pip picked another file name?)")
-        actual = sha256_of(path)
+        actual = sha256_file(path)
         if actual != pin.sha256:
             path.unlink()
             raise CorpusError(f"{pin.filename}: sha256 {actual}, pinned {pin.sha256}; removed, run again")

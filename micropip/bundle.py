@@ -122,19 +122,18 @@ def build_own_wheel(out_dir: Path, source_root: Path = REPO_ROOT) -> Path:
 
 
 def lock_entry(name: str, version: str, filename: str, sha256: str, imports: list[str], depends: list[str]) -> dict:
-    """A package entry in Pyodide's lockfile format."""
-    return {
-        "name": name,
-        "version": version,
-        "file_name": filename,
-        "install_dir": "site",
-        "sha256": sha256,
-        "package_type": "package",
-        "imports": imports,
-        "depends": depends,
-        "unvendored_tests": False,
-        "shared_library": False,
-    }
+    """A package entry in Pyodide's lockfile format (a plain site-packages wheel)."""
+    from lockfile import LockPackage
+
+    return LockPackage(
+        name=name,
+        version=version,
+        file_name=filename,
+        install_dir="site",
+        sha256=sha256,
+        imports=tuple(imports),
+        depends=tuple(depends),
+    ).to_dict()
 
 
 def write_bundle(out_dir: Path, pyodide_dir: Path = DEFAULT_PYODIDE_DIR, cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:

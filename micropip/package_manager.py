@@ -244,6 +244,8 @@ class PackageManager:
 
     def freeze(self) -> str:
         """The environment as ``pyodide-lock.json`` text: Pyodide's lock plus what micropip installed."""
+        from . import bundle  # host-oriented module: only freeze needs its entry builder
+
         found = self.lock_override or transport.pyodide_lockfile()
         lock = json.loads(json.dumps(found[0])) if found else {"info": _lock_info(), "packages": {}}
         packages = lock.setdefault("packages", {})
@@ -258,18 +260,9 @@ class PackageManager:
             depends = sorted(
                 {canonicalize_name(r.name) for r in map(Requirement, dist.requires) if r.marker is None or r.marker.evaluate(dict(env.markers, extra=""))}
             )
-            packages[dist.canonical_name] = {
-                "name": dist.name,
-                "version": str(dist.version),
-                "file_name": url,
-                "install_dir": "site",
-                "sha256": sha,
-                "package_type": "package",
-                "imports": _top_level_modules(dist),
-                "depends": depends,
-                "unvendored_tests": False,
-                "shared_library": False,
-            }
+            packages[dist.canonical_name] = bundle.lock_entry(
+                dist.name, str(dist.version), url, sha or "", _top_level_modules(dist), depends
+            )
         lock["packages"] = dict(sorted(packages.items()))
         return json.dumps(lock, indent=2, sort_keys=True)
 

@@ -501,12 +501,11 @@ _order
     assert version(py, "greeting") is None and version(py, "bt-top") is None
 
 
-def test_cancelled_install_rolls_back(py, fault):
-    fault.route("/files/colorama_lite-0.2-py3-none-any.whl", upstream(delay=10))
-    before = py.run("_snapshot()")
-    outcome = py.run(
+def cancel_midway(py, call: str) -> str:
+    """Start ``call`` as a task, cancel it a second later; 'cancelled' or 'finished'."""
+    return py.run(
         f"""
-_task = asyncio.ensure_future(micropip.install('greeting', index_urls=[{fault.simple_url!r}]))
+_task = asyncio.ensure_future({call})
 await asyncio.sleep(1.0)
 _task.cancel()
 try:
@@ -517,6 +516,12 @@ except asyncio.CancelledError:
 _outcome
 """
     )
+
+
+def test_cancelled_install_rolls_back(py, fault):
+    fault.route("/files/colorama_lite-0.2-py3-none-any.whl", upstream(delay=10))
+    before = py.run("_snapshot()")
+    outcome = cancel_midway(py, f"micropip.install('greeting', index_urls=[{fault.simple_url!r}])")
     assert outcome == "cancelled"
     assert fault.count("/files/colorama_lite-0.2-py3-none-any.whl") == 1
     assert py.run("_snapshot()") == before
@@ -563,22 +568,14 @@ micropip.installer._write_file = _interrupted_write
 
 def test_cancelled_while_loading_shared_libraries_rolls_back(py):
     before = py.run("_snapshot()")
-    outcome = py.run(
+    py.run(
         """
 async def _slow_load(paths):
     await asyncio.sleep(30)
 micropip.transport.load_shared_libraries = _slow_load
-_task = asyncio.ensure_future(micropip.install('greeting'))
-await asyncio.sleep(1.0)
-_task.cancel()
-try:
-    await _task
-    _outcome = 'finished'
-except asyncio.CancelledError:
-    _outcome = 'cancelled'
-_outcome
 """
     )
+    outcome = cancel_midway(py, "micropip.install('greeting')")
     assert outcome == "cancelled"
     assert py.run("_snapshot()") == before
 
