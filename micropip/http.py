@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Mapping
 
 from . import transport
-from .errors import HashMismatchError, TransportError
+from .errors import HashMismatchError, RequirementError, TransportError
 from .transport import Response
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -82,6 +82,14 @@ async def download(
     if sha256:
         check_sha256(response.body, sha256, url, what)
     return response.body
+
+
+async def read_requirements_text(location: str) -> str:
+    """A requirements or constraints file, given as a path (emfs:) or URL (``-r``/``-c``)."""
+    response = await get(location)
+    if not response.ok:
+        raise RequirementError(f"cannot read requirements file {location}: HTTP {response.status}")
+    return response.body.decode("utf-8")
 
 
 def check_sha256(data: bytes, expected: str, url: str, what: str = "") -> None:

@@ -122,8 +122,8 @@ def _file(
         raise IndexFormatError(f"index page {page_url} lists {filename} without a URL", url=page_url)
     absolute = _join(page_url, href, page_url)
     parts = urllib.parse.urlsplit(absolute)
-    fragment_hashes = _fragment_hashes(parts.fragment)
-    merged = {**fragment_hashes, **hashes}
+    from_fragment = fragment_hashes(parts.fragment)
+    merged = {**from_fragment, **hashes}
     clean = urllib.parse.urlunsplit(parts._replace(fragment=""))
     is_yanked, reason = _yanked(yanked)
     return ProjectFile(
@@ -150,7 +150,7 @@ def _join(base: str, href: str, page_url: str) -> str:
     return absolute
 
 
-def _fragment_hashes(fragment: str) -> dict[str, str]:
+def fragment_hashes(fragment: str) -> dict[str, str]:
     """``#sha256=...`` on a file URL (PEP 503)."""
     algo, sep, value = fragment.partition("=")
     if sep and algo.lower() in SUPPORTED_HASHES and value:
@@ -283,7 +283,7 @@ def parse_simple_html(body: bytes, url: str) -> tuple[ProjectFile, ...]:
         has_core = "data-core-metadata" in attrs or "data-dist-info-metadata" in attrs
         core: dict[str, str] | None = None
         if has_core:
-            core = _fragment_hashes(core_raw) if core_raw and core_raw.lower() != "true" else {}
+            core = fragment_hashes(core_raw) if core_raw and core_raw.lower() != "true" else {}
         yanked = (attrs.get("data-yanked") or "") if "data-yanked" in attrs else None
         out.append(
             _file(

@@ -28,13 +28,12 @@ from packaging.utils import canonicalize_name
 from .errors import InstallError
 from .installed import InstalledDist, Scheme, owners_by_path, scan_distributions
 from .uninstaller import Journal, RemovalPlan, UninstallError, UninstallReport, apply_removal, plan_removal
-from .wheelfile import SIGNATURE_FILES, WheelFile
+from .wheelfile import SHARED_LIBRARY, SIGNATURE_FILES, WheelFile
 
 __all__ = ["DistReport", "InstallItem", "InstallReport", "Scheme", "install_transaction", "install_wheels"]
 
 # dist-info files the installer writes itself; copies inside a wheel are not installed.
 _GENERATED = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json", *SIGNATURE_FILES)
-_SHARED_LIBRARY = re.compile(r"\.so(\.\d+)*$")
 _SHEBANG = re.compile(rb"#!pythonw?(?=\s|$)")
 
 
@@ -325,5 +324,5 @@ def _report(dist: _Dist) -> DistReport:
         version=str(dist.item.wheel.version),
         dist_info=dist.dist_info,
         files=paths,
-        shared_libraries=[p for p in paths if _SHARED_LIBRARY.search(p.name)],
+        shared_libraries=[p for p in paths if SHARED_LIBRARY.search(p.name)],
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import io
 import json
 import os
@@ -31,6 +32,7 @@ from .plan import Plan, PlannedPackage
 from .requirements import parse_inputs
 from .resolver import resolve
 from .sources import Sources, lock_packages_from
+from .wheelfile import top_level_modules
 
 
 @dataclass
@@ -51,13 +53,6 @@ def output_format(path: str) -> str:
     raise MicropipError(f"{path}: cannot tell the lock format; name it *.json (pyodide-lock) or pylock.toml")
 
 
-async def _read_text(location: str) -> str:
-    response = await http.get(location)
-    if not response.ok:
-        raise MicropipError(f"cannot read {location}: HTTP {response.status}")
-    return response.body.decode("utf-8")
-
-
 async def create_lock(
     requirements: list[str],
     *,
@@ -74,7 +69,7 @@ async def create_lock(
     fmt = output_format(output)
     release = find_release(pyodide)
     env = TargetEnvironment.for_pyodide(release.version)
-    parsed = await parse_inputs(requirements, read_file=_read_text)
+    parsed = await parse_inputs(requirements, read_file=http.read_requirements_text)
     if not parsed.requirements:
         raise MicropipError("nothing to lock: give requirements or -r requirements.txt")
     urls = tuple(index_urls or DEFAULT_INDEX_URLS)
@@ -88,7 +83,7 @@ async def create_lock(
     plan = await resolve(parsed.requirements, sources, pre=pre, constraints=all_constraints, index_urls=urls)
     to_lock = [p for p in plan.install if p.source != "lockfile"]
     data = await _wheels_needed(to_lock, sources.wheel_bytes, wheel_dir)
-    hashes = {p.name: p.sha256 or _sha256(data[p.name]) for p in to_lock}
+    hashes = {p.name: p.sha256 or hashlib.sha256(data[p.name]).hexdigest() for p in to_lock}
     file_names = {p.name: p.url for p in to_lock}
     if wheel_dir is not None:
         wheel_dir.mkdir(parents=True, exist_ok=True)
@@ -112,29 +107,12 @@ async def _wheels_needed(packages: list[PlannedPackage], cached: dict[str, bytes
     return await fetch_all(need, cached=cached)
 
 
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
-
-
 def _top_level(data: bytes | None) -> tuple[str, ...]:
     """Importable top-level names of a wheel (Pyodide's ``imports``); empty when not downloaded."""
     if not data:
         return ()
-    names = set()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        for path in zf.namelist():
-            first = path.split("/", 1)[0]
-            if first.endswith((".dist-info", ".data")) or first == "__pycache__":
-                continue
-            if "/" in path:
-                names.add(first)
-            elif path.endswith(".py"):
-                names.add(first[:-3])
-            elif path.endswith(".so"):
-                names.add(first.split(".", 1)[0])
-    return tuple(sorted(names))
+        return top_level_modules(zf.namelist())
 
 
 def _render_pyodide_lock(

@@ -184,14 +184,7 @@ def check_pyodide_lock_target(info, env: TargetEnvironment, location: str) -> No
 
 def _pylock_entries(text: bytes | str, location: str, env: TargetEnvironment) -> dict[str, PlannedPackage]:
     lock = read_pylock(text, source=location)
-    if lock.requires_python:
-        from packaging.specifiers import SpecifierSet
-
-        if not SpecifierSet(lock.requires_python).contains(env.python, prereleases=True):
-            raise LockfileMismatchError(
-                f"lockfile {location}: requires-python is {lock.requires_python}, this is Python {env.python_version}"
-            )
-    try:
+    try:  # also checks environments and requires-python against this interpreter
         selected = select_for_environment(lock, env.markers, env.tags)
     except LockfileError as exc:
         raise LockfileMismatchError(f"lockfile {location} does not fit this Pyodide: {exc}") from exc

@@ -29,7 +29,7 @@ from .requirements import parse_inputs
 from .resolver import resolve
 from .sources import InstalledInfo, LockPackage, Sources, lock_packages_from
 from .uninstaller import uninstall_distributions
-from .wheelfile import WheelFile, raw_members
+from .wheelfile import WheelFile, raw_members, top_level_modules
 
 logger = logging.getLogger("micropip")
 INSTALLER_NAME = "micropip"
@@ -168,7 +168,7 @@ class PackageManager:
         self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes
     ) -> tuple[Plan, Sources]:
         env = TargetEnvironment.current()
-        parsed = await parse_inputs(requirements, read_file=_read_text)
+        parsed = await parse_inputs(requirements, read_file=http.read_requirements_text)
         urls = [index_urls] if isinstance(index_urls, str) else list(index_urls or self.index_urls)
         all_constraints = [Requirement(c) for c in self.constraints + list(constraints or [])] + parsed.constraints
         index = IndexClient(
@@ -261,7 +261,7 @@ class PackageManager:
                 {canonicalize_name(r.name) for r in map(Requirement, dist.requires) if r.marker is None or r.marker.evaluate(dict(env.markers, extra=""))}
             )
             packages[dist.canonical_name] = bundle.lock_entry(
-                dist.name, str(dist.version), url, sha or "", _top_level_modules(dist), depends
+                dist.name, str(dist.version), url, sha or "", list(top_level_modules(str(f) for f in dist.files)), depends
             )
         lock["packages"] = dict(sorted(packages.items()))
         return json.dumps(lock, indent=2, sort_keys=True)
@@ -310,14 +310,6 @@ class PackageManager:
 # ---- helpers --------------------------------------------------------------------------------
 
 
-async def _read_text(location: str) -> str:
-    """Read a requirements file given as a path (emfs) or URL."""
-    response = await http.get(location)
-    if not response.ok:
-        raise RequirementError(f"cannot read requirements file {location}: HTTP {response.status}")
-    return response.body.decode("utf-8")
-
-
 def _installed_infos() -> dict[str, InstalledInfo]:
     return {
         d.canonical_name: InstalledInfo(d.name, str(d.version), tuple(d.requires), d.installer)
@@ -341,16 +333,6 @@ def _read_dist_file(dist: InstalledDist, name: str) -> str | None:
         return path.read_text().strip()
     except OSError:
         return None
-
-
-def _top_level_modules(dist: InstalledDist) -> list[str]:
-    tops = set()
-    for f in dist.files:
-        first = str(f).split("/", 1)[0]
-        if first.endswith((".dist-info", ".data")) or first.startswith("..") or first == "__pycache__":
-            continue
-        tops.add(first[:-3] if first.endswith(".py") else first.split(".", 1)[0])
-    return sorted(tops)
 
 
 def _lock_info() -> dict:

@@ -27,6 +27,7 @@ from .candidates import INDEX, INSTALLED, LOCKFILE, SOURCE_ORDER, URL, Candidate
 from .environment import TargetEnvironment
 from .errors import MetadataError, MicropipError, TransportError
 from .index_client import IndexClient
+from .index_formats import fragment_hashes
 from .metadata import CoreMetadata, parse_core_metadata
 from .project import ProjectFile, ProjectPage
 from .selection import Rejected, allowed_versions, classify_files
@@ -193,8 +194,7 @@ class Sources:
         url = req.url
         if url not in self.url_candidates:
             parts = urllib.parse.urlsplit(url)
-            fragment = urllib.parse.parse_qs(parts.fragment)
-            hashes = {k: v[0] for k, v in fragment.items() if k in ("sha256",)}
+            hashes = fragment_hashes(parts.fragment)
             clean = urllib.parse.urlunsplit(parts._replace(fragment=""))
             filename = urllib.parse.unquote(parts.path.rsplit("/", 1)[-1])
             from packaging.utils import parse_wheel_filename

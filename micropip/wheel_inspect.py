@@ -22,9 +22,8 @@ from .environment import TargetEnvironment
 from .errors import InvalidWheelError
 from .selection import explain_tags
 from .wasm_module import WasmFormatError, WasmModule, parse_wasm_module
-from .wheelfile import WheelFile
+from .wheelfile import SHARED_LIBRARY, WheelFile, top_level_modules
 
-SHARED_LIBRARY = re.compile(r"\.so(\.\d+)*$")
 _EMSCRIPTEN_PLATFORM = re.compile(r"^(pyemscripten|pyodide|emscripten)_")
 
 
@@ -172,26 +171,7 @@ def top_level_names(wheel: WheelFile) -> tuple[str, ...]:
     if listed in wheel.paths:
         text = wheel.read(listed).decode("utf-8", "replace")
         return tuple(sorted({line.strip() for line in text.splitlines() if line.strip().isidentifier()}))
-    names: set[str] = set()
-    for path in wheel.paths:
-        if wheel.data_dir and path.startswith(wheel.data_dir + "/"):
-            key, _, path = path[len(wheel.data_dir) + 1 :].partition("/")
-            if key not in ("purelib", "platlib"):
-                continue
-        first, sep, _rest = path.partition("/")
-        if first.endswith(".dist-info") or first == "__pycache__":
-            continue
-        if sep:
-            candidate = first
-        elif first.endswith(".py"):
-            candidate = first[:-3]
-        elif SHARED_LIBRARY.search(first):
-            candidate = first.split(".", 1)[0]
-        else:
-            continue
-        if candidate.isidentifier():
-            names.add(candidate)
-    return tuple(sorted(names))
+    return top_level_modules(wheel.paths)
 
 
 # ---- verdicts against a target -----------------------------------------------------------

@@ -21,7 +21,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from packaging.tags import Tag
@@ -235,7 +235,52 @@ def _open_zip(data: bytes, fail: _Fail) -> zipfile.ZipFile:
         raise fail(f"the file is corrupt or truncated (not a readable zip archive: {exc})") from exc
 
 
+SHARED_LIBRARY = re.compile(r"\.so(\.\d+)*$")
+
+
+def top_level_modules(paths: Iterable[str]) -> tuple[str, ...]:
+    """Importable top-level names among paths relative to site-packages (archive or RECORD paths).
+
+    Folders and ``.py`` files count, and shared libraries by their stem; ``.dist-info``,
+    ``__pycache__`` and anything outside site-packages do not. A ``.data/purelib`` or
+    ``.data/platlib`` entry counts as what it installs to.
+    """
+    names: set[str] = set()
+    for path in paths:
+        first, sep, rest = path.partition("/")
+        if first.endswith(".data"):
+            key, _, path = rest.partition("/")
+            if key not in ("purelib", "platlib"):
+                continue
+            first, sep, rest = path.partition("/")
+        if first.endswith(".dist-info") or first == "__pycache__":
+            continue
+        if sep:
+            candidate = first
+        elif first.endswith(".py"):
+            candidate = first[:-3]
+        elif SHARED_LIBRARY.search(first):
+            candidate = first.split(".", 1)[0]
+        else:
+            continue
+        if candidate.isidentifier():
+            names.add(candidate)
+    return tuple(sorted(names))
+
+
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then file name and extra field lengths
+
+
+def _member_start(data: bytes, info: zipfile.ZipInfo) -> int | None:
+    """Offset of a member's compressed bytes, or None when its local header is not sound."""
+    head = data[info.header_offset : info.header_offset + _LOCAL_HEADER.size]
+    if len(head) != _LOCAL_HEADER.size:
+        return None
+    signature, name_len, extra_len = _LOCAL_HEADER.unpack(head)
+    begin = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
+    if signature != b"PK\x03\x04" or begin + info.compress_size > len(data):
+        return None
+    return begin
 
 
 @dataclass(frozen=True)
@@ -269,12 +314,8 @@ def raw_members(data: bytes) -> list[RawMember] | None:
                 continue
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
                 return None
-            head = data[info.header_offset : info.header_offset + _LOCAL_HEADER.size]
-            if len(head) != _LOCAL_HEADER.size:
-                return None
-            signature, name_len, extra_len = _LOCAL_HEADER.unpack(head)
-            begin = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
-            if signature != b"PK\x03\x04" or begin + info.compress_size > len(data):
+            begin = _member_start(data, info)
+            if begin is None:
                 return None
             out.append(RawMember(info.filename, begin, info.compress_size, info.file_size, info.compress_type == zipfile.ZIP_DEFLATED))
         return out
@@ -286,25 +327,19 @@ def _read_member(zf: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo, fail: 
     """Inflate one member straight from the buffer: zipfile's reader adds a CRC-32 pass
     and per-member stream objects, while every file is sha256-checked against RECORD
     anyway. Other compression methods, and anything unusual, go through zipfile."""
-    if info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        start = info.header_offset
-        head = data[start : start + _LOCAL_HEADER.size]
-        if len(head) == _LOCAL_HEADER.size:
-            signature, name_len, extra_len = _LOCAL_HEADER.unpack(head)
-            begin = start + _LOCAL_HEADER.size + name_len + extra_len
-            raw = data[begin : begin + info.compress_size]
-            if signature == b"PK\x03\x04" and len(raw) == info.compress_size:
-                try:
-                    # max_length: a member lying about its size cannot inflate past it (zip bomb).
-                    out = raw if info.compress_type == zipfile.ZIP_STORED else zlib.decompressobj(-15).decompress(raw, info.file_size + 1)
-                except zlib.error as exc:
-                    raise fail(f"the file is corrupt: cannot inflate {info.filename!r}: {exc}") from exc
-                if len(out) != info.file_size:
-                    raise fail(
-                        f"the file is corrupt: {info.filename!r} inflates to {len(out)} bytes, "
-                        f"the archive says {info.file_size}"
-                    )
-                return out
+    begin = _member_start(data, info)
+    if info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) and begin is not None:
+        raw = data[begin : begin + info.compress_size]
+        try:
+            # max_length: a member lying about its size cannot inflate past it (zip bomb).
+            out = raw if info.compress_type == zipfile.ZIP_STORED else zlib.decompressobj(-15).decompress(raw, info.file_size + 1)
+        except zlib.error as exc:
+            raise fail(f"the file is corrupt: cannot inflate {info.filename!r}: {exc}") from exc
+        if len(out) != info.file_size:
+            raise fail(
+                f"the file is corrupt: {info.filename!r} inflates to {len(out)} bytes, the archive says {info.file_size}"
+            )
+        return out
     try:
         return zf.read(info)
     except Exception as exc:  # same reasoning as _open_zip: decompressors raise anything
