@@ -33,7 +33,7 @@ from index_server.server import start_server  # noqa: E402
 from png_chart import Bar, bar_chart  # noqa: E402
 
 PYODIDE_VERSION = "314.0.7"
-OUR_LOCK = REPO / "build" / "bundle" / "pyodide-lock.json"
+OUR_LOCK = corpus.CACHE / "bundle" / "pyodide-lock.json"  # rebuilt from the source tree by main()
 PYODIDE_LOCK = REPO / "node_modules" / "pyodide" / "pyodide-lock.json"
 RESULTS = BENCH / "results"
 RUN_DIR = corpus.CACHE / "run"  # per-run files (the lock), served under /bench/
@@ -78,6 +78,8 @@ class Node:
         self.proc = subprocess.Popen(
             ["node", "--expose-gc", str(BENCH / "runner.mjs")],
             cwd=REPO,
+            # The wheel cache only where a mode turns it on (with its own folder), never ~/.cache.
+            env=dict(os.environ, PYODIDE_PM_NO_CACHE="1"),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -348,8 +350,6 @@ def median(values: list[float]) -> float:
 def benchmark(args) -> dict:
     wheels = corpus.prepare_corpus()
     ref_lock = prepare_reference()
-    if not OUR_LOCK.exists():
-        raise BenchError(f"{OUR_LOCK} is missing: run `bash scripts/setup.sh` (or bash bench/run.sh)")
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     total_bytes = sum(p.stat().st_size for p in wheels)
     log(f"corpus: {len(corpus.ROOTS)} roots, {len(wheels)} wheels, {total_bytes / 1e6:.1f} MB")
@@ -373,19 +373,41 @@ def benchmark(args) -> dict:
                 host["uv_no_cache"].append(uv_compile(index.simple_url, Path(tmp), fresh_cache=False))
                 host["ours_in_process"].append(lock_in_process(index.simple_url, RUN_DIR / "lock-inproc.json"))
                 host["uv_fresh_cache"].append(uv_compile(index.simple_url, Path(tmp), fresh_cache=True))
-            check_uv_output(Path(tmp))
+            if args.host_reps:
+                check_uv_output(Path(tmp))
+            else:  # --host-reps 0: just the lock the lockfile mode installs
+                make_lock(index.simple_url, lock_path)
         locked = json.loads(lock_path.read_text())["packages"]
         if {canonical(k) for k in locked} != {canonical(p.name) for p in corpus.WHEELS}:
             raise BenchError(f"our lock has a different set: {sorted(locked)}")
-        log(f"host lock: ours {median(host['ours_cli']):.2f} s, uv {median(host['uv_fresh_cache']):.2f} s ({how})")
+        if args.host_reps:
+            log(f"host lock: ours {median(host['ours_cli']):.2f} s, uv {median(host['uv_fresh_cache']):.2f} s ({how})")
         lock_url = f"{index.url}bench/lock.json"
 
         node = Node()
         simple = index.simple_url
+        cache_root = Path(tempfile.mkdtemp(prefix="wheel-cache-", dir=RUN_DIR))
+
+        def fresh_cache() -> str:
+            """An empty cache folder: ours and lockfile are cold installs that fill it as users' would."""
+            return tempfile.mkdtemp(dir=cache_root)
+
+        last_cache: list[str] = []
+
+        def ours(smoke: bool) -> dict:
+            last_cache[:] = [fresh_cache()]
+            return run_micropip(node, OUR_LOCK, f"await micropip.install({list(corpus.ROOTS)!r})",
+                                f"micropip.set_index_urls([{simple!r}]); micropip.set_cache(True, path={last_cache[0]!r})",
+                                smoke, "ours")
+
+        def warm(smoke: bool) -> dict:
+            """A new interpreter whose cache the cold run before it filled."""
+            return run_micropip(node, OUR_LOCK, f"await micropip.install({list(corpus.ROOTS)!r})",
+                                f"micropip.set_index_urls([{simple!r}]); micropip.set_cache(True, path={last_cache[0]!r})",
+                                smoke, "warm")
+
         modes = {
-            "ours": lambda smoke: run_micropip(
-                node, OUR_LOCK, f"await micropip.install({list(corpus.ROOTS)!r})",
-                f"micropip.set_index_urls([{simple!r}])", smoke, "ours"),
+            "ours": ours,
             "reference": lambda smoke: run_micropip(
                 node, ref_lock, f"await micropip.install({list(corpus.ROOTS)!r})",
                 f"micropip.set_index_urls([{simple!r}])", smoke, "reference"),
@@ -393,16 +415,25 @@ def benchmark(args) -> dict:
             "pyodide_unpack": lambda smoke: run_native(node, "unpack", urls, smoke),
             "lockfile": lambda smoke: run_micropip(
                 node, OUR_LOCK, f"await micropip.install_lockfile({lock_url!r})",
-                "import micropip.package_manager, micropip.lockfile_plan", smoke, "lockfile"),
+                f"import micropip.package_manager, micropip.lockfile_plan; micropip.set_cache(True, path={fresh_cache()!r})",
+                smoke, "lockfile"),
         }
-        names = list(modes)
+        names = [m for m in modes if m in args.modes.split(",")] if args.modes else list(modes)
         runs: dict[str, list[dict]] = {name: [] for name in names}
+        if "ours" in names:
+            runs["warm"] = []
         for rep in range(args.reps):
             order = names[rep % len(names):] + names[: rep % len(names)]
             for name in order:
                 result = modes[name](rep == 0)
                 runs[name].append(result)
                 log(f"rep {rep + 1}/{args.reps} {name:15s} {result['install_ms']:8.0f} ms")
+                if name == "ours":  # the warm re-install follows its own cold run
+                    runs["warm"].append(warm(rep == 0))
+                    log(f"rep {rep + 1}/{args.reps} {'warm':15s} {runs['warm'][-1]['install_ms']:8.0f} ms")
+        shutil.rmtree(cache_root, ignore_errors=True)
+        if args.modes:
+            return {"quick_median_install_ms": {n: round(median([r["install_ms"] for r in rs])) for n, rs in runs.items()}}
 
         backtrack = {"with_pep658_metadata": backtrack_bytes(node, fixtures.simple_url),
                      "without_metadata_files": backtrack_bytes(node, fixtures_no658.simple_url)}
@@ -420,7 +451,7 @@ def benchmark(args) -> dict:
         "cold_vs_floor": med["ours"] / med["floor"],
         "cold_vs_reference": med["ours"] / med["reference"],
         "lockfile_vs_floor": med["lockfile"] / med["floor"],
-        "warm_vs_cold": None,
+        "warm_vs_cold": med["warm"] / med["ours"],
         "backtrack_bytes_vs_chosen": backtrack["with_pep658_metadata"]["ratio_total_vs_chosen"],
         "host_lock_vs_uv": median(host["ours_cli"]) / uv_best,
         # informational
@@ -458,7 +489,9 @@ def benchmark(args) -> dict:
         "runs": runs,
         "ratios": ratios,
         "targets": targets,
-        "warm_reinstall": "not implemented: micropip has no persistent cache (a new interpreter downloads and verifies everything again)",
+        "warm_reinstall": ("each cold 'ours' run fills an empty cache folder (host disk, through Node's fs); 'warm' is "
+                           "a new interpreter installing the same roots with that folder: index pages and metadata "
+                           "are fetched again, wheels come from the cache, verified by sha256"),
         "bootstrap": bootstrap,
         "host_lock": {"how": how, "seconds": host, "median_s": {k: median(v) for k, v in host.items()},
                       "uv_baseline": "the faster of uv --no-cache and uv with a fresh --cache-dir (medians)"},
@@ -474,7 +507,7 @@ def print_table(result: dict) -> None:
     print(f"  {'mode':34s} {'median':>9s} {'x floor':>8s} {'min':>9s} {'max':>9s}")
     labels = {"ours": "ours: micropip.install", "reference": "reference: micropip 0.11.1",
               "floor": "floor: fetch + zlib + FS.writeFile", "pyodide_unpack": "fetch + pyodide.unpackArchive",
-              "lockfile": "ours: install_lockfile"}
+              "lockfile": "ours: install_lockfile", "warm": "ours: warm re-install (new interp.)"}
     for key, label in labels.items():
         times = [r["install_ms"] for r in result["runs"][key]]
         print(f"  {label:34s} {med[key]:7.0f} ms {med[key] / med['floor']:7.2f}x {min(times):6.0f} ms {max(times):6.0f} ms")
@@ -509,7 +542,7 @@ def plot(result: dict, path: Path) -> None:
         Bar("LOCKFILE / FLOOR", r["lockfile_vs_floor"], TARGETS["lockfile_vs_floor"]),
         Bar("REFERENCE / FLOOR", r["reference_vs_floor"]),
         Bar("UNPACKARCHIVE / FLOOR", r["pyodide_unpack_vs_floor"]),
-        Bar("WARM / COLD", None, TARGETS["warm_vs_cold"]),
+        Bar("WARM / COLD", r["warm_vs_cold"], TARGETS["warm_vs_cold"]),
         Bar("BACKTRACK BYTES / CHOSEN", r["backtrack_bytes_vs_chosen"], TARGETS["backtrack_bytes_vs_chosen"]),
         Bar("HOST LOCK / UV", r["host_lock_vs_uv"], TARGETS["host_lock_vs_uv"]),
     ]
@@ -689,17 +722,19 @@ def summarize_phases(phases: list[dict], lazy_import_ms: float) -> dict:
     total = get("install (all)") or get("install_lockfile (all)")
     hashing = get("hash: sha256 of each download") + get("hash: RECORD sha256 of every file") + get("hash: whole wheel again (PYODIDE_SHA256)")
     unzip = get("unzip: inflate members (zlib in wasm)") + get("zip: read central directory") + get("zip: path / zip-bomb checks")
-    fs = get("FS: open+write per file") + get("FS: isdir/mkdir per file (journal)") + get("FS: lexists per file (journal)")
+    fs = get("FS: open+write per file") + get("FS: isdir/mkdir per file (journal)") + get("FS: lexists per file (journal)") + get("FS: native writeFile per wheel (JS)")
     parts = {
         "resolver: fill rounds (network + page/metadata parsing)": get("fill: fetch pages+metadata (wall per round)"),
         "resolver: resolvelib + provider compute": get("resolve()") - get("fill: fetch pages+metadata (wall per round)"),
         "resolver: setup (environment, Pyodide lockfile, installed scan)": get("resolve stage (inputs, sources, resolve)") - get("resolve()"),
-        "fetch: wheel downloads (network, copies)": get("fetch stage: fetch_all (download + sha256)") - get("hash: sha256 of each download"),
+        "fetch: downloads + native inflate/hash in JS (overlapped)": get("fetch stage: fetch_all (download, sha256, unpack, verify; overlapped)")
+            - get("hash: sha256 of each download") - get("verify: _install_item (all wheels)"),
         "hashing: sha256 (downloads, RECORD files, wheel again)": hashing,
         "unzip: inflate + zip directory + checks": unzip,
-        "verify: other WheelFile checks (METADATA, WHEEL, RECORD parse)": get("WheelFile.from_bytes") - unzip - get("hash: RECORD sha256 of every file"),
+
+        "verify: other WheelFile checks (METADATA, WHEEL, RECORD parse)": get("WheelFile.from_bytes / from_archive") - unzip - get("hash: RECORD sha256 of every file"),
         "install planning: targets, conflicts, RECORD text": get("plan: conflicts, targets, RECORD"),
-        "FS writes: open/write + journal isdir/lexists/mkdir": fs,
+        "FS writes: open/write (Python and JS) + journal isdir/lexists/mkdir": fs,
         "lockfile plan (install_lockfile only)": get("lockfile: plan_from_lockfile") + (get("target environment (tags, markers)") if get("install_lockfile (all)") else 0.0),
     }
     parts["other (glue, event loop)"] = total - sum(parts.values())
@@ -746,17 +781,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=7, help="repetitions of each install mode (interleaved)")
     parser.add_argument("--host-reps", type=int, default=5, help="repetitions of the host lock comparison")
+    parser.add_argument("--modes", default="", help="quick look: only these install modes (comma-separated); "
+                        "the result is printed, not saved")
     parser.add_argument("--profile", action="store_true", help="profile our install instead of benchmarking")
     parser.add_argument("--profile-reps", type=int, default=3)
     parser.add_argument("--out", default=None, help="result JSON (default bench/results/latest.json or profile.json)")
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    from micropip.bundle import write_bundle
+
+    write_bundle(OUR_LOCK.parent)  # always the code in this checkout, never a stale build
     try:
         if args.profile:
             result = profile(args)
             print_profile(result)
             out = Path(args.out) if args.out else RESULTS / "profile.json"
+        elif args.modes:
+            print(json.dumps(benchmark(args)))
+            return 0
         else:
             result = benchmark(args)
             print_table(result)

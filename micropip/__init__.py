@@ -21,6 +21,8 @@ __all__ = [
     "list_mock_packages",
     "remove_mock_package",
     "check",
+    "set_cache",
+    "clear_cache",
     "__version__",
 ]
 
@@ -154,6 +156,31 @@ def check() -> Any:  # a list of str (the name `list` is taken by micropip.list 
     from .check_installed import check as _check
 
     return _check()
+
+
+def set_cache(enabled: bool = True, path: str | None = None, max_bytes: int | None = None) -> None:
+    """Turn the persistent wheel cache on or off, move it, or bound its size.
+
+    Verified wheels are kept by sha256 outside the interpreter (a folder on the
+    host disk; in a browser, Cache Storage), so installing again in a fresh Pyodide
+    skips the download. It is on by default; ``PYODIDE_PM_NO_CACHE=1`` in the
+    environment turns it off, but an explicit ``set_cache(True)`` wins. ``path``
+    (a folder; in a browser, the Cache Storage name; ``""`` for the default) and
+    ``max_bytes`` (default 1 GiB, least recently used wheels go first) left as
+    None keep their current setting.
+    """
+    from .wheel_cache import configure
+
+    configure(enabled=enabled, path=path, max_bytes=max_bytes)
+
+
+async def clear_cache() -> None:
+    """Delete every wheel in the persistent cache (the place ``set_cache`` chose), even when it is off."""
+    from .wheel_cache import located
+
+    cache = located()
+    if cache is not None:
+        await cache.clear()
 
 
 def _register_magics() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from . import transport
 from .errors import HashMismatchError, RequirementError, TransportError
-from .transport import Response
+from .transport import JsBytes, Response
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Seconds to wait before the 2nd, 3rd... attempt: len + 1 attempts in all. Bounded, so a
@@ -23,6 +23,7 @@ async def get(
     headers: Mapping[str, str] | None = None,
     credentials: str | None = None,
     timeout: float | None = None,
+    keep_in_js: bool = False,
 ) -> Response:
     """GET with retries for transient failures (429, 5xx, network errors and timeouts).
 
@@ -33,7 +34,9 @@ async def get(
     attempt = 0
     while True:
         try:
-            response = await transport.fetch(url, headers=headers, credentials=credentials, timeout=timeout)
+            response = await transport.fetch(
+                url, headers=headers, credentials=credentials, timeout=timeout, keep_in_js=keep_in_js
+            )
         except TransportError as exc:
             if attempt >= len(delays):
                 if attempt == 0:
@@ -67,10 +70,15 @@ async def download(
     sha256: str | None = None,
     what: str = "",
     credentials: str | None = None,
-) -> bytes:
-    """Fetch a file and check its sha256 when one is known."""
+    keep_in_js: bool = False,
+) -> bytes | JsBytes:
+    """Fetch a file and check its sha256 when one is known.
+
+    ``keep_in_js``: in Pyodide the bytes may stay in JS memory (a ``JsBytes``, hashed
+    natively), for callers that hand them to native unpacking.
+    """
     try:
-        response = await get(url, credentials=credentials)
+        response = await get(url, credentials=credentials, keep_in_js=keep_in_js)
     except TransportError as exc:
         raise TransportError(f"downloading {what or url} failed: {exc}", url=url, status=exc.status) from exc
     if not response.ok:
@@ -79,9 +87,10 @@ async def download(
             url=url,
             status=response.status,
         )
+    body = response.js_body if response.js_body is not None else response.body
     if sha256:
-        check_sha256(response.body, sha256, url, what)
-    return response.body
+        check_sha256(body, sha256, url, what)
+    return body
 
 
 async def read_requirements_text(location: str) -> str:
@@ -92,8 +101,8 @@ async def read_requirements_text(location: str) -> str:
     return response.body.decode("utf-8")
 
 
-def check_sha256(data: bytes, expected: str, url: str, what: str = "") -> None:
-    actual = hashlib.sha256(data).hexdigest()
+def check_sha256(data: bytes | JsBytes, expected: str, url: str, what: str = "") -> None:
+    actual = data.sha256() if isinstance(data, JsBytes) else hashlib.sha256(data).hexdigest()
     if actual != expected.lower():
         raise HashMismatchError(
             f"hash mismatch for {what or url} downloaded from {url}: expected sha256 {expected}, got {actual}. "

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
@@ -29,6 +30,9 @@ from .errors import InstallError
 from .installed import InstalledDist, Scheme, owners_by_path, scan_distributions
 from .uninstaller import Journal, RemovalPlan, UninstallError, UninstallReport, apply_removal, plan_removal
 from .wheelfile import SHARED_LIBRARY, SIGNATURE_FILES, WheelFile
+
+if TYPE_CHECKING:
+    from .transport import NativeArchive
 
 __all__ = ["DistReport", "InstallItem", "InstallReport", "Scheme", "install_transaction", "install_wheels"]
 
@@ -57,7 +61,7 @@ class DistReport:
     name: str
     version: str
     dist_info: Path
-    files: list[Path]
+    files: list[str]  # absolute paths
     shared_libraries: list[Path]  # .so files, for Pyodide to load before import
 
 
@@ -73,10 +77,16 @@ class InstallReport:
 
 @dataclass(frozen=True)
 class _File:
-    target: Path
-    data: bytes
+    target: str  # absolute; plain strings, since pathlib costs add up over thousands of files
+    data: bytes | None  # None: the bytes stay in JS memory, at ``native``
     executable: bool
     sha256: str | None = None  # RECORD-style, when already known
+    size: int = 0  # for native files
+    native: tuple[NativeArchive, int] | None = None
+
+    @property
+    def length(self) -> int:
+        return len(self.data) if self.data is not None else self.size
 
 
 @dataclass(frozen=True)
@@ -156,13 +166,24 @@ def _apply(
         reports = []
         for dist in planned:
             current = f"{dist.item.wheel.name} {dist.item.wheel.version}"
+            batches: dict[int, tuple[NativeArchive, list[tuple[int, int, str]]]] = {}
             for f in dist.files:
                 where = f"writing {f.target}"
-                journal.make_dirs(f.target.parent)
+                journal.make_dirs(os.path.dirname(f.target))
                 journal.prepare_write(f.target)
+                if f.native is not None:  # written below, in one call per archive
+                    archive, index = f.native
+                    batches.setdefault(id(archive), (archive, []))[1].append(
+                        (index, 0o755 if f.executable else 0, f.target)
+                    )
+                    continue
+                assert f.data is not None
                 _write_file(f.target, f.data)
                 if f.executable:
                     os.chmod(f.target, 0o755)
+            for archive, batch in batches.values():
+                where = f"writing its {len(batch)} files"
+                _write_members(archive, batch)
             reports.append(_report(dist))
     except BaseException as exc:
         problems = journal.rollback()
@@ -174,10 +195,15 @@ def _apply(
     return InstallReport(reports, replaced), journal
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    """The one place file contents are written (tests make it fail on purpose)."""
+def _write_file(path: str, data: bytes) -> None:
+    """The one place file contents are written from Python (tests make it fail on purpose)."""
     with open(path, "wb") as fh:
         fh.write(data)
+
+
+def _write_members(archive: NativeArchive, items: list[tuple[int, int, str]]) -> None:
+    """The one place natively held files are written: ``(member, mode or 0, path)``, folders made."""
+    archive.write(items)
 
 
 # ---- planning: no writes happen here -----------------------------------------------------------
@@ -192,7 +218,7 @@ def _plan(
         raise InstallError(f"cannot install {', '.join(duplicates)} twice in one transaction")
 
     installed = scan_distributions([str(p) for p in scheme.lib_dirs()])
-    owners = owners_by_path(installed)
+    owners = {str(path): dist for path, dist in owners_by_path(installed).items()}
     removing: dict[Path, InstalledDist] = {}
 
     def remove(dist: InstalledDist) -> None:
@@ -209,7 +235,8 @@ def _plan(
                 remove(dist)
 
     planned = [_plan_dist(item, scheme) for item in items]
-    targets: dict[Path, str] = {}
+    targets: dict[str, str] = {}
+    folders: dict[str, bool] = {}  # whether each target's folder exists
     for dist in planned:
         label = f"{dist.item.wheel.name} {dist.item.wheel.version}"
         for f in dist.files:
@@ -225,7 +252,10 @@ def _plan(
                         f"reinstall=True to replace it"
                     )
                 remove(owner)
-            if os.path.isdir(f.target) and not os.path.islink(f.target):
+            parent = os.path.dirname(f.target)
+            if parent not in folders:  # most targets go to folders that do not exist yet: one stat each
+                folders[parent] = os.path.isdir(parent)
+            if folders[parent] and os.path.isdir(f.target) and not os.path.islink(f.target):
                 raise InstallError(f"cannot install {label}: {f.target} is an existing folder")
 
     roots = scheme.roots()
@@ -238,32 +268,36 @@ def _plan(
 
 def _plan_dist(item: InstallItem, scheme: Scheme) -> _Dist:
     wheel = item.wheel
-    libdir = scheme.path("purelib" if wheel.root_is_purelib else "platlib")
-    dist_info = libdir / wheel.dist_info
+    libdir = str(scheme.path("purelib" if wheel.root_is_purelib else "platlib"))
+    dist_info = Path(libdir, wheel.dist_info)
     skip = {f"{wheel.dist_info}/{n}" for n in (*_GENERATED, *item.extra_dist_info)}
     files = []
-    for path, data in wheel.files():
+    for path in wheel.paths:
         if path in skip:
             continue
         target, is_script = _target(path, wheel, scheme, libdir)
         if is_script:
+            data = wheel.read(path)
             rewritten = _rewrite_shebang(data)
             files.append(_File(target, rewritten, True, wheel.sha256(path) if rewritten is data else None))
-        else:
-            files.append(_File(target, data, wheel.is_executable(path), wheel.sha256(path)))
-    files += [_File(dist_info / name, data, False) for name, data in _generated(item).items()]
-    files.append(_File(dist_info / "RECORD", _record(files, libdir, dist_info / "RECORD"), False))
+            continue
+        native = wheel.native_member(path)
+        data = None if native is not None else wheel.read(path)
+        files.append(_File(target, data, wheel.is_executable(path), wheel.sha256(path), wheel.size(path), native))
+    files += [_File(f"{dist_info}/{name}", data, False) for name, data in _generated(item).items()]
+    record = f"{dist_info}/RECORD"
+    files.append(_File(record, _record(files, libdir, record), False))
     return _Dist(item, dist_info, tuple(files))
 
 
-def _target(path: str, wheel: WheelFile, scheme: Scheme, libdir: Path) -> tuple[Path, bool]:
-    """Where an archive path is installed, and whether it is a script."""
+def _target(path: str, wheel: WheelFile, scheme: Scheme, libdir: str) -> tuple[str, bool]:
+    """Where an archive path (validated by WheelFile: relative, no ``..``) is installed, and whether it is a script."""
     if wheel.data_dir is None or not path.startswith(wheel.data_dir + "/"):
-        return libdir / path, False
-    key, _, rest = path[len(wheel.data_dir) + 1 :].partition("/")  # validated by WheelFile
+        return f"{libdir}/{path}", False
+    key, _, rest = path[len(wheel.data_dir) + 1 :].partition("/")
     if key == "headers":
-        return scheme.path("headers") / wheel.name / rest, False
-    return scheme.path(key) / rest, key == "scripts"
+        return str(scheme.path("headers") / wheel.name / rest), False
+    return str(scheme.path(key) / rest), key == "scripts"
 
 
 def _generated(item: InstallItem) -> dict[str, bytes]:
@@ -294,22 +328,20 @@ def _rewrite_shebang(data: bytes) -> bytes:
     return b"#!" + os.fsencode(interpreter) + data[match.end() :]
 
 
-def _record(files: list[_File], libdir: Path, record: Path) -> bytes:
+def _record(files: list[_File], libdir: str, record: str) -> bytes:
     """RECORD with paths relative to site-packages (``..`` for scripts and data outside it)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    for f in files:
-        digest = f.sha256 or _sha256(f.data)
-        writer.writerow([_relative(f.target, libdir), digest, len(f.data)])
-    writer.writerow([_relative(record, libdir), "", ""])
+    base = libdir.rstrip("/") + "/"
+    writer.writerows([_relative(f.target, base), f.sha256 or _sha256(f.data or b""), f.length] for f in files)
+    writer.writerow([_relative(record, base), "", ""])
     return out.getvalue().encode()
 
 
-def _relative(path: Path, libdir: Path) -> str:
-    text, base = str(path), str(libdir).rstrip("/") + "/"
-    if text.startswith(base):  # nearly every file: a plain prefix, no relpath walk
-        return text[len(base) :]
-    return PurePosixPath(os.path.relpath(path, libdir)).as_posix()
+def _relative(path: str, base: str) -> str:
+    if path.startswith(base):  # nearly every file: a plain prefix, no relpath walk
+        return path[len(base) :]
+    return PurePosixPath(os.path.relpath(path, base)).as_posix()
 
 
 def _sha256(data: bytes) -> str:
@@ -324,5 +356,5 @@ def _report(dist: _Dist) -> DistReport:
         version=str(dist.item.wheel.version),
         dist_info=dist.dist_info,
         files=paths,
-        shared_libraries=[p for p in paths if SHARED_LIBRARY.search(p.name)],
+        shared_libraries=[Path(p) for p in paths if SHARED_LIBRARY.search(p)],
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from . import hash_policy, http, transport
+from . import hash_policy, http, transport, wheel_cache
 from .environment import TargetEnvironment
 from .errors import InstallError, MicropipError, RequirementError
 from .fetch import fetch_all
@@ -29,7 +29,7 @@ from .requirements import parse_inputs
 from .resolver import resolve
 from .sources import InstalledInfo, LockPackage, Sources, lock_packages_from
 from .uninstaller import uninstall_distributions
-from .wheelfile import WheelFile, raw_members, top_level_modules
+from .wheelfile import WheelFile, top_level_modules
 
 logger = logging.getLogger("micropip")
 INSTALLER_NAME = "micropip"
@@ -211,22 +211,51 @@ class PackageManager:
     ) -> None:
         progress = progress or Reporter(False)
         progress.download_started(plan.install)
-        data = await fetch_all(
-            plan.install, cached=cached, credentials=credentials, on_start=progress.file_started, on_done=progress.file_finished
-        )
-        inflated = await asyncio.gather(
-            *(transport.inflate_members(data[p.name], raw_members(data[p.name]) or []) for p in plan.install)
-        )
-        items = [self._install_item(pkg, data[pkg.name], pre) for pkg, pre in zip(plan.install, inflated)]
-        progress.install_started(plan.install)
-        # Loading shared libraries is part of the transaction: a failure or a cancellation
-        # there undoes every write, replaced distributions included.
-        with install_transaction(items, Scheme.from_sysconfig(), replace=plan.replace, replace_owners=reinstall) as report:
-            await transport.load_shared_libraries([str(p) for p in report.shared_libraries])
+        opened: list[WheelFile] = []
+
+        async def verify(pkg: PlannedPackage, data: bytes | transport.JsBytes) -> InstallItem:
+            # Each wheel is inflated, hashed and checked as soon as it arrives, while others download.
+            archive = await transport.open_archive(data)
+            try:
+                item = self._install_item(pkg, data, archive)
+            except BaseException:
+                if archive is not None:
+                    archive.release()
+                raise
+            opened.append(item.wheel)
+            return item
+
+        try:
+            verified = await fetch_all(
+                plan.install,
+                cached=cached,
+                credentials=credentials,
+                on_start=progress.file_started,
+                on_done=progress.file_finished,
+                keep_in_js=True,
+                then=verify,
+                cache=wheel_cache.current(),
+            )
+            items = [verified[p.name] for p in plan.install]
+            progress.install_started(plan.install)
+            # Loading shared libraries is part of the transaction: a failure or a cancellation
+            # there undoes every write, replaced distributions included.
+            with install_transaction(
+                items, Scheme.from_sysconfig(), replace=plan.replace, replace_owners=reinstall
+            ) as report:
+                await transport.load_shared_libraries([str(p) for p in report.shared_libraries])
+        finally:
+            for wheel in opened:
+                wheel.release()
         progress.installed(plan.install)
 
-    def _install_item(self, pkg: PlannedPackage, data: bytes, inflated: dict | None = None) -> InstallItem:
-        wheel = WheelFile.from_bytes(pkg.filename, data, source=pkg.url, inflated=inflated)
+    def _install_item(
+        self, pkg: PlannedPackage, data: bytes | transport.JsBytes, archive: transport.NativeArchive | None
+    ) -> InstallItem:
+        if archive is not None:
+            wheel = WheelFile.from_archive(pkg.filename, archive, source=pkg.url)
+        else:
+            wheel = WheelFile.from_bytes(pkg.filename, transport.as_bytes(data), source=pkg.url)
         if wheel.canonical_name != pkg.name or str(wheel.version) != pkg.version:
             raise InstallError(f"{pkg.url} contains {wheel.name} {wheel.version}, expected {pkg.name} {pkg.version}")
         sha256 = pkg.sha256 or _sha256(data)  # a known hash was already checked by fetch_all
@@ -340,7 +369,9 @@ def _lock_info() -> dict:
     return {"arch": "wasm32", "platform": env.platform or sys.platform, "version": env.pyodide_version or "", "python": env.python_version, "abi_version": env.abi_version or ""}
 
 
-def _sha256(data: bytes) -> str:
+def _sha256(data: bytes | transport.JsBytes) -> str:
+    if isinstance(data, transport.JsBytes):
+        return data.sha256()
     import hashlib
 
     return hashlib.sha256(data).hexdigest()

@@ -30,6 +30,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
     body: bytes = b""
     attempts: int = 1  # how many requests it took (http.get retries transient failures)
+    js_body: JsBytes | None = None  # instead of ``body``, when the caller asked to keep it in JS
 
     @property
     def content_type(self) -> str:
@@ -59,6 +60,7 @@ async def fetch(
     headers: Mapping[str, str] | None = None,
     credentials: str | None = None,
     timeout: float | None = None,
+    keep_in_js: bool = False,
 ) -> Response:
     """GET ``url``. HTTP error statuses are returned, not raised; network failures raise.
 
@@ -67,6 +69,9 @@ async def fetch(
     talks to, so nothing given for one origin follows a redirect to another. The
     host transport has no credential store and ignores it; credential headers a
     caller passes are dropped when a redirect leaves the origin.
+
+    ``keep_in_js``: in Pyodide, a successful body stays in JS memory (``Response.js_body``,
+    hashed natively) instead of being copied into Python; elsewhere it is ignored.
     """
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     url = resolve_url(url)
@@ -82,7 +87,7 @@ async def fetch(
             raise TransportError(f"cannot read {path}: {exc}", url=url) from exc
         return Response(url, 200, {}, body)
     if IN_PYODIDE:
-        return await _fetch_browser(url, headers or {}, credentials, timeout)
+        return await _fetch_browser(url, headers or {}, credentials, timeout, keep_in_js)
     from .host_transport import fetch_host
 
     return await asyncio.to_thread(fetch_host, url, dict(headers or {}), timeout)
@@ -131,7 +136,9 @@ async def _read_node_file(url: str, path: str) -> Response:
     return Response(url, 200, {}, data.to_bytes())
 
 
-async def _fetch_browser(url: str, headers: Mapping[str, str], credentials: str | None, timeout: float) -> Response:
+async def _fetch_browser(
+    url: str, headers: Mapping[str, str], credentials: str | None, timeout: float, keep_in_js: bool = False
+) -> Response:
     from pyodide.http import pyfetch  # type: ignore[import-not-found]
 
     kwargs: dict = {"headers": dict(headers)}
@@ -146,8 +153,9 @@ async def _fetch_browser(url: str, headers: Mapping[str, str], credentials: str 
         raise TransportError(f"could not fetch {url}: {_describe(exc)} (offline, blocked by CORS, or wrong URL?)", url=url) from exc
     resp_headers = {k.lower(): v for k, v in dict(resp.headers).items()}
     declared = resp_headers.get("content-length")
+    keep_in_js = keep_in_js and resp.ok
     try:
-        body = await asyncio.wait_for(resp.bytes(), timeout)
+        body = await asyncio.wait_for(_read_in_js(resp) if keep_in_js else resp.bytes(), timeout)
     except asyncio.TimeoutError as exc:
         raise TransportError(f"timed out after {timeout:g} s reading the body of {url}", url=url) from exc
     except Exception as exc:  # the connection closed early: undici's "terminated"
@@ -158,7 +166,44 @@ async def _fetch_browser(url: str, headers: Mapping[str, str], credentials: str 
         ) from exc
     if declared and declared.isdigit() and "content-encoding" not in resp_headers and int(declared) != len(body):
         raise TransportError(f"truncated download: {url} sent {len(body)} bytes but announced {declared}", url=url)
+    if isinstance(body, JsBytes):
+        return Response(resp.url or url, resp.status, resp_headers, b"", js_body=body)
     return Response(resp.url or url, resp.status, resp_headers, body)
+
+
+class JsBytes:
+    """A download kept in JS memory, with the sha256 computed natively when it arrived."""
+
+    def __init__(self, proxy, length: int, sha256: str | None) -> None:
+        self.proxy = proxy
+        self.length = length
+        self._sha256 = sha256
+
+    def __len__(self) -> int:
+        return self.length
+
+    def sha256(self) -> str:
+        """Hex digest."""
+        if self._sha256 is None:
+            import hashlib
+
+            self._sha256 = hashlib.sha256(self.to_bytes()).hexdigest()
+        return self._sha256
+
+    def to_bytes(self) -> bytes:
+        return self.proxy.to_bytes()
+
+
+async def _read_in_js(resp) -> JsBytes:
+    native = await _native()
+    buf = await resp.js_response.arrayBuffer()
+    pair = await native.digestHex(buf)
+    return JsBytes(pair[0], int(pair[0].length), pair[1])
+
+
+def as_bytes(data: bytes | JsBytes) -> bytes:
+    """Python bytes for code that needs them (the plain Python paths)."""
+    return data.to_bytes() if isinstance(data, JsBytes) else data
 
 
 def _describe(exc: BaseException) -> str:
@@ -235,20 +280,30 @@ def forget_loaded_packages(names: list[str]) -> None:
 
 
 # ---- native unpacking -----------------------------------------------------------------------
-# Inflating and hashing thousands of members in wasm is most of an install's time; the
-# host JS engine does both natively (Node: zlib + crypto; browsers: DecompressionStream +
-# WebCrypto). Python still runs every check on the results; any failure here just sends
-# the wheel down the plain Python path, which reports the precise error.
+# Inflating, hashing and writing thousands of members from wasm is most of an install's
+# time; the host JS engine does all three natively (Node: zlib + crypto; browsers:
+# DecompressionStream + WebCrypto) and the inflated bytes never enter Python's memory.
+# Python still runs every check (paths, sizes, RECORD hashes) on what this returns. The
+# central-directory parser is strict: anything unusual (zip64, encryption, another
+# compression method, a non-UTF-8 name, overlapping data) answers None and the wheel goes
+# down the plain Python path, which reports the precise error.
 
-_UNPACKER_JS = r"""
+_ARCHIVE_JS = r"""
 (async () => {
   const isNode = typeof process !== "undefined" && !!(process.versions && process.versions.node);
   const zlib = isNode ? await import("node:zlib") : null;
   const nodeCrypto = isNode ? await import("node:crypto") : null;
   const subtle = !isNode && globalThis.crypto && globalThis.crypto.subtle ? globalThis.crypto.subtle : null;
+  const MAX_TOTAL = 2 ** 30, RATIO_MIN = 10 * 1024 * 1024, MAX_RATIO = 200;
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-  async function inflate(raw, size) {
-    if (zlib) return zlib.inflateRawSync(raw, { maxOutputLength: Math.max(size, 1) });
+  // Node: synchronous zlib measured faster here than its thread-pool variant (less scheduling).
+  function inflate(raw, size) {
+    if (zlib) return zlib.inflateRawSync(raw, { maxOutputLength: Math.max(size, 1) });  // bounded by the declared size
+    return inflateStream(raw, size);
+  }
+
+  async function inflateStream(raw, size) {
     const reader = new Blob([raw]).stream().pipeThrough(new DecompressionStream("deflate-raw")).getReader();
     const chunks = [];
     let total = 0;
@@ -265,66 +320,358 @@ _UNPACKER_JS = r"""
     return out;
   }
 
+  // RECORD-style: urlsafe base64 without padding, 43 characters.
   async function sha256(buf) {
-    if (nodeCrypto) return nodeCrypto.createHash("sha256").update(buf).digest();
-    if (subtle) return new Uint8Array(await subtle.digest("SHA-256", buf));
-    return null;
+    if (nodeCrypto) return nodeCrypto.createHash("sha256").update(buf).digest("base64url");
+    if (!subtle) return null;
+    const bytes = new Uint8Array(await subtle.digest("SHA-256", buf));
+    let text = "";
+    for (const b of bytes) text += String.fromCharCode(b);
+    return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
-  return async (data, table) => {
-    const n = table.length / 4;
-    const outs = await Promise.all(Array.from({ length: n }, (_, i) => {
-      const [offset, csize, size, deflated] = table.slice(4 * i, 4 * i + 4);
-      const raw = data.subarray(offset, offset + csize);
-      return deflated ? inflate(raw, size) : raw;
-    }));
-    const lengths = new Float64Array(n);
-    let total = 0;
-    outs.forEach((o, i) => { lengths[i] = o.length; total += o.length; });
-    const blob = new Uint8Array(total);
-    let at = 0;
-    outs.forEach((o) => { blob.set(o, at); at += o.length; });
-    const digests = await Promise.all(outs.map(sha256));
-    const hashed = digests.every((d) => d !== null);
-    const digestBlob = new Uint8Array(hashed ? 32 * n : 0);
-    if (hashed) digests.forEach((d, i) => digestBlob.set(d, 32 * i));
-    return { blob, lengths, digests: digestBlob };
+  function parse(buf) {
+    const n = buf.length;
+    if (n < 22) return null;
+    const view = new DataView(buf.buffer, buf.byteOffset, n);
+    let eocd = -1;
+    for (let i = n - 22; i >= Math.max(0, n - 22 - 0xffff); i--) {
+      if (view.getUint32(i, true) === 0x06054b50 && i + 22 + view.getUint16(i + 20, true) === n) { eocd = i; break; }
+    }
+    if (eocd < 0 || view.getUint16(eocd + 4, true) !== 0 || view.getUint16(eocd + 6, true) !== 0) return null;
+    const count = view.getUint16(eocd + 10, true);
+    const cdSize = view.getUint32(eocd + 12, true), cdStart = view.getUint32(eocd + 16, true);
+    if (count !== view.getUint16(eocd + 8, true) || count === 0xffff || cdStart + cdSize !== eocd) return null;
+    const entries = [];
+    let p = cdStart, total = 0, dataEnd = 0;
+    for (let k = 0; k < count; k++) {
+      if (p + 46 > eocd || view.getUint32(p, true) !== 0x02014b50) return null;
+      const flags = view.getUint16(p + 8, true), method = view.getUint16(p + 10, true);
+      const csize = view.getUint32(p + 20, true), size = view.getUint32(p + 24, true);
+      const nameLen = view.getUint16(p + 28, true), extraLen = view.getUint16(p + 30, true);
+      const commentLen = view.getUint16(p + 32, true);
+      const extAttr = view.getUint32(p + 38, true), local = view.getUint32(p + 42, true);
+      const next = p + 46 + nameLen + extraLen + commentLen;
+      if (next > eocd || (flags & 0x1) || (method !== 0 && method !== 8)) return null;
+      if (csize === 0xffffffff || size === 0xffffffff || local === 0xffffffff) return null;
+      if (method === 0 && csize !== size) return null;
+      const nameBytes = buf.subarray(p + 46, p + 46 + nameLen);
+      if (!(flags & 0x800) && nameBytes.some((b) => b >= 0x80)) return null;  // cp437: Python decodes
+      let name;
+      try { name = utf8.decode(nameBytes); } catch { return null; }
+      if (name.includes("\0")) return null;
+      if (local + 30 > cdStart || view.getUint32(local, true) !== 0x04034b50) return null;
+      const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
+      if (start + csize > cdStart || local < dataEnd) return null;  // overlapping members
+      dataEnd = start + csize;
+      total += size;
+      if (total > MAX_TOTAL || (size > RATIO_MIN && size > MAX_RATIO * csize)) return null;
+      entries.push({ name, method, csize, size, flags, extAttr, start });
+      p = next;
+    }
+    return p === eocd ? entries : null;
+  }
+
+  class Archive {
+    constructor(FS, entries, outs, digests) {
+      this.FS = FS;
+      this.entries = entries;
+      this.outs = outs;
+      this.digests = digests;
+    }
+    info() {
+      return JSON.stringify(this.entries.map((e, i) => [e.name, e.method, e.csize, e.size, e.flags, e.extAttr, this.outs[i].length]));
+    }
+    read(i) { const b = this.outs[i]; return new Uint8Array(b.buffer, b.byteOffset, b.length); }  // not a Node Buffer
+    // spec: JSON [[member index, mode or 0, path], ...]; the folders exist (the journal made them).
+    write(spec) {
+      for (const [i, mode, path] of JSON.parse(spec)) {
+        this.FS.writeFile(path, this.outs[i]);
+        if (mode) this.FS.chmod(path, mode);
+      }
+    }
+    release() { this.outs = this.entries = this.digests = null; }
+  }
+
+  async function digestHex(buf) {
+    const u8 = new Uint8Array(buf);
+    if (nodeCrypto) return [u8, nodeCrypto.createHash("sha256").update(u8).digest("hex")];
+    if (!subtle) return [u8, null];
+    const bytes = new Uint8Array(await subtle.digest("SHA-256", u8));
+    return [u8, Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")];
+  }
+
+  async function open(FS, buf) {
+    const entries = parse(buf);
+    if (!entries) return null;
+    let outs;
+    try {
+      outs = await Promise.all(entries.map((e) => {
+        if (e.name.endsWith("/")) return new Uint8Array(0);
+        const raw = buf.subarray(e.start, e.start + e.csize);
+        return e.method === 8 ? inflate(raw, e.size) : raw;
+      }));
+    } catch {
+      return null;  // corrupt data or a lying size: the Python path says which member
+    }
+    const digests = [];
+    for (const out of outs) {
+      const d = await sha256(out);
+      if (d === null) return new Archive(FS, entries, outs, null);
+      digests.push(d);
+    }
+    return new Archive(FS, entries, outs, digests.join(""));
+  }
+
+  return { open, digestHex };
+})()
+"""
+
+_native_js = None
+
+
+async def _native():
+    """The JS helpers above, compiled once per interpreter."""
+    global _native_js
+    if _native_js is None:
+        from pyodide.code import run_js  # type: ignore[import-not-found]
+
+        _native_js = await run_js(_ARCHIVE_JS)
+    return _native_js
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    """One central-directory record, with the attribute names of ``zipfile.ZipInfo``."""
+
+    filename: str
+    compress_type: int
+    compress_size: int
+    file_size: int
+    flag_bits: int
+    external_attr: int
+
+    @property
+    def orig_filename(self) -> str:
+        return self.filename
+
+
+class NativeArchive:
+    """A wheel's members inflated (and sha256-hashed) in JS memory, written from there.
+
+    Only what Python asks for (``read``) crosses into wasm memory. ``release`` frees the
+    JS buffers; the install path calls it once the transaction is over.
+    """
+
+    def __init__(self, proxy, entries: list[ArchiveEntry], lengths: list[int], digests: str | None) -> None:
+        self._proxy = proxy
+        self.entries = entries
+        self.lengths = lengths
+        self._digests = digests
+
+    def digest(self, index: int) -> str | None:
+        """The member's sha256 as RECORD writes it (``sha256=<urlsafe b64>``), if hashed natively."""
+        return "sha256=" + self._digests[43 * index : 43 * index + 43] if self._digests else None
+
+    def read(self, index: int) -> bytes:
+        if self._proxy is None:
+            raise RuntimeError("the native archive was released")
+        return self._proxy.read(index).to_bytes()
+
+    def write(self, items: list[tuple[int, int, str]]) -> None:
+        """Write members to paths: ``(member index, mode or 0, absolute path)``; folders must exist."""
+        if self._proxy is None:
+            raise RuntimeError("the native archive was released")
+        import json
+
+        self._proxy.write(json.dumps(items))
+
+    def release(self) -> None:
+        if self._proxy is not None:
+            self._proxy.release()
+            self._proxy = None
+
+
+async def open_archive(data: bytes | JsBytes) -> NativeArchive | None:
+    """Inflate and hash a wheel natively; None off the browser, or when the archive is unusual."""
+    if not IN_PYODIDE:
+        return None
+    try:
+        import json
+
+        import pyodide_js  # type: ignore[import-not-found]
+        from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+        native = await _native()
+        proxy = await native.open(pyodide_js.FS, data.proxy if isinstance(data, JsBytes) else to_js(data))
+        if proxy is None:
+            return None
+        rows = json.loads(proxy.info())
+        digests = proxy.digests  # a str, or None
+    except Exception:
+        return None
+    entries = [ArchiveEntry(name, method, csize, size, flags, attr) for name, method, csize, size, flags, attr, _n in rows]
+    return NativeArchive(proxy, entries, [row[6] for row in rows], digests)
+
+
+# ---- persistent wheel cache storage ----
+# micropip.wheel_cache keeps verified wheels across interpreters. A fresh Pyodide starts
+# with an empty in-memory filesystem, so the bytes live outside it: on the host disk
+# through Node's fs, or in the browser's Cache Storage. These functions only move bytes;
+# naming, verification, the index and eviction are wheel_cache's business.
+
+_STORE_JS = r"""
+(async () => {
+  const isNode = typeof process !== "undefined" && !!(process.versions && process.versions.node);
+  if (isNode) {
+    const fs = await import("node:fs/promises");
+    const path = await import("node:path");
+    const os = await import("node:os");
+    const missing = (e) => e && (e.code === "ENOENT" || e.code === "ENOTDIR");
+    return {
+      defaultDir() {
+        const xdg = process.env.XDG_CACHE_HOME;
+        const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".cache");
+        return path.join(base, "pyodide-pm", "wheels");
+      },
+      async read(dir, name) {
+        try {
+          const b = await fs.readFile(path.join(dir, name));
+          return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+        } catch (e) {
+          if (missing(e)) return null;
+          throw e;
+        }
+      },
+      async write(dir, name, data) {
+        await fs.mkdir(dir, { recursive: true });
+        const tmp = path.join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+        try {
+          await fs.writeFile(tmp, data);
+          await fs.rename(tmp, path.join(dir, name));  // atomic: readers see the old file or the new one
+        } catch (e) {
+          await fs.rm(tmp, { force: true }).catch(() => {});
+          throw e;
+        }
+      },
+      async remove(dir, name) { await fs.rm(path.join(dir, name), { force: true }); },
+      async list(dir) {
+        let names;
+        try { names = await fs.readdir(dir); } catch (e) { if (missing(e)) return "[]"; throw e; }
+        const rows = [];
+        for (const name of names) {
+          try {
+            const st = await fs.stat(path.join(dir, name));
+            if (st.isFile()) rows.push([name, st.size]);
+          } catch (e) { if (!missing(e)) throw e; }
+        }
+        return JSON.stringify(rows);
+      },
+    };
+  }
+  if (typeof caches === "undefined" || !caches) return null;
+  const SIZE = "x-pyodide-pm-size";
+  return {
+    async read(cacheName, url) {
+      const r = await (await caches.open(cacheName)).match(url);
+      return r ? new Uint8Array(await r.arrayBuffer()) : null;
+    },
+    async write(cacheName, url, data) {
+      const headers = { "content-type": "application/octet-stream", [SIZE]: String(data.length) };
+      await (await caches.open(cacheName)).put(url, new Response(data, { headers }));
+    },
+    async remove(cacheName, url) { await (await caches.open(cacheName)).delete(url); },
+    async list(cacheName) {
+      if (!(await caches.has(cacheName))) return "[]";
+      const cache = await caches.open(cacheName);
+      const rows = [];
+      for (const req of await cache.keys()) {
+        const r = await cache.match(req);
+        if (!r) continue;
+        const size = r.headers.has(SIZE) ? Number(r.headers.get(SIZE)) : (await r.blob()).size;
+        rows.push([req.url, size]);
+      }
+      return JSON.stringify(rows);
+    },
   };
 })()
 """
 
-_unpacker = None
+_store = None
 
 
-async def inflate_members(data: bytes, members: list) -> dict[str, tuple[bytes, bytes | None]] | None:
-    """Inflate (and sha256) a wheel's members natively; None off the browser or on any failure.
+def persistent_store_kind() -> str | None:
+    """Where a cache that outlives the interpreter can live: "host", "node", "browser" or None.
 
-    ``members`` are ``wheelfile.RawMember`` records; the result maps each path to
-    (content, sha256 digest or None) for ``WheelFile.from_bytes(inflated=...)``.
+    None in a page or worker without Cache Storage (an insecure context, some workers).
     """
-    global _unpacker
-    if not IN_PYODIDE or not members:
-        return None
-    try:
-        from pyodide.code import run_js  # type: ignore[import-not-found]
-        from pyodide.ffi import to_js  # type: ignore[import-not-found]
+    if not IN_PYODIDE:
+        return "host"
+    if _in_node():
+        return "node"
+    import js  # type: ignore[import-not-found]
 
-        if _unpacker is None:
-            _unpacker = await run_js(_UNPACKER_JS)
-        table = []
-        for m in members:
-            table += [m.offset, m.compressed_size, m.size, 1 if m.deflated else 0]
-        result = await _unpacker(to_js(data), to_js(table))
-        blob = result.blob.to_bytes()
-        lengths = result.lengths.to_py()
-        digests = result.digests.to_bytes()
-    except Exception:
+    return "browser" if getattr(js, "caches", None) is not None else None
+
+
+def node_env(name: str) -> str | None:
+    """An environment variable of the Node process (Pyodide's ``os.environ`` is its own)."""
+    if not IN_PYODIDE or not _in_node():
         return None
-    out: dict[str, tuple[bytes, bytes | None]] = {}
-    at = 0
-    for i, m in enumerate(members):
-        length = int(lengths[i])
-        digest = digests[32 * i : 32 * i + 32] if digests else None
-        out[m.path] = (blob[at : at + length], digest)
-        at += length
-    return out
+    import js  # type: ignore[import-not-found]
+
+    value = getattr(js.process.env, name, None)
+    return None if value is None else str(value)
+
+
+async def _persistent_store():
+    global _store
+    if _store is None:
+        from pyodide.code import run_js  # type: ignore[import-not-found]
+
+        store = await run_js(_STORE_JS)
+        if store is None:
+            raise OSError("this page has no Cache Storage (an insecure context, or a worker without caches)")
+        _store = store
+    return _store
+
+
+async def node_default_cache_dir() -> str:
+    """``$XDG_CACHE_HOME/pyodide-pm/wheels`` or ``~/.cache/pyodide-pm/wheels`` of the Node process."""
+    return str((await _persistent_store()).defaultDir())
+
+
+async def store_read(where: str, name: str, *, keep_in_js: bool = False) -> bytes | JsBytes | None:
+    """The bytes kept under ``name``; None when absent.
+
+    ``where``/``name`` are a folder on the host disk and a file name in it (Node), or
+    a Cache Storage cache and a URL in it (browser). ``keep_in_js``: a ``JsBytes``
+    (hashed natively) instead of a copy in Python memory.
+    """
+    data = await (await _persistent_store()).read(where, name)
+    if data is None:
+        return None
+    if keep_in_js:
+        pair = await (await _native()).digestHex(data)
+        return JsBytes(pair[0], int(pair[0].length), pair[1])
+    return data.to_bytes()
+
+
+async def store_write(where: str, name: str, data: bytes | JsBytes) -> None:
+    """Keep ``data`` under ``name``, replacing it atomically; raises on quota or permission errors."""
+    from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+    await (await _persistent_store()).write(where, name, data.proxy if isinstance(data, JsBytes) else to_js(data))
+
+
+async def store_remove(where: str, name: str) -> None:
+    """Delete ``name``; nothing happens when it is absent."""
+    await (await _persistent_store()).remove(where, name)
+
+
+async def store_list(where: str) -> dict[str, int]:
+    """Every name kept in ``where``, with its size in bytes."""
+    import json
+
+    listed = json.loads(str(await (await _persistent_store()).list(where)))
+    return {name: int(size) for name, size in listed}

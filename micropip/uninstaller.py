@@ -84,31 +84,38 @@ class Journal:
     """
 
     def __init__(self) -> None:
-        self._undo: list[tuple[str, Path, _Saved | int | None]] = []
-        self._known_dirs: set[Path] = set()  # folders seen or made in this transaction
+        self._undo: list[tuple[str, str | Path, _Saved | int | None]] = []
+        self._known_dirs: set[str] = set()  # folders seen or made in this transaction
+        self._made_dirs: set[str] = set()  # folders made in this transaction: nothing else is in them
 
-    def make_dirs(self, path: Path) -> None:
+    def make_dirs(self, path: str | Path) -> None:
         """Create ``path`` and missing parents, remembering which ones were new."""
+        path = os.fspath(path)
         if path in self._known_dirs:  # a wheel writes many files per folder: stat once
             return
-        self._known_dirs.add(path)
         missing = []
-        while not os.path.isdir(path):
-            missing.append(path)
-            if path.parent == path:
+        current = path
+        while current not in self._known_dirs and not os.path.isdir(current):
+            missing.append(current)
+            parent = os.path.dirname(current)
+            if parent == current:
                 break
-            path = path.parent
+            current = parent
+        self._known_dirs.add(path)
         for folder in reversed(missing):
+            self._known_dirs.add(folder)
             self._undo.append(("mkdir", folder, None))
             os.mkdir(folder)
+            self._made_dirs.add(folder)
 
-    def prepare_write(self, path: Path) -> None:
+    def prepare_write(self, path: str | Path) -> None:
         """Call before creating ``path``: an existing file is saved and removed first.
 
         Removing (rather than writing through) also replaces a symlink instead of
-        modifying whatever it points to.
+        modifying whatever it points to. A folder this journal made holds nothing
+        else, so files in it need no look.
         """
-        if os.path.lexists(path):
+        if os.path.dirname(path) not in self._made_dirs and os.path.lexists(path):
             self.remove_file(path)
         self._undo.append(("created", path, None))
 
@@ -119,6 +126,7 @@ class Journal:
 
     def remove_dir(self, path: Path) -> None:
         self._known_dirs.clear()  # a removed folder may be needed again later
+        self._made_dirs.clear()
         mode = os.stat(path).st_mode
         os.rmdir(path)
         self._undo.append(("rmdir", path, mode))
@@ -130,6 +138,7 @@ class Journal:
     def rollback(self) -> list[str]:
         """Undo everything, newest first; returns what could not be undone (best effort)."""
         self._known_dirs.clear()
+        self._made_dirs.clear()
         problems = []
         while self._undo:
             action, path, extra = self._undo.pop()

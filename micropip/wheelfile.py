@@ -21,8 +21,9 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from packaging.tags import Tag
 from packaging.utils import (
@@ -34,6 +35,9 @@ from packaging.utils import (
 from packaging.version import Version
 
 from .errors import InvalidWheelError
+
+if TYPE_CHECKING:
+    from .transport import NativeArchive
 
 SUPPORTED_WHEEL_VERSION = (1, 0)
 DEFAULT_MAX_UNPACKED_SIZE = 1 << 30  # 1 GiB in total, as declared by the zip directory
@@ -58,7 +62,11 @@ class RecordRow:
 
 
 class WheelFile:
-    """A validated wheel: metadata plus the decompressed bytes of every file."""
+    """A validated wheel: metadata plus the decompressed bytes of every file.
+
+    The bytes live in Python memory, or - for a wheel opened with ``from_archive`` -
+    in JS memory, where the installer writes them from without copying them into wasm.
+    """
 
     def __init__(
         self,
@@ -74,10 +82,13 @@ class WheelFile:
         wheel_version: tuple[int, int],
         root_is_purelib: bool,
         metadata: email.message.Message,
-        files: dict[str, bytes],
+        files: dict[str, bytes | None],
+        sizes: dict[str, int],
         executable: frozenset[str],
         record: tuple[RecordRow, ...],
         sha256: dict[str, str],
+        native: NativeArchive | None = None,
+        native_index: dict[str, int] | None = None,
     ) -> None:
         # Use from_bytes(): this constructor trusts its arguments.
         self.filename = filename
@@ -94,8 +105,11 @@ class WheelFile:
         self.metadata = metadata
         self.record = record
         self._files = files
+        self._sizes = sizes
         self._executable = executable
         self._sha256 = sha256
+        self._native = native
+        self._native_index = native_index or {}
 
     def __repr__(self) -> str:
         return f"<WheelFile {self.filename} ({len(self._files)} files)>"
@@ -108,22 +122,39 @@ class WheelFile:
         *,
         source: str = "",
         max_unpacked_size: int = DEFAULT_MAX_UNPACKED_SIZE,
-        inflated: Mapping[str, tuple[bytes, bytes | None]] | None = None,
     ) -> WheelFile:
-        """Check ``data`` completely; ``source`` (URL or path) only goes into messages.
+        """Check ``data`` completely; ``source`` (URL or path) only goes into messages."""
+        name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+        fail = _Fail(name, source)
+        return _load(cls, name, source, max_unpacked_size, lambda: _ZipMembers(_open_zip(data, fail), data, fail), fail)
 
-        ``inflated`` optionally gives members already inflated natively (path ->
-        (content, sha256 digest or None), see ``raw_members``); every check still runs,
-        a given digest only replaces hashing the same bytes again in Python.
+    @classmethod
+    def from_archive(
+        cls,
+        filename: str,
+        archive: NativeArchive,
+        *,
+        source: str = "",
+        max_unpacked_size: int = DEFAULT_MAX_UNPACKED_SIZE,
+    ) -> WheelFile:
+        """The same checks as ``from_bytes`` on a wheel inflated natively (``transport.open_archive``).
+
+        The native side only saves work: every path, size and RECORD hash is checked here.
         """
         name = filename.replace("\\", "/").rsplit("/", 1)[-1]
-        return _load(cls, name, data, source, max_unpacked_size, inflated or {})
+        fail = _Fail(name, source)
+        return _load(cls, name, source, max_unpacked_size, lambda: _NativeMembers(archive, fail), fail)
+
+    def release(self) -> None:
+        """Free natively held bytes (a no-op for a wheel read in Python); the wheel is unusable after."""
+        if self._native is not None:
+            self._native.release()
 
     # ---- contents -------------------------------------------------------------------
 
     @property
     def metadata_bytes(self) -> bytes:
-        return self._files[f"{self.dist_info}/METADATA"]
+        return self.read(f"{self.dist_info}/METADATA")
 
     @property
     def requires_dist(self) -> list[str]:
@@ -136,13 +167,26 @@ class WheelFile:
 
     def files(self) -> Iterator[tuple[str, bytes]]:
         """``(archive path, bytes)`` for every file, without decompressing again."""
-        return iter(self._files.items())
+        return ((path, self.read(path)) for path in self._files)
 
     def read(self, path: str) -> bytes:
         try:
-            return self._files[path]
+            data = self._files[path]
         except KeyError:
             raise KeyError(f"{self.filename} has no file {path!r}") from None
+        if data is None:
+            assert self._native is not None
+            data = self._native.read(self._native_index[path])
+        return data
+
+    def size(self, path: str) -> int:
+        return self._sizes[path]
+
+    def native_member(self, path: str) -> tuple[NativeArchive, int] | None:
+        """Where a natively held file lives, so the installer can write it from JS memory."""
+        if self._files.get(path, b"") is not None or self._native is None:
+            return None
+        return self._native, self._native_index[path]
 
     def is_executable(self, path: str) -> bool:
         """Whether the zip entry carries a Unix execute bit."""
@@ -152,7 +196,7 @@ class WheelFile:
         """RECORD-style sha256 of a file (reused from verification when RECORD had it)."""
         cached = self._sha256.get(path)
         if cached is None:
-            cached = self._sha256[path] = _record_digest("sha256", hashlib.sha256(self._files[path]).digest())
+            cached = self._sha256[path] = _record_digest("sha256", hashlib.sha256(self.read(path)).digest())
         return cached
 
 
@@ -170,43 +214,101 @@ class _Fail:
         return InvalidWheelError(f"{self.prefix}: {message}")
 
 
+class _ZipMembers:
+    """Members read in Python, with ``zipfile`` parsing the directory."""
+
+    native = None
+
+    def __init__(self, zf: zipfile.ZipFile, data: bytes, fail: _Fail) -> None:
+        self.infos = zf.infolist()
+        self._zf, self._data, self._fail = zf, data, fail
+
+    def read(self, info: zipfile.ZipInfo) -> bytes:
+        return _read_member(self._zf, self._data, info, self._fail)
+
+    def digest(self, info: zipfile.ZipInfo) -> str | None:
+        return None
+
+    def index(self, info: zipfile.ZipInfo) -> int:
+        raise AssertionError("not native")
+
+
+class _NativeMembers:
+    """Members inflated and hashed in JS; their bytes stay there unless read."""
+
+    def __init__(self, archive: NativeArchive, fail: _Fail) -> None:
+        self.native = archive
+        self.infos = archive.entries
+        self._position = {id(e): i for i, e in enumerate(archive.entries)}
+        self._fail = fail
+
+    def index(self, info) -> int:
+        return self._position[id(info)]
+
+    def read(self, info) -> bytes:
+        i = self.index(info)
+        if self.native.lengths[i] != info.file_size:
+            raise self._fail(
+                f"the file is corrupt: {info.filename!r} inflates to {self.native.lengths[i]} bytes, "
+                f"the archive says {info.file_size}"
+            )
+        return self.native.read(i)
+
+    def digest(self, info) -> str | None:
+        return self.native.digest(self.index(info))
+
+
 def _load(
     cls: type[WheelFile],
     filename: str,
-    data: bytes,
     source: str,
     max_unpacked: int,
-    inflated: Mapping[str, tuple[bytes, bytes | None]],
+    open_members: Callable[[], _ZipMembers | _NativeMembers],
+    fail: _Fail,
 ) -> WheelFile:
-    fail = _Fail(filename, source)
     try:
         name, version, build, tags = parse_wheel_filename(filename)
     except ValueError as exc:  # InvalidWheelFilename, or a version number too long to convert
         raise fail(f"bad file name: {exc}") from exc
 
-    zf = _open_zip(data, fail)
-    _check_entries(zf.infolist(), fail, max_unpacked)
-    infos = [i for i in zf.infolist() if not i.filename.endswith("/")]
+    members = open_members()
+
+    _check_entries(members.infos, fail, max_unpacked)
+    infos = [i for i in members.infos if not i.filename.endswith("/")]
     paths = [i.filename for i in infos]
     dist_info, data_dir = _find_special_dirs(paths, name, version, fail)
 
     # The small control files first, so a wrong wheel is rejected before the bulk is inflated.
     special = {f"{dist_info}/{n}" for n in ("WHEEL", "METADATA", "RECORD")}
-    def read(info: zipfile.ZipInfo) -> bytes:
-        given = inflated.get(info.filename)
-        if given is not None and len(given[0]) == info.file_size:
-            return given[0]
-        return _read_member(zf, data, info, fail)
-
-    files = {i.filename: read(i) for i in infos if i.filename in special}
+    files: dict[str, bytes | None] = {i.filename: members.read(i) for i in infos if i.filename in special}
     wheel_version, root_is_purelib = _check_wheel_file(files, dist_info, fail)
     metadata = _check_metadata(files, dist_info, name, version, fail)
     record = _parse_record(files, dist_info, fail)
-    # Archive order for the rest: each member is decompressed exactly once.
-    files = {i.filename: files[i.filename] if i.filename in files else read(i) for i in infos}
+    native_index: dict[str, int] = {}
+    digests: dict[str, str] = {}
+    if members.native is None:
+        # Archive order for the rest: each member is decompressed exactly once.
+        files = {i.filename: files[i.filename] if i.filename in files else members.read(i) for i in infos}
+        sizes = {path: len(data) for path, data in files.items()}
+    else:
+        lengths = members.native.lengths
+        for info in infos:
+            i = native_index[info.filename] = members.index(info)
+            if lengths[i] != info.file_size:
+                members.read(info)  # raises: the archive lies about this member's size
+            digest = members.digest(info)
+            if digest is not None:
+                digests[info.filename] = digest
+        files = {i.filename: files.get(i.filename) for i in infos}
+        sizes = {i.filename: i.file_size for i in infos}
+
+    def content(path: str) -> bytes:
+        data = files[path]
+        return data if data is not None else members.read(infos_by_path[path])
+
+    infos_by_path = {i.filename: i for i in infos}
     executable = frozenset(i.filename for i in infos if (i.external_attr >> 16) & 0o111)
-    digests = {path: d for path, (content, d) in inflated.items() if d is not None and files.get(path) is content}
-    sha256 = _verify_record(files, record, dist_info, fail, digests)
+    sha256 = _verify_record(sizes, content, record, dist_info, fail, digests)
     return cls(
         filename=filename,
         source=source,
@@ -220,9 +322,12 @@ def _load(
         root_is_purelib=root_is_purelib,
         metadata=metadata,
         files=files,
+        sizes=sizes,
         executable=executable,
         record=record,
         sha256=sha256,
+        native=members.native,
+        native_index=native_index,
     )
 
 
@@ -283,46 +388,6 @@ def _member_start(data: bytes, info: zipfile.ZipInfo) -> int | None:
     return begin
 
 
-@dataclass(frozen=True)
-class RawMember:
-    """Where one member's bytes sit in the archive, for inflating outside Python."""
-
-    path: str
-    offset: int
-    compressed_size: int
-    size: int
-    deflated: bool
-
-
-def raw_members(data: bytes) -> list[RawMember] | None:
-    """The stored/deflated members of a zip, or None when anything is unusual.
-
-    None sends the wheel down the plain Python path, which also produces the
-    precise error for a broken archive; this function never raises.
-    """
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-        # The zip-bomb guards come before any inflating; the Python path explains a refusal.
-        if sum(i.file_size for i in infos) > DEFAULT_MAX_UNPACKED_SIZE or any(
-            i.file_size > RATIO_CHECK_MIN_SIZE and i.file_size > MAX_COMPRESSION_RATIO * i.compress_size for i in infos
-        ):
-            return None
-        out = []
-        for info in infos:
-            if info.filename.endswith("/"):
-                continue
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
-                return None
-            begin = _member_start(data, info)
-            if begin is None:
-                return None
-            out.append(RawMember(info.filename, begin, info.compress_size, info.file_size, info.compress_type == zipfile.ZIP_DEFLATED))
-        return out
-    except Exception:  # zipfile raises many types on hostile input; the Python path reports it
-        return None
-
-
 def _read_member(zf: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo, fail: _Fail) -> bytes:
     """Inflate one member straight from the buffer: zipfile's reader adds a CRC-32 pass
     and per-member stream objects, while every file is sha256-checked against RECORD
@@ -371,12 +436,18 @@ def _check_entries(infos: list[zipfile.ZipInfo], fail: _Fail, max_unpacked: int)
             )
     # A path may not be both a file and the parent folder of another file.
     files = {i.filename for i in infos if not i.filename.endswith("/")}
+    checked: set[str] = set()
     for path in seen:
-        parts = path.rstrip("/").split("/")
-        for depth in range(1, len(parts)):
-            parent = "/".join(parts[:depth])
+        stripped = path.rstrip("/")
+        cut = stripped.rfind("/")
+        while cut != -1:  # each folder above, deepest first; a folder checked once is done
+            parent = stripped[:cut]
+            if parent in checked:
+                break
+            checked.add(parent)
             if parent in files:
                 raise fail(f"{parent!r} is both a file and a folder")
+            cut = stripped.rfind("/", 0, cut)
 
 
 def _check_path(path: str, fail: _Fail) -> None:
@@ -427,11 +498,12 @@ def _stem_matches(stem: str, name: str, version: Version) -> bool:
     return False
 
 
-def _text(files: dict[str, bytes], path: str, fail: _Fail) -> str:
-    if path not in files:
+def _text(files: Mapping[str, bytes | None], path: str, fail: _Fail) -> str:
+    data = files.get(path)
+    if data is None:
         raise fail(f"{path} is missing")
     try:
-        return files[path].decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise fail(f"{path} is not UTF-8 text") from exc
 
@@ -440,7 +512,7 @@ def _headers(text: str) -> email.message.Message:
     return email.parser.Parser().parsestr(text)  # the compat32 default, without importing email.policy
 
 
-def _check_wheel_file(files: dict[str, bytes], dist_info: str, fail: _Fail) -> tuple[tuple[int, int], bool]:
+def _check_wheel_file(files: Mapping[str, bytes | None], dist_info: str, fail: _Fail) -> tuple[tuple[int, int], bool]:
     path = f"{dist_info}/WHEEL"
     msg = _headers(_text(files, path, fail))
     raw = (msg.get("Wheel-Version") or "").strip()
@@ -459,7 +531,7 @@ def _check_wheel_file(files: dict[str, bytes], dist_info: str, fail: _Fail) -> t
 
 
 def _check_metadata(
-    files: dict[str, bytes], dist_info: str, name: str, version: Version, fail: _Fail
+    files: Mapping[str, bytes | None], dist_info: str, name: str, version: Version, fail: _Fail
 ) -> email.message.Message:
     path = f"{dist_info}/METADATA"
     msg = _headers(_text(files, path, fail))
@@ -478,7 +550,7 @@ def _check_metadata(
     return msg
 
 
-def _parse_record(files: dict[str, bytes], dist_info: str, fail: _Fail) -> tuple[RecordRow, ...]:
+def _parse_record(files: Mapping[str, bytes | None], dist_info: str, fail: _Fail) -> tuple[RecordRow, ...]:
     path = f"{dist_info}/RECORD"
     text = _text(files, path, fail)
     rows: list[RecordRow] = []
@@ -498,13 +570,19 @@ def _parse_record(files: dict[str, bytes], dist_info: str, fail: _Fail) -> tuple
 
 
 def _verify_record(
-    files: dict[str, bytes],
+    sizes: Mapping[str, int],
+    content: Callable[[str], bytes],
     record: tuple[RecordRow, ...],
     dist_info: str,
     fail: _Fail,
-    digests: Mapping[str, bytes] | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Every file listed with a matching hash and size; returns the sha256 values seen."""
+    """Every file listed with a matching hash and size; returns the sha256 values seen.
+
+    ``digests`` are RECORD-style sha256 values computed natively; when RECORD has the
+    very same text the file is proven, without decoding anything.
+    """
+    digests = digests or {}
     record_path = f"{dist_info}/RECORD"
     exempt = {record_path} | {f"{dist_info}/{s}" for s in SIGNATURE_FILES}
     listed: set[str] = set()
@@ -515,24 +593,30 @@ def _verify_record(
         listed.add(row.path)
         if row.path in exempt:
             continue
-        data = files.get(row.path)
-        if data is None:
+        size = sizes.get(row.path)
+        if size is None:
             raise fail(f"RECORD lists {row.path!r}, which is not in the archive")
         if row.hash is None:
             raise fail(f"RECORD has no hash for {row.path!r}")
-        algo, digest = _check_hash(row, data, fail, (digests or {}).get(row.path))
-        if algo == "sha256":
-            sha256[row.path] = _record_digest(algo, digest)
-        if row.size is not None and row.size != len(data):
-            raise fail(f"size mismatch for {row.path!r}: RECORD says {row.size}, the file has {len(data)} bytes")
-    unlisted = [p for p in files if p not in listed and p not in exempt]
+        known = digests.get(row.path)
+        if known is not None and row.hash == known:
+            sha256[row.path] = known
+        else:
+            algo, digest = _check_hash(row, lambda: content(row.path), fail, known)
+            if algo == "sha256":
+                sha256[row.path] = _record_digest(algo, digest)
+        if row.size is not None and row.size != size:
+            raise fail(f"size mismatch for {row.path!r}: RECORD says {row.size}, the file has {size} bytes")
+    unlisted = [p for p in sizes if p not in listed and p not in exempt]
     if unlisted:
         more = f" (and {len(unlisted) - 1} more)" if len(unlisted) > 1 else ""
         raise fail(f"{unlisted[0]!r} is not listed in RECORD{more}")
     return sha256
 
 
-def _check_hash(row: RecordRow, data: bytes, fail: _Fail, known_sha256: bytes | None = None) -> tuple[str, bytes]:
+def _check_hash(
+    row: RecordRow, data: Callable[[], bytes], fail: _Fail, known_sha256: str | None = None
+) -> tuple[str, bytes]:
     algo, sep, value = (row.hash or "").partition("=")
     if not sep or not value:
         raise fail(f"RECORD hash for {row.path!r} is malformed ({row.hash!r})")
@@ -545,12 +629,17 @@ def _check_hash(row: RecordRow, data: bytes, fail: _Fail, known_sha256: bytes | 
     except ValueError as exc:  # binascii.Error
         raise fail(f"RECORD hash for {row.path!r} is not urlsafe base64") from exc
     if algo == "sha256":
-        actual = known_sha256 if known_sha256 is not None else hashlib.sha256(data).digest()
+        actual = _digest_bytes(known_sha256) if known_sha256 is not None else hashlib.sha256(data()).digest()
     else:
-        actual = hashlib.new(algo, data).digest()
+        actual = hashlib.new(algo, data()).digest()
     if not hmac.compare_digest(expected, actual):
         raise fail(f"hash mismatch for {row.path!r}: RECORD says {row.hash}, the file has {_record_digest(algo, actual)}")
     return algo, actual
+
+
+def _digest_bytes(record_value: str) -> bytes:
+    value = record_value.partition("=")[2]
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
 def _record_digest(algo: str, digest: bytes) -> str:

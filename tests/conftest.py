@@ -18,6 +18,11 @@ from micropip.bundle import PEP783_CACHE_DIR, PEP783_WHEELS, write_bundle
 from .harness.browser import BrowserPage, launch_chromium
 from .harness.pyodide_node import Interpreter, NodeRunner
 
+# The persistent wheel cache stays off unless a test turns it on (wheel_cache.configure):
+# the suite must never answer a download from an earlier run, nor fill ~/.cache. Node
+# interpreters inherit this from the environment.
+os.environ.setdefault("PYODIDE_PM_NO_CACHE", "1")
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_WHEELS = REPO_ROOT / "fixtures" / "wheels"
 BROKEN_WHEELS = REPO_ROOT / "fixtures" / "broken"

@@ -107,7 +107,7 @@ def test_install_writes_files_and_dist_info(tmp_path, scheme):
 
     [dist] = report.distributions
     assert (dist.name, dist.version, dist.dist_info) == ("Alpha", "1.0", dist_info)
-    assert set(dist.files) == on_disk
+    assert {Path(p) for p in dist.files} == on_disk
     assert dist.shared_libraries == [site_dir / "alpha/_ext.cpython-314-wasm32-emscripten.so"]
 
 
