@@ -71,7 +71,9 @@ async def fetch_all(
             on_done(pkg, len(data))
         return pkg.name, (await then(pkg, data)) if then is not None else data
 
-    tasks = [asyncio.ensure_future(one(p)) for p in packages]
+    # Largest first (when the index gave sizes): the biggest download decides when all are in.
+    ordered = sorted(packages, key=lambda p: -(p.size or 0))
+    tasks = [asyncio.ensure_future(one(p)) for p in ordered]
     try:
         return dict(await asyncio.gather(*tasks))
     except BaseException:

@@ -36,6 +36,7 @@ import asyncio, importlib, importlib.metadata, io, logging, time
 import micropip, micropip.http, micropip.transport, micropip.installer, micropip.package_manager
 _ORIGINAL = {
     "write_file": micropip.installer._write_file,
+    "write_members": micropip.installer._write_members,
     "load_shared_libraries": micropip.transport.load_shared_libraries,
 }
 
@@ -53,6 +54,7 @@ class _Logs:
 
 async def _cleanup(baseline):
     micropip.installer._write_file = _ORIGINAL["write_file"]
+    micropip.installer._write_members = _ORIGINAL["write_members"]
     micropip.transport.load_shared_libraries = _ORIGINAL["load_shared_libraries"]
     importlib.invalidate_caches()
     extra = sorted({d.metadata["Name"] for d in importlib.metadata.distributions()
@@ -544,6 +546,27 @@ micropip.installer._write_file = _failing_write
     )
     refused(py, "await micropip.install('demo-app')", "InstallError", "failed while writing", "No space left on device", "(nothing was changed)")
     assert py.run("len(_writes)") == 5
+    assert py.run("_snapshot()") == before
+
+
+def test_native_write_failing_midway_rolls_back(py):
+    """The natively held files are written from JS in one batch per wheel; a batch that
+    fails after writing some of its files is undone like any other write."""
+    before = py.run("_snapshot()")
+    py.run(
+        """
+_batches = []
+def _failing_members(archive, items):
+    _batches.append(len(items))
+    if len(_batches) == 2:
+        _ORIGINAL["write_members"](archive, items[: len(items) // 2 + 1])
+        raise OSError(28, "No space left on device")
+    _ORIGINAL["write_members"](archive, items)
+micropip.installer._write_members = _failing_members
+"""
+    )
+    refused(py, "await micropip.install('demo-app')", "InstallError", "failed while writing its", "No space left on device", "(nothing was changed)")
+    assert py.run("len(_batches)") == 2
     assert py.run("_snapshot()") == before
 
 
