@@ -34,7 +34,7 @@ from .wheelfile import SHARED_LIBRARY, SIGNATURE_FILES, WheelFile
 if TYPE_CHECKING:
     from .transport import NativeArchive
 
-__all__ = ["DistReport", "InstallItem", "InstallReport", "Scheme", "install_transaction", "install_wheels"]
+__all__ = ["DistReport", "IncrementalInstall", "InstallItem", "InstallReport", "Scheme", "install_transaction", "install_wheels"]
 
 # dist-info files the installer writes itself; copies inside a wheel are not installed.
 _GENERATED = ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json", *SIGNATURE_FILES)
@@ -157,42 +157,99 @@ def _apply(
     planned, removals = _plan(items, scheme, {canonicalize_name(n) for n in replace}, replace_owners)
 
     journal = Journal()
-    current, where = "", ""
+    at = ["", ""]  # which distribution, doing what: for the error message
     try:
         replaced = []
         for removal in removals:
-            current, where = removal.dist.name, f"removing the old {removal.dist.name} {removal.dist.version}"
+            at[:] = [removal.dist.name, f"removing the old {removal.dist.name} {removal.dist.version}"]
             replaced.append(apply_removal(removal, journal))
-        reports = []
-        for dist in planned:
-            current = f"{dist.item.wheel.name} {dist.item.wheel.version}"
-            batches: dict[int, tuple[NativeArchive, list[tuple[int, int, str]]]] = {}
-            for f in dist.files:
-                where = f"writing {f.target}"
-                journal.make_dirs(os.path.dirname(f.target))
-                journal.prepare_write(f.target)
-                if f.native is not None:  # written below, in one call per archive
-                    archive, index = f.native
-                    batches.setdefault(id(archive), (archive, []))[1].append(
-                        (index, 0o755 if f.executable else 0, f.target)
-                    )
-                    continue
-                assert f.data is not None
-                _write_file(f.target, f.data)
-                if f.executable:
-                    os.chmod(f.target, 0o755)
-            for archive, batch in batches.values():
-                where = f"writing its {len(batch)} files"
-                _write_members(archive, batch)
-            reports.append(_report(dist))
+        reports = [_write_dist(dist, journal, at) for dist in planned]
     except BaseException as exc:
-        problems = journal.rollback()
-        importlib.invalidate_caches()
-        if not isinstance(exc, Exception):
-            raise
-        outcome = f"rollback incomplete: {'; '.join(problems)}" if problems else "nothing was changed"
-        raise InstallError(f"installing {current} failed while {where}: {exc} ({outcome})") from exc
+        raise _undone(exc, journal, at) from exc
     return InstallReport(reports, replaced), journal
+
+
+def _write_dist(dist: _Dist, journal: Journal, at: list[str]) -> DistReport:
+    """Write one planned distribution through the journal (``at`` tracks the step, for errors)."""
+    at[:] = [f"{dist.item.wheel.name} {dist.item.wheel.version}", ""]
+    batches: dict[int, tuple[NativeArchive, list[tuple[int, int, str]]]] = {}
+    for f in dist.files:
+        at[1] = f"writing {f.target}"
+        journal.make_dirs(os.path.dirname(f.target))
+        journal.prepare_write(f.target)
+        if f.native is not None:  # written below, in one call per archive
+            archive, index = f.native
+            batches.setdefault(id(archive), (archive, []))[1].append((index, 0o755 if f.executable else 0, f.target))
+            continue
+        assert f.data is not None
+        _write_file(f.target, f.data)
+        if f.executable:
+            os.chmod(f.target, 0o755)
+    for archive, batch in batches.values():
+        at[1] = f"writing its {len(batch)} files"
+        _write_members(archive, batch)
+    return _report(dist)
+
+
+def _undone(exc: BaseException, journal: Journal, at: list[str]) -> BaseException:
+    """Roll everything back; what to raise: ``exc`` itself unless it is an ``Exception``
+    from writing (then an ``InstallError`` saying where it failed)."""
+    problems = journal.rollback()
+    importlib.invalidate_caches()
+    if not isinstance(exc, Exception) or (isinstance(exc, InstallError) and not at[1]):
+        return exc
+    outcome = f"rollback incomplete: {'; '.join(problems)}" if problems else "nothing was changed"
+    return InstallError(f"installing {at[0]} failed while {at[1]}: {exc} ({outcome})")
+
+
+class IncrementalInstall:
+    """An install whose wheels are planned and written one by one, as each arrives verified.
+
+    Only for installs that replace nothing (no reinstall, nothing to upgrade): then no
+    removal has to come first, and writing early overlaps the other downloads. The
+    guarantees are ``install_transaction``'s: a refusal, a failed write, ``abort()`` or an
+    exception in the ``transaction()`` block undoes every earlier write too.
+    """
+
+    def __init__(self, scheme: Scheme) -> None:
+        self._planner = _Planner(scheme, set(), False)
+        self._scheme = scheme
+        self._journal = Journal()
+        self._reports: list[DistReport] = []
+        self._failed = False
+
+    def add(self, item: InstallItem) -> None:
+        if self._failed:
+            raise InstallError(f"not installing {item.wheel.name}: an earlier part of this install failed and was undone")
+        at = ["", ""]
+        try:
+            dist = self._planner.add(item)
+            self._planner.check_removals()
+            self._reports.append(_write_dist(dist, self._journal, at))
+        except BaseException as exc:
+            self._failed = True
+            raise _undone(exc, self._journal, at) from exc
+
+    def abort(self) -> None:
+        """Undo everything written so far (the install failed elsewhere)."""
+        self._failed = True
+        self._journal.rollback()
+        importlib.invalidate_caches()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[InstallReport]:
+        """Like ``install_transaction``'s block, once every item is added."""
+        report = InstallReport(self._reports, [])
+        try:
+            yield report
+        except BaseException as exc:
+            self.abort()
+            if not isinstance(exc, Exception):
+                raise
+            names = ", ".join(f"{d.name} {d.version}" for d in report.distributions)
+            raise InstallError(f"installing {names} was undone: {exc} (nothing was changed)") from exc
+        self._journal.commit()
+        importlib.invalidate_caches()
 
 
 def _write_file(path: str, data: bytes) -> None:
@@ -212,58 +269,69 @@ def _write_members(archive: NativeArchive, items: list[tuple[int, int, str]]) ->
 def _plan(
     items: Sequence[InstallItem], scheme: Scheme, replace: set[str], replace_owners: bool = False
 ) -> tuple[list[_Dist], list[RemovalPlan]]:
-    names = [item.wheel.canonical_name for item in items]
-    if len(set(names)) != len(names):
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        raise InstallError(f"cannot install {', '.join(duplicates)} twice in one transaction")
+    planner = _Planner(scheme, replace, replace_owners)
+    planned = [planner.add(item) for item in items]
+    roots = scheme.roots()
+    try:
+        removals = [plan_removal(dist, roots) for dist in planner.removing.values()]
+    except UninstallError as exc:
+        raise InstallError(f"cannot replace an installed distribution: {exc}") from exc
+    return planned, removals
 
-    installed = scan_distributions([str(p) for p in scheme.lib_dirs()])
-    owners = {str(path): dist for path, dist in owners_by_path(installed).items()}
-    removing: dict[Path, InstalledDist] = {}
 
-    def remove(dist: InstalledDist) -> None:
-        removing.setdefault(dist.dist_info, dist)
+class _Planner:
+    """Where each item's files go, checked against what is installed and what came before."""
 
-    for item in items:
-        for dist in installed:
-            if dist.canonical_name == item.wheel.canonical_name:
-                if dist.canonical_name not in replace:
+    def __init__(self, scheme: Scheme, replace: set[str], replace_owners: bool) -> None:
+        self.scheme = scheme
+        self.replace = replace
+        self.replace_owners = replace_owners
+        self.installed = scan_distributions([str(p) for p in scheme.lib_dirs()])
+        self.owners = {str(path): dist for path, dist in owners_by_path(self.installed).items()}
+        self.removing: dict[Path, InstalledDist] = {}
+        self.names: set[str] = set()
+        self.targets: dict[str, str] = {}
+        self.folders: dict[str, bool] = {}  # whether each target's folder exists
+
+    def check_removals(self) -> None:
+        if self.removing:  # IncrementalInstall: never with replace empty and replace_owners false
+            raise AssertionError("an incremental install cannot replace distributions")
+
+    def add(self, item: InstallItem) -> _Dist:
+        name = item.wheel.canonical_name
+        if name in self.names:
+            raise InstallError(f"cannot install {name} twice in one transaction")
+        self.names.add(name)
+        for dist in self.installed:
+            if dist.canonical_name == name:
+                if name not in self.replace:
                     raise InstallError(
                         f"cannot install {item.wheel.name} {item.wheel.version}: {dist.name} {dist.version} "
                         f"is already installed in {dist.location}; reinstall to replace it"
                     )
-                remove(dist)
-
-    planned = [_plan_dist(item, scheme) for item in items]
-    targets: dict[str, str] = {}
-    folders: dict[str, bool] = {}  # whether each target's folder exists
-    for dist in planned:
-        label = f"{dist.item.wheel.name} {dist.item.wheel.version}"
-        for f in dist.files:
+                self.removing.setdefault(dist.dist_info, dist)
+        planned = _plan_dist(item, self.scheme)
+        label = f"{item.wheel.name} {item.wheel.version}"
+        targets, folders = self.targets, self.folders
+        for f in planned.files:
             if f.target in targets:
                 raise InstallError(f"{label} and {targets[f.target]} would both install {f.target}")
             targets[f.target] = label
-            owner = owners.get(f.target)
-            if owner is not None and owner.dist_info not in removing:
-                if owner.canonical_name not in replace and not replace_owners:
+            owner = self.owners.get(f.target)
+            if owner is not None and owner.dist_info not in self.removing:
+                if owner.canonical_name not in self.replace and not self.replace_owners:
                     raise InstallError(
                         f"cannot install {label}: {f.target} belongs to the installed distribution "
                         f"{owner.name} {owner.version}; uninstall {owner.name} first, or install with "
                         f"reinstall=True to replace it"
                     )
-                remove(owner)
+                self.removing.setdefault(owner.dist_info, owner)
             parent = os.path.dirname(f.target)
             if parent not in folders:  # most targets go to folders that do not exist yet: one stat each
                 folders[parent] = os.path.isdir(parent)
             if folders[parent] and os.path.isdir(f.target) and not os.path.islink(f.target):
                 raise InstallError(f"cannot install {label}: {f.target} is an existing folder")
-
-    roots = scheme.roots()
-    try:
-        removals = [plan_removal(dist, roots) for dist in removing.values()]
-    except UninstallError as exc:
-        raise InstallError(f"cannot replace an installed distribution: {exc}") from exc
-    return planned, removals
+        return planned
 
 
 def _plan_dist(item: InstallItem, scheme: Scheme) -> _Dist:

@@ -22,7 +22,7 @@ from .errors import InstallError, MicropipError, RequirementError
 from .fetch import fetch_all
 from .index_client import DEFAULT_INDEX_URLS, IndexClient
 from .installed import InstalledDist, find_distribution, installed_distributions
-from .installer import InstallItem, Scheme, install_transaction, install_wheels
+from .installer import IncrementalInstall, InstallItem, Scheme, install_transaction, install_wheels
 from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter
 from .requirements import parse_inputs
@@ -212,6 +212,10 @@ class PackageManager:
         progress = progress or Reporter(False)
         progress.download_started(plan.install)
         opened: list[WheelFile] = []
+        scheme = Scheme.from_sysconfig()
+        # Nothing to replace: each wheel is written as soon as it is verified, while the
+        # others still download; any failure later undoes those writes as well.
+        early = IncrementalInstall(scheme) if not plan.replace and not reinstall else None
 
         async def verify(pkg: PlannedPackage, data: bytes | transport.JsBytes) -> InstallItem:
             # Each wheel is inflated, hashed and checked as soon as it arrives, while others download.
@@ -223,26 +227,41 @@ class PackageManager:
                     archive.release()
                 raise
             opened.append(item.wheel)
+            if early is not None:
+                try:
+                    early.add(item)
+                except (KeyboardInterrupt, SystemExit) as exc:  # out of a task they would stop the event loop
+                    raise _Interrupted(exc) from None
             return item
 
         try:
-            verified = await fetch_all(
-                plan.install,
-                cached=cached,
-                credentials=credentials,
-                on_start=progress.file_started,
-                on_done=progress.file_finished,
-                keep_in_js=True,
-                then=verify,
-                cache=wheel_cache.current(),
-            )
+            try:
+                verified = await fetch_all(
+                    plan.install,
+                    cached=cached,
+                    credentials=credentials,
+                    on_start=progress.file_started,
+                    on_done=progress.file_finished,
+                    keep_in_js=True,
+                    then=verify,
+                    cache=wheel_cache.current(),
+                )
+            except _Interrupted as interrupted:
+                raise interrupted.exc from None  # add() already undid everything
+            except BaseException:
+                if early is not None:
+                    early.abort()
+                raise
             items = [verified[p.name] for p in plan.install]
             progress.install_started(plan.install)
             # Loading shared libraries is part of the transaction: a failure or a cancellation
             # there undoes every write, replaced distributions included.
-            with install_transaction(
-                items, Scheme.from_sysconfig(), replace=plan.replace, replace_owners=reinstall
-            ) as report:
+            transaction = (
+                early.transaction()
+                if early is not None
+                else install_transaction(items, scheme, replace=plan.replace, replace_owners=reinstall)
+            )
+            with transaction as report:
                 await transport.load_shared_libraries([str(p) for p in report.shared_libraries])
         finally:
             for wheel in opened:
@@ -337,6 +356,14 @@ class PackageManager:
 
 
 # ---- helpers --------------------------------------------------------------------------------
+
+
+class _Interrupted(Exception):
+    """Carries a KeyboardInterrupt or SystemExit out of a download task, to be raised again."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
 
 
 def _installed_infos() -> dict[str, InstalledInfo]:
