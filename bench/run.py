@@ -723,17 +723,20 @@ def summarize_phases(phases: list[dict], lazy_import_ms: float) -> dict:
     hashing = get("hash: sha256 of each download") + get("hash: RECORD sha256 of every file") + get("hash: whole wheel again (PYODIDE_SHA256)")
     unzip = get("unzip: inflate members (zlib in wasm)") + get("zip: read central directory") + get("zip: path / zip-bomb checks")
     fs = get("FS: open+write per file") + get("FS: isdir/mkdir per file (journal)") + get("FS: lexists per file (journal)") + get("FS: native writeFile per wheel (JS)")
+    planning = get("plan: conflicts, targets, RECORD") or get("per-dist targets + RECORD")
+    # When nothing is replaced, each wheel is planned and written inside the fetch stage, as it arrives.
+    nested = planning + fs if not get("plan: conflicts, targets, RECORD") else 0.0
+    fetch_stage = get("fetch stage: fetch_all (download, sha256, unpack, verify; overlapped)")
     parts = {
         "resolver: fill rounds (network + page/metadata parsing)": get("fill: fetch pages+metadata (wall per round)"),
-        "resolver: resolvelib + provider compute": get("resolve()") - get("fill: fetch pages+metadata (wall per round)"),
+        "resolver: prefetch crawl (network waits) + resolvelib compute": get("resolve()") - get("fill: fetch pages+metadata (wall per round)"),
         "resolver: setup (environment, Pyodide lockfile, installed scan)": get("resolve stage (inputs, sources, resolve)") - get("resolve()"),
-        "fetch: downloads + native inflate/hash in JS (overlapped)": get("fetch stage: fetch_all (download, sha256, unpack, verify; overlapped)")
-            - get("hash: sha256 of each download") - get("verify: _install_item (all wheels)"),
+        "fetch: downloads + native inflate/hash in JS (overlapped)": fetch_stage - get("hash: sha256 of each download")
+            - get("verify: _install_item (all wheels)") - nested,
         "hashing: sha256 (downloads, RECORD files, wheel again)": hashing,
         "unzip: inflate + zip directory + checks": unzip,
-
         "verify: other WheelFile checks (METADATA, WHEEL, RECORD parse)": get("WheelFile.from_bytes / from_archive") - unzip - get("hash: RECORD sha256 of every file"),
-        "install planning: targets, conflicts, RECORD text": get("plan: conflicts, targets, RECORD"),
+        "install planning: targets, conflicts, RECORD text": planning,
         "FS writes: open/write (Python and JS) + journal isdir/lexists/mkdir": fs,
         "lockfile plan (install_lockfile only)": get("lockfile: plan_from_lockfile") + (get("target environment (tags, markers)") if get("install_lockfile (all)") else 0.0),
     }

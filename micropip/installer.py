@@ -22,7 +22,7 @@ import sys
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.utils import canonicalize_name
 
@@ -75,8 +75,7 @@ class InstallReport:
         return [p for d in self.distributions for p in d.shared_libraries]
 
 
-@dataclass(frozen=True)
-class _File:
+class _File(NamedTuple):  # thousands per install: a tuple is the cheapest to build
     target: str  # absolute; plain strings, since pathlib costs add up over thousands of files
     data: bytes | None  # None: the bytes stay in JS memory, at ``native``
     executable: bool
@@ -175,8 +174,9 @@ def _write_dist(dist: _Dist, journal: Journal, at: list[str]) -> DistReport:
     batches: dict[int, tuple[NativeArchive, list[tuple[int, int, str]]]] = {}
     for f in dist.files:
         at[1] = f"writing {f.target}"
-        journal.make_dirs(os.path.dirname(f.target))
-        journal.prepare_write(f.target)
+        parent = os.path.dirname(f.target)
+        journal.make_dirs(parent)
+        journal.prepare_write(f.target, parent)
         if f.native is not None:  # written below, in one call per archive
             archive, index = f.native
             batches.setdefault(id(archive), (archive, []))[1].append((index, 0o755 if f.executable else 0, f.target))

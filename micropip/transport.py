@@ -12,6 +12,7 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import TransportError
 
@@ -443,9 +444,11 @@ async def _native():
     return _native_js
 
 
-@dataclass(frozen=True)
-class ArchiveEntry:
-    """One central-directory record, with the attribute names of ``zipfile.ZipInfo``."""
+class ArchiveEntry(NamedTuple):
+    """One central-directory record, with the attribute names of ``zipfile.ZipInfo``.
+
+    A tuple: thousands are made per install, and tuples are the cheapest to build.
+    """
 
     filename: str
     compress_type: int
@@ -513,7 +516,7 @@ async def open_archive(data: bytes | JsBytes) -> NativeArchive | None:
         digests = proxy.digests  # a str, or None
     except Exception:
         return None
-    entries = [ArchiveEntry(name, method, csize, size, flags, attr) for name, method, csize, size, flags, attr, _n in rows]
+    entries = [ArchiveEntry(*row[:6]) for row in rows]
     return NativeArchive(proxy, entries, [row[6] for row in rows], digests)
 
 

@@ -108,14 +108,14 @@ class Journal:
             os.mkdir(folder)
             self._made_dirs.add(folder)
 
-    def prepare_write(self, path: str | Path) -> None:
+    def prepare_write(self, path: str | Path, parent: str | None = None) -> None:
         """Call before creating ``path``: an existing file is saved and removed first.
 
         Removing (rather than writing through) also replaces a symlink instead of
         modifying whatever it points to. A folder this journal made holds nothing
         else, so files in it need no look.
         """
-        if os.path.dirname(path) not in self._made_dirs and os.path.lexists(path):
+        if (parent if parent is not None else os.path.dirname(path)) not in self._made_dirs and os.path.lexists(path):
             self.remove_file(path)
         self._undo.append(("created", path, None))
 

@@ -239,11 +239,11 @@ class _NativeMembers:
     def __init__(self, archive: NativeArchive, fail: _Fail) -> None:
         self.native = archive
         self.infos = archive.entries
-        self._position = {id(e): i for i, e in enumerate(archive.entries)}
+        self._position = {e.filename: i for i, e in enumerate(archive.entries)}  # names are unique (checked)
         self._fail = fail
 
     def index(self, info) -> int:
-        return self._position[id(info)]
+        return self._position[info.filename]
 
     def read(self, info) -> bytes:
         i = self.index(info)
