@@ -140,36 +140,42 @@ async def _read_node_file(url: str, path: str) -> Response:
 async def _fetch_browser(
     url: str, headers: Mapping[str, str], credentials: str | None, timeout: float, keep_in_js: bool = False
 ) -> Response:
-    from pyodide.http import pyfetch  # type: ignore[import-not-found]
+    """One request through the JS ``fetch``, in a single round trip to JS (see ``_ARCHIVE_JS``).
 
-    kwargs: dict = {"headers": dict(headers)}
-    if credentials:
-        kwargs["credentials"] = credentials
-    # pyfetch aborts the JS request when its task is cancelled (by wait_for or by the caller).
+    The timeout runs in JS, per phase (headers, then body); a cancelled task aborts the request.
+    """
+    import json
+
+    import js  # type: ignore[import-not-found]
+    native = await _native()
+    controller = js.AbortController.new()
     try:
-        resp = await asyncio.wait_for(pyfetch(url, **kwargs), timeout)
-    except asyncio.TimeoutError as exc:
-        raise TransportError(f"timed out after {timeout:g} s waiting for {url}", url=url) from exc
-    except Exception as exc:  # a JS TypeError("Failed to fetch") and friends
-        raise TransportError(f"could not fetch {url}: {_describe(exc)} (offline, blocked by CORS, or wrong URL?)", url=url) from exc
-    resp_headers = {k.lower(): v for k, v in dict(resp.headers).items()}
+        answer = await native.request(
+            url, json.dumps(dict(headers)), credentials or "", timeout * 1000, keep_in_js, controller
+        )
+    except BaseException:
+        controller.abort()  # cancelled (or interrupted): the request must not go on
+        raise
+    if not answer.ok:
+        phase, reason = str(answer.phase), str(answer.error)
+        if answer.timedOut:
+            raise TransportError(f"timed out after {timeout:g} s {phase} {url}", url=url)
+        if phase == "reading the body of":  # the connection closed early: undici's "terminated"
+            declared = str(answer.declared or "")
+            announced = f" of the announced {declared} bytes" if declared else ""
+            raise TransportError(
+                f"truncated download: the connection to {url} closed before all{announced} arrived ({reason})", url=url
+            )
+        raise TransportError(f"could not fetch {url}: {reason} (offline, blocked by CORS, or wrong URL?)", url=url)
+    resp_headers = json.loads(answer.headers)
+    status, final_url = int(answer.status), str(answer.url or url)
+    length = int(answer.body.length)
     declared = resp_headers.get("content-length")
-    keep_in_js = keep_in_js and resp.ok
-    try:
-        body = await asyncio.wait_for(_read_in_js(resp) if keep_in_js else resp.bytes(), timeout)
-    except asyncio.TimeoutError as exc:
-        raise TransportError(f"timed out after {timeout:g} s reading the body of {url}", url=url) from exc
-    except Exception as exc:  # the connection closed early: undici's "terminated"
-        announced = f" of the announced {declared} bytes" if declared else ""
-        raise TransportError(
-            f"truncated download: the connection to {url} closed before all{announced} arrived ({_describe(exc)})",
-            url=url,
-        ) from exc
-    if declared and declared.isdigit() and "content-encoding" not in resp_headers and int(declared) != len(body):
-        raise TransportError(f"truncated download: {url} sent {len(body)} bytes but announced {declared}", url=url)
-    if isinstance(body, JsBytes):
-        return Response(resp.url or url, resp.status, resp_headers, b"", js_body=body)
-    return Response(resp.url or url, resp.status, resp_headers, body)
+    if declared and declared.isdigit() and "content-encoding" not in resp_headers and int(declared) != length:
+        raise TransportError(f"truncated download: {url} sent {length} bytes but announced {declared}", url=url)
+    if answer.digest is not None:  # kept in JS, hashed there
+        return Response(final_url, status, resp_headers, b"", js_body=JsBytes(answer.body, length, str(answer.digest)))
+    return Response(final_url, status, resp_headers, answer.body.to_bytes())
 
 
 class JsBytes:
@@ -195,32 +201,9 @@ class JsBytes:
         return self.proxy.to_bytes()
 
 
-async def _read_in_js(resp) -> JsBytes:
-    native = await _native()
-    buf = await resp.js_response.arrayBuffer()
-    pair = await native.digestHex(buf)
-    return JsBytes(pair[0], int(pair[0].length), pair[1])
-
-
 def as_bytes(data: bytes | JsBytes) -> bytes:
     """Python bytes for code that needs them (the plain Python paths)."""
     return data.to_bytes() if isinstance(data, JsBytes) else data
-
-
-def _describe(exc: BaseException) -> str:
-    """A readable reason; prefers the JavaScript error underneath (pyodide's AbortError can fail to build)."""
-    seen = exc
-    for _ in range(5):
-        if type(seen).__name__ == "JsException" or seen.__context__ is None:
-            break
-        seen = seen.__context__
-    if type(seen).__name__ == "JsException":
-        return str(seen)  # already "TypeError: terminated"
-    try:
-        text = str(exc)
-    except Exception:
-        text = ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
@@ -289,6 +272,8 @@ def forget_loaded_packages(names: list[str]) -> None:
 # compression method, a non-UTF-8 name, overlapping data) answers None and the wheel goes
 # down the plain Python path, which reports the precise error.
 
+# Values handed back to Python use undefined for "nothing": Pyodide turns it into None,
+# while null becomes pyodide.ffi.jsnull, which is not None.
 _ARCHIVE_JS = r"""
 (async () => {
   const isNode = typeof process !== "undefined" && !!(process.versions && process.versions.node);
@@ -327,7 +312,7 @@ _ARCHIVE_JS = r"""
   // RECORD-style: urlsafe base64 without padding, 43 characters.
   async function sha256(buf) {
     if (nodeCrypto) return nodeCrypto.createHash("sha256").update(buf).digest("base64url");
-    if (!subtle) return null;
+    if (!subtle) return undefined;
     const bytes = new Uint8Array(await subtle.digest("SHA-256", buf));
     let text = "";
     for (const b of bytes) text += String.fromCharCode(b);
@@ -336,44 +321,44 @@ _ARCHIVE_JS = r"""
 
   function parse(buf) {
     const n = buf.length;
-    if (n < 22) return null;
+    if (n < 22) return undefined;
     const view = new DataView(buf.buffer, buf.byteOffset, n);
     let eocd = -1;
     for (let i = n - 22; i >= Math.max(0, n - 22 - 0xffff); i--) {
       if (view.getUint32(i, true) === 0x06054b50 && i + 22 + view.getUint16(i + 20, true) === n) { eocd = i; break; }
     }
-    if (eocd < 0 || view.getUint16(eocd + 4, true) !== 0 || view.getUint16(eocd + 6, true) !== 0) return null;
+    if (eocd < 0 || view.getUint16(eocd + 4, true) !== 0 || view.getUint16(eocd + 6, true) !== 0) return undefined;
     const count = view.getUint16(eocd + 10, true);
     const cdSize = view.getUint32(eocd + 12, true), cdStart = view.getUint32(eocd + 16, true);
-    if (count !== view.getUint16(eocd + 8, true) || count === 0xffff || cdStart + cdSize !== eocd) return null;
+    if (count !== view.getUint16(eocd + 8, true) || count === 0xffff || cdStart + cdSize !== eocd) return undefined;
     const entries = [];
     let p = cdStart, total = 0, dataEnd = 0;
     for (let k = 0; k < count; k++) {
-      if (p + 46 > eocd || view.getUint32(p, true) !== 0x02014b50) return null;
+      if (p + 46 > eocd || view.getUint32(p, true) !== 0x02014b50) return undefined;
       const flags = view.getUint16(p + 8, true), method = view.getUint16(p + 10, true);
       const csize = view.getUint32(p + 20, true), size = view.getUint32(p + 24, true);
       const nameLen = view.getUint16(p + 28, true), extraLen = view.getUint16(p + 30, true);
       const commentLen = view.getUint16(p + 32, true);
       const extAttr = view.getUint32(p + 38, true), local = view.getUint32(p + 42, true);
       const next = p + 46 + nameLen + extraLen + commentLen;
-      if (next > eocd || (flags & 0x1) || (method !== 0 && method !== 8)) return null;
-      if (csize === 0xffffffff || size === 0xffffffff || local === 0xffffffff) return null;
-      if (method === 0 && csize !== size) return null;
+      if (next > eocd || (flags & 0x1) || (method !== 0 && method !== 8)) return undefined;
+      if (csize === 0xffffffff || size === 0xffffffff || local === 0xffffffff) return undefined;
+      if (method === 0 && csize !== size) return undefined;
       const nameBytes = buf.subarray(p + 46, p + 46 + nameLen);
-      if (!(flags & 0x800) && nameBytes.some((b) => b >= 0x80)) return null;  // cp437: Python decodes
+      if (!(flags & 0x800) && nameBytes.some((b) => b >= 0x80)) return undefined;  // cp437: Python decodes
       let name;
-      try { name = utf8.decode(nameBytes); } catch { return null; }
-      if (name.includes("\0")) return null;
-      if (local + 30 > cdStart || view.getUint32(local, true) !== 0x04034b50) return null;
+      try { name = utf8.decode(nameBytes); } catch { return undefined; }
+      if (name.includes("\0")) return undefined;
+      if (local + 30 > cdStart || view.getUint32(local, true) !== 0x04034b50) return undefined;
       const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
-      if (start + csize > cdStart || local < dataEnd) return null;  // overlapping members
+      if (start + csize > cdStart || local < dataEnd) return undefined;  // overlapping members
       dataEnd = start + csize;
       total += size;
-      if (total > MAX_TOTAL || (size > RATIO_MIN && size > MAX_RATIO * csize)) return null;
+      if (total > MAX_TOTAL || (size > RATIO_MIN && size > MAX_RATIO * csize)) return undefined;
       entries.push({ name, method, csize, size, flags, extAttr, start });
       p = next;
     }
-    return p === eocd ? entries : null;
+    return p === eocd ? entries : undefined;
   }
 
   class Archive {
@@ -400,14 +385,41 @@ _ARCHIVE_JS = r"""
   async function digestHex(buf) {
     const u8 = new Uint8Array(buf);
     if (nodeCrypto) return [u8, nodeCrypto.createHash("sha256").update(u8).digest("hex")];
-    if (!subtle) return [u8, null];
+    if (!subtle) return [u8, undefined];
     const bytes = new Uint8Array(await subtle.digest("SHA-256", u8));
     return [u8, Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")];
   }
 
+  // One HTTP GET: status, final URL, headers (JSON) and body, or why it failed and in which
+  // phase. keepInJs: a successful body is also hashed here (it stays in JS memory).
+  async function request(url, headers, credentials, timeoutMs, keepInJs, controller) {
+    let phase = "waiting for", timedOut = false, declared = undefined;
+    const arm = () => setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+    let timer = arm();
+    try {
+      const init = { headers: JSON.parse(headers), signal: controller.signal };
+      if (credentials) init.credentials = credentials;
+      const resp = await fetch(url, init);
+      clearTimeout(timer);
+      phase = "reading the body of";
+      declared = resp.headers.get("content-length") ?? undefined;
+      timer = arm();
+      const body = new Uint8Array(await resp.arrayBuffer());
+      clearTimeout(timer);
+      const names = {};
+      resp.headers.forEach((value, name) => { names[name.toLowerCase()] = value; });
+      const digest = keepInJs && resp.ok ? (await digestHex(body))[1] : undefined;
+      return { ok: true, status: resp.status, url: resp.url, headers: JSON.stringify(names), body, digest };
+    } catch (e) {
+      clearTimeout(timer);
+      const error = e && e.name ? `${e.name}: ${e.message}` : String(e);
+      return { ok: false, timedOut, phase, declared, error };
+    }
+  }
+
   async function open(FS, buf) {
     const entries = parse(buf);
-    if (!entries) return null;
+    if (!entries) return undefined;
     let outs;
     try {
       outs = await Promise.all(entries.map((e) => {
@@ -416,18 +428,18 @@ _ARCHIVE_JS = r"""
         return e.method === 8 ? inflate(raw, e.size) : raw;
       }));
     } catch {
-      return null;  // corrupt data or a lying size: the Python path says which member
+      return undefined;  // corrupt data or a lying size: the Python path says which member
     }
     const digests = [];
     for (const out of outs) {
       const d = await sha256(out);
-      if (d === null) return new Archive(FS, entries, outs, null);
+      if (d === undefined) return new Archive(FS, entries, outs, undefined);
       digests.push(d);
     }
     return new Archive(FS, entries, outs, digests.join(""));
   }
 
-  return { open, digestHex };
+  return { open, digestHex, request };
 })()
 """
 
@@ -545,7 +557,7 @@ _STORE_JS = r"""
           const b = await fs.readFile(path.join(dir, name));
           return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
         } catch (e) {
-          if (missing(e)) return null;
+          if (missing(e)) return undefined;
           throw e;
         }
       },
@@ -575,12 +587,12 @@ _STORE_JS = r"""
       },
     };
   }
-  if (typeof caches === "undefined" || !caches) return null;
+  if (typeof caches === "undefined" || !caches) return undefined;
   const SIZE = "x-pyodide-pm-size";
   return {
     async read(cacheName, url) {
       const r = await (await caches.open(cacheName)).match(url);
-      return r ? new Uint8Array(await r.arrayBuffer()) : null;
+      return r ? new Uint8Array(await r.arrayBuffer()) : undefined;
     },
     async write(cacheName, url, data) {
       const headers = { "content-type": "application/octet-stream", [SIZE]: String(data.length) };
