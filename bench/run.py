@@ -303,7 +303,7 @@ dry = dict(bytes_index_pages=p.bytes_index_pages, bytes_metadata=p.bytes_metadat
 _orig, _seen = _t.fetch, []
 async def _counting(url, **kw):
     r = await _orig(url, **kw)
-    _seen.append([url, len(r.body)])
+    _seen.append([url, len(r.js_body) if r.js_body is not None else len(r.body)])  # wheels stay in JS memory
     return r
 _t.fetch = _counting
 try:
@@ -433,7 +433,9 @@ def benchmark(args) -> dict:
                     log(f"rep {rep + 1}/{args.reps} {'warm':15s} {runs['warm'][-1]['install_ms']:8.0f} ms")
         shutil.rmtree(cache_root, ignore_errors=True)
         if args.modes:
-            return {"quick_median_install_ms": {n: round(median([r["install_ms"] for r in rs])) for n, rs in runs.items()}}
+            return {"quick_median_install_ms": {n: round(median([r["install_ms"] for r in rs])) for n, rs in runs.items()},
+                    "quick_median_bootstrap_ms": {n: round(median([r["load_micropip_ms"] + r["import_micropip_ms"] + r["first_use_ms"]
+                                                                   for r in rs])) for n, rs in runs.items() if "first_use_ms" in rs[0]}}
 
         backtrack = {"with_pep658_metadata": backtrack_bytes(node, fixtures.simple_url),
                      "without_metadata_files": backtrack_bytes(node, fixtures_no658.simple_url)}

@@ -14,12 +14,15 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
 from .errors import HashMismatchError, MicropipError
-from .wheelbuilder import make_metadata, write_wheel
+from .bytecode import BytecodeError, compile_in_pyodide
+from .wheelbuilder import FIXED_DATE, make_metadata, record_hash, write_wheel
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
@@ -104,13 +107,19 @@ PEP783_WHEELS = (
 PEP783_CACHE_DIR = REPO_ROOT / ".cache" / "pep783"
 
 
-def build_own_wheel(out_dir: Path, source_root: Path = REPO_ROOT) -> Path:
-    """Write our wheel from the source tree (reproducible bytes)."""
+def own_sources(source_root: Path = REPO_ROOT) -> dict[str, bytes]:
+    """Our wheel's modules: archive path -> source."""
     files: dict[str, bytes] = {}
     for package in OWN_PACKAGES:
         for path in sorted((source_root / package).rglob("*.py")):
-            rel = path.relative_to(source_root).as_posix()
-            files[rel] = path.read_bytes()
+            files[path.relative_to(source_root).as_posix()] = path.read_bytes()
+    return files
+
+
+def build_own_wheel(out_dir: Path, source_root: Path = REPO_ROOT, bytecode: Mapping[str, bytes] | None = None) -> Path:
+    """Write our wheel from the source tree (reproducible bytes), plus the ``bytecode`` under our packages."""
+    files = own_sources(source_root)
+    files.update({p: d for p, d in (bytecode or {}).items() if p.split("/", 1)[0] in OWN_PACKAGES})
     metadata = make_metadata(
         "micropip",
         __version__,
@@ -119,6 +128,41 @@ def build_own_wheel(out_dir: Path, source_root: Path = REPO_ROOT) -> Path:
         summary="A package manager for Python in the browser (Pyodide)",
     )
     return write_wheel(out_dir, "micropip", __version__, files, metadata=metadata)
+
+
+def _bytecode(sources: dict[str, bytes], pyodide_dir: Path) -> dict[str, bytes]:
+    """The ``.pyc`` files for ``sources``; none (with a warning) when Pyodide cannot make them."""
+    try:
+        return compile_in_pyodide(sources, pyodide_dir)
+    except BytecodeError as exc:
+        print(f"bundle: the wheels go without bytecode (each interpreter compiles them on import): {exc}", file=sys.stderr)
+        return {}
+
+
+def _wheel_sources(wheel: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(wheel) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if n.endswith(".py")}
+
+
+def with_bytecode(src: Path, dest: Path, bytecode: Mapping[str, bytes]) -> Path:
+    """Copy a pure-Python wheel, adding the ``bytecode`` of its modules (listed in its RECORD)."""
+    with zipfile.ZipFile(src) as zf:
+        infos = zf.infolist()
+        members = {i.filename: zf.read(i) for i in infos}
+    folders = {n.rsplit("/", 1)[0] for n in members if n.endswith(".py") and "/" in n}
+    pycs = {p: d for p, d in bytecode.items() if p.rsplit("/__pycache__/", 1)[0] in folders}
+    record = next((n for n in members if n.endswith(".dist-info/RECORD")), None)
+    if not pycs or record is None:
+        shutil.copyfile(src, dest)
+        return dest
+    rows = "".join(f"{path},{record_hash(data)},{len(data)}\n" for path, data in sorted(pycs.items()))
+    members[record] = members[record].rstrip(b"\n") + b"\n" + rows.encode()
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in infos:  # original order and attributes; RECORD rewritten in place
+            out.writestr(info, members[info.filename])
+        for path, data in sorted(pycs.items()):
+            out.writestr(zipfile.ZipInfo(path, FIXED_DATE), data, zipfile.ZIP_DEFLATED)
+    return dest
 
 
 def lock_entry(name: str, version: str, filename: str, sha256: str, imports: list[str], depends: list[str]) -> dict:
@@ -145,14 +189,18 @@ def write_bundle(out_dir: Path, pyodide_dir: Path = DEFAULT_PYODIDE_DIR, cache_d
     lock = json.loads(base_lock.read_text())
     packages = lock["packages"]
 
-    own = build_own_wheel(out_dir)
+    pinned = [(pin, fetch_pinned_wheel(pin, cache_dir)) for pin in PINNED_WHEELS]  # verified against the pins
+    sources = own_sources()
+    for _pin, src in pinned:
+        sources.update(_wheel_sources(src))
+    bytecode = _bytecode(sources, pyodide_dir)  # one Pyodide start for all three wheels
+    own = build_own_wheel(out_dir, bytecode=bytecode)
     packages["micropip"] = lock_entry(
         "micropip", __version__, own.name, sha256_file(own), list(OWN_PACKAGES), ["packaging", "resolvelib"]
     )
-    for pin in PINNED_WHEELS:
-        src = fetch_pinned_wheel(pin, cache_dir)
-        shutil.copyfile(src, out_dir / pin.filename)
-        packages[pin.name] = lock_entry(pin.name, pin.version, pin.filename, pin.sha256, list(pin.imports), [])
+    for pin, src in pinned:
+        dest = with_bytecode(src, out_dir / pin.filename, bytecode)
+        packages[pin.name] = lock_entry(pin.name, pin.version, pin.filename, sha256_file(dest), list(pin.imports), [])
 
     lock["packages"] = dict(sorted(packages.items()))
     lock_path = out_dir / "pyodide-lock.json"

@@ -12,7 +12,6 @@ own origin. Anything else is refused before the first request.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import urllib.parse
 from dataclasses import dataclass
 
@@ -32,7 +31,11 @@ def is_loopback_host(host: str) -> bool:
     host = host.strip("[]").rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
+    if ":" not in host and not host.replace(".", "").isdigit():
+        return False  # a name, not an IP literal
     try:
+        import ipaddress
+
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False

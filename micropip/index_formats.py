@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from html.parser import HTMLParser
 from typing import Any
 
 from packaging.utils import canonicalize_name
@@ -224,34 +223,46 @@ def parse_json_api(data: dict, url: str) -> tuple[ProjectFile, ...]:
     return tuple(out)
 
 
-class _AnchorParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self.base: str | None = None
-        self.api_version: str | None = None
-        self._current: dict[str, str | None] | None = None
-        self._text: list[str] = []
+_anchor_parser_class: type | None = None
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._current = dict(attrs)
-            self._text = []
-        elif tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-        elif tag == "meta":
-            d = dict(attrs)
-            if d.get("name") == "pypi:repository-version":
-                self.api_version = d.get("content")
 
-    def handle_data(self, data: str) -> None:
-        if self._current is not None:
-            self._text.append(data)
+def _anchor_parser():
+    """An HTML anchor collector; ``html.parser`` is imported only when an HTML page comes."""
+    global _anchor_parser_class
+    if _anchor_parser_class is None:
+        from html.parser import HTMLParser
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._current is not None:
-            self.anchors.append((self._current, "".join(self._text).strip()))
-            self._current = None
+        class _AnchorParser(HTMLParser):
+            def __init__(self) -> None:
+                super().__init__(convert_charrefs=True)
+                self.anchors: list[tuple[dict[str, str | None], str]] = []
+                self.base: str | None = None
+                self.api_version: str | None = None
+                self._current: dict[str, str | None] | None = None
+                self._text: list[str] = []
+
+            def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                if tag == "a":
+                    self._current = dict(attrs)
+                    self._text = []
+                elif tag == "base" and self.base is None:
+                    self.base = dict(attrs).get("href")
+                elif tag == "meta":
+                    d = dict(attrs)
+                    if d.get("name") == "pypi:repository-version":
+                        self.api_version = d.get("content")
+
+            def handle_data(self, data: str) -> None:
+                if self._current is not None:
+                    self._text.append(data)
+
+            def handle_endtag(self, tag: str) -> None:
+                if tag == "a" and self._current is not None:
+                    self.anchors.append((self._current, "".join(self._text).strip()))
+                    self._current = None
+
+        _anchor_parser_class = _AnchorParser
+    return _anchor_parser_class()
 
 
 def parse_simple_html(body: bytes, url: str) -> tuple[ProjectFile, ...]:
@@ -260,7 +271,7 @@ def parse_simple_html(body: bytes, url: str) -> tuple[ProjectFile, ...]:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise IndexFormatError(f"index page {url} is not UTF-8 HTML: {exc}", url=url) from exc
-    parser = _AnchorParser()
+    parser = _anchor_parser()
     try:
         parser.feed(text)
         parser.close()

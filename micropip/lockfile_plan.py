@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
-from lockfile import LockfileError, detect_format, read_pylock, read_pyodide_lock, select_for_environment
+from lockfile import LockfileError, detect_format, read_pyodide_lock
 
 from .environment import TargetEnvironment
 from .errors import LockfileMismatchError, MicropipError
@@ -183,6 +183,8 @@ def check_pyodide_lock_target(info, env: TargetEnvironment, location: str) -> No
 
 
 def _pylock_entries(text: bytes | str, location: str, env: TargetEnvironment) -> dict[str, PlannedPackage]:
+    from lockfile.pylock import read_pylock, select_for_environment  # tomllib: only for pylock.toml
+
     lock = read_pylock(text, source=location)
     try:  # also checks environments and requires-python against this interpreter
         selected = select_for_environment(lock, env.markers, env.tags)

@@ -20,7 +20,6 @@ install to its own UI with ``set_default_callback``.
 
 from __future__ import annotations
 
-import html
 import logging
 import sys
 import time
@@ -440,6 +439,8 @@ class NotebookDisplay:
         if self.error:
             lines.append(f"Failed: {self.error}")
         plain = "\n".join(lines)
+        import html  # only notebooks render this
+
         parts = []
         if self.status:
             value = round(self.fraction() * 100)

@@ -124,9 +124,7 @@ class WheelFile:
         max_unpacked_size: int = DEFAULT_MAX_UNPACKED_SIZE,
     ) -> WheelFile:
         """Check ``data`` completely; ``source`` (URL or path) only goes into messages."""
-        name = filename.replace("\\", "/").rsplit("/", 1)[-1]
-        fail = _Fail(name, source)
-        return _load(cls, name, source, max_unpacked_size, lambda: _ZipMembers(_open_zip(data, fail), data, fail), fail)
+        return _load(cls, filename, source, max_unpacked_size, lambda fail: _ZipMembers(_open_zip(data, fail), data, fail))
 
     @classmethod
     def from_archive(
@@ -141,9 +139,7 @@ class WheelFile:
 
         The native side only saves work: every path, size and RECORD hash is checked here.
         """
-        name = filename.replace("\\", "/").rsplit("/", 1)[-1]
-        fail = _Fail(name, source)
-        return _load(cls, name, source, max_unpacked_size, lambda: _NativeMembers(archive, fail), fail)
+        return _load(cls, filename, source, max_unpacked_size, lambda fail: _NativeMembers(archive, fail))
 
     def release(self) -> None:
         """Free natively held bytes (a no-op for a wheel read in Python); the wheel is unusable after."""
@@ -263,15 +259,16 @@ def _load(
     filename: str,
     source: str,
     max_unpacked: int,
-    open_members: Callable[[], _ZipMembers | _NativeMembers],
-    fail: _Fail,
+    open_members: Callable[[_Fail], _ZipMembers | _NativeMembers],
 ) -> WheelFile:
+    filename = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    fail = _Fail(filename, source)
     try:
         name, version, build, tags = parse_wheel_filename(filename)
     except ValueError as exc:  # InvalidWheelFilename, or a version number too long to convert
         raise fail(f"bad file name: {exc}") from exc
 
-    members = open_members()
+    members = open_members(fail)
 
     _check_entries(members.infos, fail, max_unpacked)
     infos = [i for i in members.infos if not i.filename.endswith("/")]
