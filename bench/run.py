@@ -42,6 +42,9 @@ UV = REPO / ".venv" / "bin" / "uv"
 FIXTURES = REPO / "fixtures" / "wheels"
 BACKTRACK_REQS = ["bt-top", "bt-leaf==1.0"]
 
+NET_LATENCY_S = 0.02  # the shaped "network" runs: 20 ms before each answer ...
+NET_BYTES_PER_S = 25e6  # ... and 25 MB/s (200 Mbit/s) per connection
+
 TARGETS = {  # ratio <= target
     "cold_vs_floor": 1.3,
     "cold_vs_reference": 0.5,
@@ -358,6 +361,8 @@ def benchmark(args) -> dict:
     index = start_server(corpus.WHEEL_DIR, absolute_urls=True, extra_static={"/bench/": RUN_DIR})
     fixtures = start_server(FIXTURES)
     fixtures_no658 = start_server(FIXTURES, metadata_files=False)
+    shaped = start_server(corpus.WHEEL_DIR, absolute_urls=True)
+    shape_network(shaped, NET_LATENCY_S, NET_BYTES_PER_S)
     node = None
     try:
         urls = [f"{index.url}files/{p.name}" for p in wheels]
@@ -431,12 +436,25 @@ def benchmark(args) -> dict:
                 if name == "ours":  # the warm re-install follows its own cold run
                     runs["warm"].append(warm(rep == 0))
                     log(f"rep {rep + 1}/{args.reps} {'warm':15s} {runs['warm'][-1]['install_ms']:8.0f} ms")
-        shutil.rmtree(cache_root, ignore_errors=True)
         if args.modes:
             return {"quick_median_install_ms": {n: round(median([r["install_ms"] for r in rs])) for n, rs in runs.items()},
                     "quick_median_bootstrap_ms": {n: round(median([r["load_micropip_ms"] + r["import_micropip_ms"] + r["first_use_ms"]
                                                                    for r in rs])) for n, rs in runs.items() if "first_use_ms" in rs[0]}}
 
+        # The same installs over a shaped "network" (latency + bandwidth per connection), where
+        # downloads cost what they cost on the web: the cache's effect shows there.
+        net_runs: dict[str, list[float]] = {"ours": [], "warm": [], "reference": []}
+        shaped_url = shaped.simple_url
+        for rep in range(args.net_reps):
+            net_cache = fresh_cache()
+            for name, lock, code in (("ours", OUR_LOCK, f"micropip.set_cache(True, path={net_cache!r})"),
+                                     ("warm", OUR_LOCK, f"micropip.set_cache(True, path={net_cache!r})"),
+                                     ("reference", ref_lock, "pass")):
+                r = run_micropip(node, lock, f"await micropip.install({list(corpus.ROOTS)!r})",
+                                 f"micropip.set_index_urls([{shaped_url!r}]); {code}", False, f"net-{name}")
+                net_runs[name].append(r["install_ms"])
+                log(f"network rep {rep + 1}/{args.net_reps} {name:10s} {r['install_ms']:8.0f} ms")
+        shutil.rmtree(cache_root, ignore_errors=True)
         backtrack = {"with_pep658_metadata": backtrack_bytes(node, fixtures.simple_url),
                      "without_metadata_files": backtrack_bytes(node, fixtures_no658.simple_url)}
     finally:
@@ -445,6 +463,7 @@ def benchmark(args) -> dict:
         index.stop()
         fixtures.stop()
         fixtures_no658.stop()
+        shaped.stop()
 
     med = {name: median([r["install_ms"] for r in rs]) for name, rs in runs.items()}
     fastest = {name: min(r["install_ms"] for r in rs) for name, rs in runs.items()}
@@ -485,6 +504,13 @@ def benchmark(args) -> dict:
         "reps": args.reps,
         "median_install_ms": med,
         "min_install_ms": fastest,
+        "network": {
+            "latency_ms": NET_LATENCY_S * 1000, "bandwidth_MB_per_s_per_connection": NET_BYTES_PER_S / 1e6,
+            "median_install_ms": {k: median(v) for k, v in net_runs.items()} if args.net_reps else {},
+            "runs_ms": net_runs,
+            "warm_vs_cold": median(net_runs["warm"]) / median(net_runs["ours"]) if args.net_reps else None,
+            "cold_vs_reference": median(net_runs["ours"]) / median(net_runs["reference"]) if args.net_reps else None,
+        },
         "ratios_of_minimums": {"cold_vs_floor": fastest["ours"] / fastest["floor"],
                                "cold_vs_reference": fastest["ours"] / fastest["reference"],
                                "lockfile_vs_floor": fastest["lockfile"] / fastest["floor"]},
@@ -534,6 +560,12 @@ def print_table(result: dict) -> None:
               f"= {bt['ratio_total_vs_chosen']:.2f}x all bytes, {bt['ratio_without_index_pages']:.2f}x without index pages, "
               f"{kinds['wheels'] / bt['chosen_wheel_bytes']:.2f}x wheel bytes only")
     print(f"  warm re-install: {result['warm_reinstall']}")
+    net = result["network"]
+    if net["median_install_ms"]:
+        m = net["median_install_ms"]
+        print(f"\n  over a shaped network ({net['latency_ms']:.0f} ms per answer, {net['bandwidth_MB_per_s_per_connection']:.0f} MB/s "
+              f"per connection; median of {len(net['runs_ms']['ours'])}): ours {m['ours']:.0f} ms, warm {m['warm']:.0f} ms, "
+              f"reference {m['reference']:.0f} ms; warm/cold {net['warm_vs_cold']:.2f}x, ours/reference {net['cold_vs_reference']:.2f}x")
 
 
 def plot(result: dict, path: Path) -> None:
@@ -571,6 +603,49 @@ def _profiled_install(node: Node, probe: str, simple_url: str, install_code: str
 
 
 LATENCY_S = 0.025  # added to every index answer in the latency experiment
+
+
+class _Throttled:
+    """A response stream that sends at most ``rate`` bytes per second (per connection)."""
+
+    def __init__(self, raw, rate: float) -> None:
+        self.raw, self.rate = raw, rate
+
+    def write(self, data) -> int:
+        view = memoryview(data)
+        for start in range(0, len(view), 64 * 1024):
+            chunk = view[start : start + 64 * 1024]
+            self.raw.write(chunk)
+            time.sleep(len(chunk) / self.rate)
+        return len(view)
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
+def shape_network(server, latency_s: float, bytes_per_s: float) -> None:
+    """Make ``server`` answer like a network: ``latency_s`` before each answer, bodies at ``bytes_per_s``."""
+    from index_server import server as index_server_module
+
+    handler = index_server_module._Handler
+    if not getattr(handler, "_bench_shaped", False):
+        original = handler._answer
+
+        def _answer(self, *, head_only: bool) -> None:
+            latency, rate = getattr(self.server, "bench_shape", (0.0, 0.0))
+            if latency:
+                time.sleep(latency)
+            if rate:
+                self.wfile = _Throttled(self.wfile, rate)
+            try:
+                original(self, head_only=head_only)
+            finally:
+                if rate:
+                    self.wfile = self.wfile.raw
+
+        handler._answer = _answer
+        handler._bench_shaped = True
+    server._httpd.bench_shape = (latency_s, bytes_per_s)
 
 
 def add_latency(server, seconds: float) -> None:
@@ -786,6 +861,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=7, help="repetitions of each install mode (interleaved)")
     parser.add_argument("--host-reps", type=int, default=5, help="repetitions of the host lock comparison")
+    parser.add_argument("--net-reps", type=int, default=3, help="repetitions over the shaped network (0: skip)")
     parser.add_argument("--modes", default="", help="quick look: only these install modes (comma-separated); "
                         "the result is printed, not saved")
     parser.add_argument("--profile", action="store_true", help="profile our install instead of benchmarking")
