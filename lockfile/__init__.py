@@ -11,7 +11,6 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from .errors import LockfileError, LockfileWarning
-from .pylock import Pylock, PylockPackage, PylockWheel, read_pylock, select_for_environment, write_pylock
 from .pyodide_lock import LockInfo, LockPackage, PyodideLock, merge, read_pyodide_lock
 
 __all__ = [
@@ -30,6 +29,19 @@ __all__ = [
     "select_for_environment",
     "write_pylock",
 ]
+
+_PYLOCK_NAMES = frozenset({"Pylock", "PylockPackage", "PylockWheel", "read_pylock", "select_for_environment", "write_pylock"})
+
+
+def __getattr__(name: str):
+    """The PEP 751 names load ``tomllib`` with them, on first use: installing from Pyodide's
+    own JSON lock (or from an index) never needs TOML."""
+    if name in _PYLOCK_NAMES:
+        from . import pylock
+
+        return getattr(pylock, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # PEP 751's file name rule: pylock.toml or pylock.<name>.toml.
 _PYLOCK_NAME = re.compile(r"pylock\.([^.]+\.)?toml", re.IGNORECASE)
