@@ -140,13 +140,14 @@ async def _read_node_file(url: str, path: str) -> Response:
 async def _fetch_browser(
     url: str, headers: Mapping[str, str], credentials: str | None, timeout: float, keep_in_js: bool = False
 ) -> Response:
-    """One request through the JS ``fetch``, in a single round trip to JS (see ``_ARCHIVE_JS``).
+    """One request through the JS ``fetch``, in a single round trip to JS (see ``_NATIVE_JS``).
 
     The timeout runs in JS, per phase (headers, then body); a cancelled task aborts the request.
     """
     import json
 
     import js  # type: ignore[import-not-found]
+
     native = await _native()
     controller = js.AbortController.new()
     try:
@@ -263,7 +264,8 @@ def forget_loaded_packages(names: list[str]) -> None:
             pass
 
 
-# ---- native unpacking -----------------------------------------------------------------------
+# ---- native helpers: HTTP requests, unpacking ------------------------------------------------
+# One request is one round trip to JS (fetch, headers, body, and for wheels the sha256).
 # Inflating, hashing and writing thousands of members from wasm is most of an install's
 # time; the host JS engine does all three natively (Node: zlib + crypto; browsers:
 # DecompressionStream + WebCrypto) and the inflated bytes never enter Python's memory.
@@ -274,7 +276,7 @@ def forget_loaded_packages(names: list[str]) -> None:
 
 # Values handed back to Python use undefined for "nothing": Pyodide turns it into None,
 # while null becomes pyodide.ffi.jsnull, which is not None.
-_ARCHIVE_JS = r"""
+_NATIVE_JS = r"""
 (async () => {
   const isNode = typeof process !== "undefined" && !!(process.versions && process.versions.node);
   const zlib = isNode ? await import("node:zlib") : null;
@@ -452,7 +454,7 @@ async def _native():
     if _native_js is None:
         from pyodide.code import run_js  # type: ignore[import-not-found]
 
-        _native_js = await run_js(_ARCHIVE_JS)
+        _native_js = await run_js(_NATIVE_JS)
     return _native_js
 
 
