@@ -14,7 +14,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # micropip's __all__ names no submodules, so pdoc documents only those listed here.
-MODULES = ["micropip", "micropip.errors", "micropip.plan", "micropip.progress", "micropip.magics", "lockfile"]
+MODULES = ["micropip", "micropip.errors", "micropip.plan", "micropip.progress", "micropip.magics", "lockfile", "lockfile.pylock"]
 # ``micropip.list`` shadows the builtin in that module, so pdoc cannot evaluate ``list[str]``
 # annotations there; it shows them as written, which is what we want.
 KNOWN_WARNING = "Error parsing type annotation"

@@ -19,23 +19,17 @@ __all__ = [
     "LockfileError",
     "LockfileWarning",
     "PyodideLock",
-    "Pylock",
-    "PylockPackage",
-    "PylockWheel",
     "detect_format",
     "merge",
-    "read_pylock",
     "read_pyodide_lock",
-    "select_for_environment",
-    "write_pylock",
 ]
 
 _PYLOCK_NAMES = frozenset({"Pylock", "PylockPackage", "PylockWheel", "read_pylock", "select_for_environment", "write_pylock"})
 
 
 def __getattr__(name: str):
-    """The PEP 751 names load ``tomllib`` with them, on first use: installing from Pyodide's
-    own JSON lock (or from an index) never needs TOML."""
+    """``lockfile.read_pylock`` and the other PEP 751 names (documented in ``lockfile.pylock``)
+    load ``tomllib`` on first use: installing from Pyodide's JSON lock or an index never needs TOML."""
     if name in _PYLOCK_NAMES:
         from . import pylock
 
