@@ -467,19 +467,19 @@ def benchmark(args) -> dict:
 
     med = {name: median([r["install_ms"] for r in rs]) for name, rs in runs.items()}
     fastest = {name: min(r["install_ms"] for r in rs) for name, rs in runs.items()}
-    uv_best = min(median(host["uv_no_cache"]), median(host["uv_fresh_cache"]))
+    uv_best = min(median(host["uv_no_cache"]), median(host["uv_fresh_cache"])) if args.host_reps else None
     ratios = {
         "cold_vs_floor": med["ours"] / med["floor"],
         "cold_vs_reference": med["ours"] / med["reference"],
         "lockfile_vs_floor": med["lockfile"] / med["floor"],
         "warm_vs_cold": med["warm"] / med["ours"],
         "backtrack_bytes_vs_chosen": backtrack["with_pep658_metadata"]["ratio_total_vs_chosen"],
-        "host_lock_vs_uv": median(host["ours_cli"]) / uv_best,
+        "host_lock_vs_uv": median(host["ours_cli"]) / uv_best if uv_best else None,
         # informational
         "reference_vs_floor": med["reference"] / med["floor"],
         "pyodide_unpack_vs_floor": med["pyodide_unpack"] / med["floor"],
         "cold_vs_pyodide_unpack": med["ours"] / med["pyodide_unpack"],
-        "host_lock_in_process_vs_uv": median(host["ours_in_process"]) / uv_best,
+        "host_lock_in_process_vs_uv": median(host["ours_in_process"]) / uv_best if uv_best else None,
     }
     targets = {
         key: {"target": f"<= {limit}", "value": ratios[key],
@@ -521,7 +521,7 @@ def benchmark(args) -> dict:
                            "a new interpreter installing the same roots with that folder: index pages and metadata "
                            "are fetched again, wheels come from the cache, verified by sha256"),
         "bootstrap": bootstrap,
-        "host_lock": {"how": how, "seconds": host, "median_s": {k: median(v) for k, v in host.items()},
+        "host_lock": {"how": how, "seconds": host, "median_s": {k: median(v) for k, v in host.items() if v},
                       "uv_baseline": "the faster of uv --no-cache and uv with a fresh --cache-dir (medians)"},
         "backtracking": backtrack,
     }
@@ -550,8 +550,9 @@ def print_table(result: dict) -> None:
         print(f"  {who:24s} {b[who]['load_micropip_ms']:19.0f} {b[who]['import_micropip_ms']:16.1f} "
               f"{b[who]['first_use_ms']:27.1f} {b[who]['total_ms']:8.0f}")
     h = result["host_lock"]["median_s"]
-    print(f"\n  host lock (median, s): ours CLI {h['ours_cli']:.3f}, ours in-process {h['ours_in_process']:.3f}, "
-          f"uv --no-cache {h['uv_no_cache']:.3f}, uv fresh cache dir {h['uv_fresh_cache']:.3f}")
+    if h:
+        print(f"\n  host lock (median, s): ours CLI {h['ours_cli']:.3f}, ours in-process {h['ours_in_process']:.3f}, "
+              f"uv --no-cache {h['uv_no_cache']:.3f}, uv fresh cache dir {h['uv_fresh_cache']:.3f}")
     for variant, bt in result["backtracking"].items():
         kinds = bt["install_fetched_by_kind"]
         print(f"  backtracking fixture ({variant}): chose {', '.join(bt['chosen'])}; chosen wheels "

@@ -1,8 +1,15 @@
-"""Download a plan's wheels in parallel and verify each before anything is written."""
+"""Download a plan's wheels in parallel and verify each before anything is written.
+
+Also the speculative side (``WheelPrefetcher``): while the resolver still waits on the
+network, the large wheels it will most likely choose - the newest allowed version its
+crawl reached - start downloading; the install takes them if the plan agrees, and what
+it does not take is cancelled.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -11,9 +18,69 @@ from .plan import PlannedPackage
 from .transport import JsBytes
 
 if TYPE_CHECKING:
+    from .project import ProjectFile
     from .wheel_cache import WheelCache
 
+logger = logging.getLogger("micropip")
+
 DEFAULT_CONCURRENCY = 8  # enough to fill a connection, few enough to be polite
+# Only wheels this big are fetched ahead: a small one costs little time after resolution,
+# and a guess the resolver does not take wastes its bytes.
+SPECULATE_MIN_BYTES = 1 << 20
+SPECULATE_CONCURRENCY = 2  # leaves connections for the resolver's pages and metadata
+
+
+class WheelPrefetcher:
+    """Large wheels downloaded (and cached) while the resolver works; see the module doc."""
+
+    def __init__(
+        self, *, credentials: str | None = None, cache: WheelCache | None = None, min_bytes: int | None = None
+    ) -> None:
+        self.credentials = credentials
+        self.cache = cache
+        self.min_bytes = SPECULATE_MIN_BYTES if min_bytes is None else min_bytes  # read now: tests change it
+        self._tasks: dict[str, asyncio.Future] = {}
+        self._gate = asyncio.Semaphore(SPECULATE_CONCURRENCY)
+        self.unused_bytes = 0  # fetched ahead for a version the plan did not take
+
+    def start(self, f: ProjectFile) -> None:
+        """Begin fetching ``f`` if it is a large wheel with a known sha256; otherwise nothing."""
+        sha256 = f.hashes.get("sha256")
+        if not sha256 or (f.size or 0) < self.min_bytes or f.url in self._tasks or not f.filename.endswith(".whl"):
+            return
+        self._tasks[f.url] = asyncio.ensure_future(self._fetch(f.url, sha256, f.filename))
+
+    async def _fetch(self, url: str, sha256: str, filename: str) -> bytes | JsBytes:
+        async with self._gate:
+            return await get_file(url, sha256, filename, credentials=self.credentials, keep_in_js=True, cache=self.cache)
+
+    def take(self, url: str) -> asyncio.Future | None:
+        return self._tasks.pop(url, None)
+
+    async def close(self) -> None:
+        """Cancel what the plan did not take."""
+        tasks, self._tasks = list(self._tasks.values()), {}
+        for task in tasks:
+            task.cancel()
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            if not isinstance(outcome, BaseException):
+                self.unused_bytes += len(outcome)
+        if self.unused_bytes:
+            logger.debug("fetched ahead but not chosen: %d bytes", self.unused_bytes)
+
+
+async def get_file(
+    url: str, sha256: str | None, what: str, *, credentials: str | None, keep_in_js: bool, cache: WheelCache | None
+) -> bytes | JsBytes:
+    """From the persistent cache when it has the hash, else downloaded (and then cached)."""
+    if cache is not None and sha256:
+        data = await cache.get(sha256, keep_in_js=keep_in_js)  # verified on read
+        if data is not None:
+            return data
+    data = await http.download(url, sha256=sha256, what=what, credentials=credentials, keep_in_js=keep_in_js)
+    if cache is not None and sha256:
+        await cache.put(sha256, data)
+    return data
 
 
 async def fetch_all(
@@ -27,6 +94,7 @@ async def fetch_all(
     keep_in_js: bool = False,
     then: Callable[[PlannedPackage, bytes | JsBytes], Awaitable[Any]] | None = None,
     cache: WheelCache | None = None,
+    prefetched: WheelPrefetcher | None = None,
 ) -> dict[str, Any]:
     """Return {package name: wheel bytes}; sha256 is checked for every file with a known hash.
 
@@ -38,35 +106,41 @@ async def fetch_all(
     still download; the result then maps each name to what ``then`` returned.
     ``cache``: a persistent wheel cache, read before downloading a file whose sha256 the
     index gave, and filled with each such download (verified both ways).
+    ``prefetched``: downloads begun during resolution; one that failed is fetched again here.
     """
     cached = cached or {}
     gate = asyncio.Semaphore(concurrency)
 
     async def one(pkg: PlannedPackage) -> tuple[str, Any]:
         data: bytes | JsBytes | None = None
+        ahead = prefetched.take(pkg.url) if prefetched is not None else None
         if pkg.url in cached:
             if on_start:
                 on_start(pkg)
             data = cached[pkg.url]
             if pkg.sha256:
                 http.check_sha256(data, pkg.sha256, pkg.url, pkg.filename)
-        elif cache is not None and pkg.sha256:
-            data = await cache.get(pkg.sha256, keep_in_js=keep_in_js)  # verified on read
-            if data is not None and on_start:
+        elif ahead is not None:
+            if on_start:
                 on_start(pkg)
+            try:
+                data = await ahead
+                if pkg.sha256:
+                    http.check_sha256(data, pkg.sha256, pkg.url, pkg.filename)
+            except Exception:  # fetched again below, where a failure is reported in full
+                data = None
         if data is None:
             async with gate:
-                if on_start:
+                if on_start and ahead is None:
                     on_start(pkg)
-                data = await http.download(
+                data = await get_file(
                     pkg.url,
-                    sha256=pkg.sha256,
-                    what=f"{pkg.filename} ({pkg.name} {pkg.version})",
+                    pkg.sha256,
+                    f"{pkg.filename} ({pkg.name} {pkg.version})",
                     credentials=credentials,
                     keep_in_js=keep_in_js,
+                    cache=cache,
                 )
-            if cache is not None and pkg.sha256:
-                await cache.put(pkg.sha256, data)
         if on_done:
             on_done(pkg, len(data))
         return pkg.name, (await then(pkg, data)) if then is not None else data

@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 from . import hash_policy, http, transport, wheel_cache
 from .environment import TargetEnvironment
 from .errors import InstallError, MicropipError, RequirementError
-from .fetch import fetch_all
+from .fetch import WheelPrefetcher, fetch_all
 from .index_client import DEFAULT_INDEX_URLS, IndexClient
 from .installed import InstalledDist, find_distribution, installed_distributions
 from .installer import IncrementalInstall, InstallItem, Scheme, install_transaction, install_wheels
@@ -110,19 +110,26 @@ class PackageManager:
             )
         _set_verbosity(verbose)
         async with self._lock, Reporter(progress, verbose, requirements) as report:
-            plan, sources = await self._plan(
-                requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes
-            )
-            report.resolved(plan)
-            if require_hashes:
-                hash_policy.require_hashes(plan)
-            for warning in plan.warnings:
-                logger.warning(warning)
-            if dry_run:
-                report.done(plan, dry_run=True)
-                return plan
-            if plan.install:
-                await self._execute(plan, sources.wheel_bytes, credentials, report, reinstall=reinstall)
+            # Large wheels the resolver will likely pick download while it still works.
+            ahead = None if dry_run or require_hashes else WheelPrefetcher(credentials=credentials, cache=wheel_cache.current())
+            try:
+                plan, sources = await self._plan(
+                    requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall,
+                    merge_indexes, ahead,
+                )
+                report.resolved(plan)
+                if require_hashes:
+                    hash_policy.require_hashes(plan)
+                for warning in plan.warnings:
+                    logger.warning(warning)
+                if dry_run:
+                    report.done(plan, dry_run=True)
+                    return plan
+                if plan.install:
+                    await self._execute(plan, sources.wheel_bytes, credentials, report, reinstall=reinstall, ahead=ahead)
+            finally:
+                if ahead is not None:
+                    await ahead.close()
             report.done(plan)
             return None
 
@@ -165,7 +172,8 @@ class PackageManager:
             return None
 
     async def _plan(
-        self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes
+        self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes,
+        ahead: WheelPrefetcher | None = None,
     ) -> tuple[Plan, Sources]:
         env = TargetEnvironment.current()
         parsed = await parse_inputs(requirements, read_file=http.read_requirements_text)
@@ -175,7 +183,12 @@ class PackageManager:
             tuple(urls), merge=self.merge_indexes if merge_indexes is None else merge_indexes, credentials=credentials
         )
         sources = Sources(
-            env, index, lock_packages=self._lock_packages(), installed=_installed_infos(), reinstall=reinstall
+            env,
+            index,
+            lock_packages=self._lock_packages(),
+            installed=_installed_infos(),
+            reinstall=reinstall,
+            speculate=ahead.start if ahead is not None else None,
         )
         plan = await resolve(
             parsed.requirements,
@@ -208,6 +221,7 @@ class PackageManager:
         progress: Reporter | None = None,
         *,
         reinstall: bool = False,
+        ahead: WheelPrefetcher | None = None,
     ) -> None:
         progress = progress or Reporter(False)
         progress.download_started(plan.install)
@@ -245,6 +259,7 @@ class PackageManager:
                     keep_in_js=True,
                     then=verify,
                     cache=wheel_cache.current(),
+                    prefetched=ahead,
                 )
             except _Interrupted as interrupted:
                 raise interrupted.exc from None  # add() already undid everything

@@ -15,6 +15,7 @@ import logging
 import posixpath
 import urllib.parse
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from packaging.requirements import Requirement
@@ -113,8 +114,11 @@ class Sources:
         lock_packages: dict[str, LockPackage] | None = None,
         installed: dict[str, InstalledInfo] | None = None,
         reinstall: bool = False,
+        speculate: Callable[[ProjectFile], None] | None = None,
     ) -> None:
         self.env = env
+        # Told of each file the crawl expects the resolver to pick, so it can be fetched ahead.
+        self.speculate = speculate
         self.index = index
         self.lock_packages = lock_packages or {}
         self.installed = installed or {}
@@ -285,6 +289,8 @@ class Sources:
         versions = allowed_versions([c.version for c in options if not c.yanked], specs, pre=self.crawl_pre)
         best = next((c for c in options if versions and c.version == versions[0]), None)
         if best is not None:
+            if self.speculate is not None and best.file is not None and best.source in (INDEX, LOCKFILE):
+                self.speculate(best.file)
             await self._crawl_candidate(best, seen, budget)
 
     async def _crawl_candidate(self, cand: Candidate, seen: set, budget: list[int]) -> None:

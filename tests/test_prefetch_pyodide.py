@@ -1,0 +1,51 @@
+"""Wheels fetched ahead while the resolver works (micropip.fetch.WheelPrefetcher), in real Pyodide.
+
+The fixture wheels are tiny, so each test lowers the size threshold to 0: every wheel the
+resolver's crawl expects is then fetched ahead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from .harness.fault_server import FaultServer, Reply, upstream
+from .snippets import installed_version
+
+pytestmark = pytest.mark.pyodide
+
+ALL_AHEAD = "import micropip.fetch, micropip.http; micropip.fetch.SPECULATE_MIN_BYTES = 0; micropip.http.RETRY_DELAYS = (0.05, 0.1)"
+
+
+@pytest.fixture
+def fault(fixture_index) -> Iterator[FaultServer]:
+    with FaultServer(upstream=fixture_index.url) as server:
+        yield server
+
+
+def test_a_backtracked_guess_is_not_installed_and_a_good_one_is_not_fetched_twice(pyodide, fault):
+    pyodide.run(ALL_AHEAD)
+    pyodide.run(f"await micropip.install(['bt-top', 'bt-leaf==1.0'], index_urls=[{fault.simple_url!r}])")
+    assert {n: pyodide.run(installed_version(n)) for n in ("bt-top", "bt-mid", "bt-leaf")} == {
+        "bt-top": "1.0", "bt-mid": "1.5", "bt-leaf": "1.0"}
+    for chosen in ("bt_top-1.0", "bt_mid-1.5", "bt_leaf-1.0"):
+        assert fault.count(f"/files/{chosen}-py3-none-any.whl") == 1, chosen
+    # The crawl's first guess (the newest bt-top) was fetched ahead at most once, never installed.
+    assert fault.count("/files/bt_top-2.0-py3-none-any.whl") <= 1
+
+
+def test_a_failed_download_ahead_is_fetched_again_by_the_install(pyodide, fault):
+    pyodide.run(ALL_AHEAD)
+    wheel = "/files/greeting-1.1-py3-none-any.whl"
+    # Three failures use up the fetch ahead (with its retries); the install's own fetch succeeds.
+    fault.route(wheel, Reply(503), Reply(503), Reply(503), upstream())
+    pyodide.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}])")
+    assert pyodide.run(installed_version("greeting")) == "1.1"
+    assert fault.count(wheel) == 4
+
+
+def test_dry_run_fetches_nothing_ahead(pyodide, fault):
+    pyodide.run(ALL_AHEAD)
+    pyodide.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}], dry_run=True)")
+    assert fault.count("/files/greeting-1.1-py3-none-any.whl") == 0
