@@ -625,7 +625,8 @@ class _Throttled:
 
 
 def shape_network(server, latency_s: float, bytes_per_s: float) -> None:
-    """Make ``server`` answer like a network: ``latency_s`` before each answer, bodies at ``bytes_per_s``."""
+    """Make ``server`` answer like a network: ``latency_s`` before each answer, bodies at
+    ``bytes_per_s`` (0: unlimited)."""
     from index_server import server as index_server_module
 
     handler = index_server_module._Handler
@@ -647,25 +648,6 @@ def shape_network(server, latency_s: float, bytes_per_s: float) -> None:
         handler._answer = _answer
         handler._bench_shaped = True
     server._httpd.bench_shape = (latency_s, bytes_per_s)
-
-
-def add_latency(server, seconds: float) -> None:
-    """Delay every answer of ``server`` (bench-side patch of index_server's request handler)."""
-    from index_server import server as index_server_module
-
-    handler = index_server_module._Handler
-    if not getattr(handler, "_bench_latency", False):
-        original = handler._answer
-
-        def _answer(self, *, head_only: bool) -> None:
-            delay = getattr(self.server, "bench_delay", 0.0)
-            if delay:
-                time.sleep(delay)
-            original(self, head_only=head_only)
-
-        handler._answer = _answer
-        handler._bench_latency = True
-    server._httpd.bench_delay = seconds
 
 
 def prefetch_experiment(node: Node, probe: str, simple_url: str, reps: int) -> dict:
@@ -742,7 +724,7 @@ def profile(args) -> dict:
         # What-if: resolve with one fill for all roots (a bench-side patch of micropip.package_manager.resolve),
         # on plain loopback and with LATENCY_S added to every answer of the index (like a real network).
         slow = start_server(corpus.WHEEL_DIR, absolute_urls=True)
-        add_latency(slow, LATENCY_S)
+        shape_network(slow, LATENCY_S, 0.0)  # latency only
         try:
             out["experiment_prefetch_roots"] = {
                 "loopback": prefetch_experiment(node, probe, index.simple_url, args.profile_reps),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Mapping
 
 from . import transport
@@ -102,7 +101,7 @@ async def read_requirements_text(location: str) -> str:
 
 
 def check_sha256(data: bytes | JsBytes, expected: str, url: str, what: str = "") -> None:
-    actual = data.sha256() if isinstance(data, JsBytes) else hashlib.sha256(data).hexdigest()
+    actual = transport.sha256_hex(data)
     if actual != expected.lower():
         raise HashMismatchError(
             f"hash mismatch for {what or url} downloaded from {url}: expected sha256 {expected}, got {actual}. "

@@ -16,6 +16,7 @@ import hashlib
 import importlib
 import io
 import json
+import logging
 import os
 import re
 import sys
@@ -33,6 +34,8 @@ from .wheelfile import SHARED_LIBRARY, SIGNATURE_FILES, WheelFile
 
 if TYPE_CHECKING:
     from .transport import NativeArchive
+
+logger = logging.getLogger("micropip")
 
 __all__ = ["DistReport", "IncrementalInstall", "InstallItem", "InstallReport", "Scheme", "install_transaction", "install_wheels"]
 
@@ -135,8 +138,15 @@ def install_transaction(
             await load_shared_libraries(report.shared_libraries)
     """
     report, journal = _apply(items, scheme, replace, replace_owners)
-    try:
+    with _undoable(report, journal):
         yield report
+
+
+@contextlib.contextmanager
+def _undoable(report: InstallReport, journal: Journal) -> Iterator[None]:
+    """Commit ``journal`` when the block succeeds; otherwise undo it and raise (see install_transaction)."""
+    try:
+        yield
     except BaseException as exc:
         problems = journal.rollback()
         importlib.invalidate_caches()
@@ -213,7 +223,6 @@ class IncrementalInstall:
 
     def __init__(self, scheme: Scheme) -> None:
         self._planner = _Planner(scheme, set(), False)
-        self._scheme = scheme
         self._journal = Journal()
         self._reports: list[DistReport] = []
         self._failed = False
@@ -231,25 +240,19 @@ class IncrementalInstall:
             raise _undone(exc, self._journal, at) from exc
 
     def abort(self) -> None:
-        """Undo everything written so far (the install failed elsewhere)."""
+        """Undo everything written so far (the install failed elsewhere, with its own error)."""
         self._failed = True
-        self._journal.rollback()
+        problems = self._journal.rollback()
         importlib.invalidate_caches()
+        if problems:
+            logger.warning("undoing the failed install was incomplete: %s", "; ".join(problems))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[InstallReport]:
         """Like ``install_transaction``'s block, once every item is added."""
         report = InstallReport(self._reports, [])
-        try:
+        with _undoable(report, self._journal):
             yield report
-        except BaseException as exc:
-            self.abort()
-            if not isinstance(exc, Exception):
-                raise
-            names = ", ".join(f"{d.name} {d.version}" for d in report.distributions)
-            raise InstallError(f"installing {names} was undone: {exc} (nothing was changed)") from exc
-        self._journal.commit()
-        importlib.invalidate_caches()
 
 
 def _write_file(path: str, data: bytes) -> None:

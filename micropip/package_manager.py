@@ -292,7 +292,7 @@ class PackageManager:
             wheel = WheelFile.from_bytes(pkg.filename, transport.as_bytes(data), source=pkg.url)
         if wheel.canonical_name != pkg.name or str(wheel.version) != pkg.version:
             raise InstallError(f"{pkg.url} contains {wheel.name} {wheel.version}, expected {pkg.name} {pkg.version}")
-        sha256 = pkg.sha256 or _sha256(data)  # a known hash was already checked by fetch_all
+        sha256 = pkg.sha256 or transport.sha256_hex(data)  # a known hash was already checked by fetch_all
         direct_url = {"url": pkg.url, "archive_info": {"hashes": {"sha256": sha256}}} if pkg.direct_url else None
         extra = {SOURCE_FILE: pkg.url.encode(), SHA256_FILE: sha256.encode()}
         return InstallItem(wheel, requested=pkg.requested, direct_url=direct_url, installer=INSTALLER_NAME, extra_dist_info=extra)
@@ -411,12 +411,6 @@ def _lock_info() -> dict:
     return {"arch": "wasm32", "platform": env.platform or sys.platform, "version": env.pyodide_version or "", "python": env.python_version, "abi_version": env.abi_version or ""}
 
 
-def _sha256(data: bytes | transport.JsBytes) -> str:
-    if isinstance(data, transport.JsBytes):
-        return data.sha256()
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
 
 
 def _set_verbosity(verbose: bool | int | None) -> None:

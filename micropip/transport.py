@@ -202,6 +202,15 @@ class JsBytes:
         return self.proxy.to_bytes()
 
 
+def sha256_hex(data: bytes | JsBytes) -> str:
+    """The sha256 of downloaded bytes, wherever they are (computed natively for ``JsBytes``)."""
+    if isinstance(data, JsBytes):
+        return data.sha256()
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
 def as_bytes(data: bytes | JsBytes) -> bytes:
     """Python bytes for code that needs them (the plain Python paths)."""
     return data.to_bytes() if isinstance(data, JsBytes) else data

@@ -24,7 +24,6 @@ files are the truth: a missing or corrupt index is rebuilt from them.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import os
@@ -234,11 +233,11 @@ class WheelCache:
             return None
         if data is None:
             return None
-        if _sha256_hex(data) != key:
+        if transport.sha256_hex(data) != key:
             logger.warning("wheel cache: the entry for sha256 %s in %s was corrupt; deleted it", key, self.store.describe())
             await self._forget(key)
             return None
-        await self._touch(key, len(data))
+        await self._record_use(key, len(data))
         return data
 
     async def put(self, sha256_hex: str, data: bytes | JsBytes) -> None:
@@ -248,7 +247,7 @@ class WheelCache:
         so a bad key can never poison later installs. Never raises.
         """
         key = _key(sha256_hex)
-        actual = _sha256_hex(data)
+        actual = transport.sha256_hex(data)
         if key != actual:
             logger.warning(
                 "wheel cache: refused to store %d bytes under sha256 %s: their sha256 is %s", len(data), sha256_hex, actual
@@ -312,9 +311,6 @@ class WheelCache:
         data = {"version": INDEX_VERSION, "entries": {k: {"size": e.size, "used": e.used} for k, e in sorted(entries.items())}}
         await self.store.write(INDEX_NAME, json.dumps(data, separators=(",", ":")).encode())
 
-    async def _touch(self, key: str, size: int) -> None:
-        await self._record_use(key, size)
-
     async def _record_use(self, key: str, size: int) -> None:
         """Note a use in the index (with others waiting at the same time, in one write)."""
         self._pending[key] = Entry(size, self._now())
@@ -363,10 +359,6 @@ class WheelCache:
         """Wall-clock time, strictly increasing here, so two uses in one clock tick keep their order."""
         self._last_time = max(time.time(), self._last_time + 1e-6)
         return self._last_time
-
-
-def _sha256_hex(data: bytes | JsBytes) -> str:
-    return data.sha256() if isinstance(data, JsBytes) else hashlib.sha256(data).hexdigest()
 
 
 def parse_index(raw: bytes | None) -> dict[str, Entry]:

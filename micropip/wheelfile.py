@@ -222,12 +222,6 @@ class _ZipMembers:
     def read(self, info: zipfile.ZipInfo) -> bytes:
         return _read_member(self._zf, self._data, info, self._fail)
 
-    def digest(self, info: zipfile.ZipInfo) -> str | None:
-        return None
-
-    def index(self, info: zipfile.ZipInfo) -> int:
-        raise AssertionError("not native")
-
 
 class _NativeMembers:
     """Members inflated and hashed in JS; their bytes stay there unless read."""
@@ -239,19 +233,17 @@ class _NativeMembers:
         self._fail = fail
 
     def index(self, info) -> int:
-        return self._position[info.filename]
-
-    def read(self, info) -> bytes:
-        i = self.index(info)
+        """Where ``info`` sits in the archive; refuses a member that inflated to another size than declared."""
+        i = self._position[info.filename]
         if self.native.lengths[i] != info.file_size:
             raise self._fail(
                 f"the file is corrupt: {info.filename!r} inflates to {self.native.lengths[i]} bytes, "
                 f"the archive says {info.file_size}"
             )
-        return self.native.read(i)
+        return i
 
-    def digest(self, info) -> str | None:
-        return self.native.digest(self.index(info))
+    def read(self, info) -> bytes:
+        return self.native.read(self.index(info))
 
 
 def _load(
@@ -288,12 +280,9 @@ def _load(
         files = {i.filename: files[i.filename] if i.filename in files else members.read(i) for i in infos}
         sizes = {path: len(data) for path, data in files.items()}
     else:
-        lengths = members.native.lengths
         for info in infos:
             i = native_index[info.filename] = members.index(info)
-            if lengths[i] != info.file_size:
-                members.read(info)  # raises: the archive lies about this member's size
-            digest = members.digest(info)
+            digest = members.native.digest(i)
             if digest is not None:
                 digests[info.filename] = digest
         files = {i.filename: files.get(i.filename) for i in infos}
