@@ -108,11 +108,12 @@ PEP783_CACHE_DIR = REPO_ROOT / ".cache" / "pep783"
 
 
 def own_sources(source_root: Path = REPO_ROOT) -> dict[str, bytes]:
-    """Our wheel's modules: archive path -> source."""
+    """Our wheel's modules and their JavaScript (``.mjs``): archive path -> source."""
     files: dict[str, bytes] = {}
     for package in OWN_PACKAGES:
-        for path in sorted((source_root / package).rglob("*.py")):
-            files[path.relative_to(source_root).as_posix()] = path.read_bytes()
+        for path in sorted((source_root / package).rglob("*")):
+            if path.suffix in (".py", ".mjs") and "__pycache__" not in path.parts:
+                files[path.relative_to(source_root).as_posix()] = path.read_bytes()
     return files
 
 

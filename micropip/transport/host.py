@@ -10,8 +10,8 @@ import http.client
 import urllib.error
 import urllib.request
 
-from .errors import TransportError
-from .transport import CREDENTIAL_HEADERS, Response, origin
+from ..errors import TransportError
+from .response import CREDENTIAL_HEADERS, Response, origin
 
 
 class _OriginBoundRedirects(urllib.request.HTTPRedirectHandler):

@@ -1,0 +1,37 @@
+"""The only package that talks to the browser (``js``, ``pyodide``): requests, native unpacking, the cache store.
+
+Everything else in micropip calls these functions, so it runs unchanged on host
+CPython, where a standard-library transport (``host``) takes over. The JavaScript
+lives beside this file as ``.mjs`` modules (``requests``, ``unpack``, ``cache_store``),
+loaded once per interpreter by ``js_modules``; it works in Node, a page and a Web Worker.
+
+May import: ``micropip.errors`` only. Every other stage imports this package, never
+the reverse.
+"""
+
+from __future__ import annotations
+
+from .native import ArchiveEntry, NativeArchive, open_archive
+from .requests import fetch, is_local, local_path
+from .response import CREDENTIAL_HEADERS, IN_PYODIDE, JsBytes, Response, as_bytes, origin, sha256_hex
+from .runtime import (
+    forget_loaded_packages,
+    in_node,
+    load_shared_libraries,
+    node_env,
+    page_origin,
+    pyodide_lockfile,
+    resolve_url,
+)
+from .store import node_default_cache_dir, persistent_store_kind, store_list, store_read, store_remove, store_write
+
+# Seconds per request (headers and body each); read at call time, so tests and
+# slow networks can change it: ``micropip.transport.DEFAULT_TIMEOUT = 5``.
+DEFAULT_TIMEOUT = 60.0
+
+__all__ = [
+    "ArchiveEntry", "CREDENTIAL_HEADERS", "DEFAULT_TIMEOUT", "IN_PYODIDE", "JsBytes", "NativeArchive", "Response",
+    "as_bytes", "fetch", "forget_loaded_packages", "in_node", "is_local", "load_shared_libraries", "local_path",
+    "node_default_cache_dir", "node_env", "open_archive", "page_origin", "persistent_store_kind", "pyodide_lockfile",
+    "resolve_url", "sha256_hex", "origin", "store_list", "store_read", "store_remove", "store_write",
+]

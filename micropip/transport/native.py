@@ -1,0 +1,87 @@
+"""Wheels inflated, hashed and written natively (``unpack.mjs``), with Python keeping every check.
+
+Inflating, hashing and writing thousands of members from wasm is most of an install's
+time; the JS engine does all three natively and the inflated bytes never enter Python's
+memory. ``open_archive`` answers None off the browser or for an unusual archive, and the
+wheel then goes down the plain Python path, which reports the precise error.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NamedTuple
+
+from .js_modules import js_module
+from .response import IN_PYODIDE, JsBytes
+
+
+class ArchiveEntry(NamedTuple):
+    """One central-directory record, with the attribute names of ``zipfile.ZipInfo``.
+
+    A tuple: thousands are made per install, and tuples are the cheapest to build.
+    """
+
+    filename: str
+    compress_type: int
+    compress_size: int
+    file_size: int
+    flag_bits: int
+    external_attr: int
+
+    @property
+    def orig_filename(self) -> str:
+        return self.filename
+
+
+class NativeArchive:
+    """A wheel's members inflated (and sha256-hashed) in JS memory, written from there.
+
+    Only what Python asks for (``read``) crosses into wasm memory. ``release`` frees the
+    JS buffers; the install path calls it once the transaction is over.
+    """
+
+    def __init__(self, proxy: Any, entries: list[ArchiveEntry], lengths: list[int], digests: str | None) -> None:
+        self._proxy = proxy
+        self.entries = entries
+        self.lengths = lengths
+        self._digests = digests
+
+    def digest(self, index: int) -> str | None:
+        """The member's sha256 as RECORD writes it (``sha256=<urlsafe b64>``), if hashed natively."""
+        return "sha256=" + self._digests[43 * index : 43 * index + 43] if self._digests else None
+
+    def read(self, index: int) -> bytes:
+        if self._proxy is None:
+            raise RuntimeError("the native archive was released")
+        return self._proxy.read(index).to_bytes()
+
+    def write(self, items: list[tuple[int, int, str]]) -> None:
+        """Write members to paths: ``(member index, mode or 0, absolute path)``; folders must exist."""
+        if self._proxy is None:
+            raise RuntimeError("the native archive was released")
+        self._proxy.write(json.dumps(items))
+
+    def release(self) -> None:
+        if self._proxy is not None:
+            self._proxy.release()
+            self._proxy = None
+
+
+async def open_archive(data: bytes | JsBytes) -> NativeArchive | None:
+    """Inflate and hash a wheel natively; None off the browser, or when the archive is unusual."""
+    if not IN_PYODIDE:
+        return None
+    try:
+        import pyodide_js  # type: ignore[import-not-found]
+        from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+        native = await js_module("unpack")
+        proxy = await native.open(pyodide_js.FS, data.proxy if isinstance(data, JsBytes) else to_js(data))
+        if proxy is None:
+            return None
+        rows = json.loads(proxy.info())
+        digests = proxy.digests  # a str, or None
+    except Exception:
+        return None
+    entries = [ArchiveEntry(*row[:6]) for row in rows]
+    return NativeArchive(proxy, entries, [row[6] for row in rows], digests)

@@ -1,0 +1,48 @@
+// HTTP requests for micropip in Pyodide: one round trip from Python per request.
+//
+// Values handed back to Python use undefined for "nothing": Pyodide turns it into None,
+// while null becomes pyodide.ffi.jsnull, which is not None.
+// Works in Node, a browser page and a Web Worker (no window or document needed).
+
+const isNode = typeof process !== "undefined" && !!(process.versions && process.versions.node);
+const nodeCrypto = isNode ? await import("node:crypto") : null;
+const subtle = !isNode && globalThis.crypto && globalThis.crypto.subtle ? globalThis.crypto.subtle : null;
+
+/** The sha256 of a download as hex, computed natively; undefined where no digest API exists. */
+export async function digestHex(buf) {
+  const u8 = new Uint8Array(buf);
+  if (nodeCrypto) return [u8, nodeCrypto.createHash("sha256").update(u8).digest("hex")];
+  if (!subtle) return [u8, undefined];
+  const bytes = new Uint8Array(await subtle.digest("SHA-256", u8));
+  return [u8, Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")];
+}
+
+/**
+ * One HTTP GET: status, final URL, headers (JSON) and body, or why it failed and in which
+ * phase ("waiting for" the headers, "reading the body of"). The timeout runs per phase.
+ * keepInJs: a successful body is also hashed here (it stays in JS memory).
+ */
+export async function request(url, headers, credentials, timeoutMs, keepInJs, controller) {
+  let phase = "waiting for", timedOut = false, declared = undefined;
+  const arm = () => setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+  let timer = arm();
+  try {
+    const init = { headers: JSON.parse(headers), signal: controller.signal };
+    if (credentials) init.credentials = credentials;
+    const resp = await fetch(url, init);
+    clearTimeout(timer);
+    phase = "reading the body of";
+    declared = resp.headers.get("content-length") ?? undefined;
+    timer = arm();
+    const body = new Uint8Array(await resp.arrayBuffer());
+    clearTimeout(timer);
+    const names = {};
+    resp.headers.forEach((value, name) => { names[name.toLowerCase()] = value; });
+    const digest = keepInJs && resp.ok ? (await digestHex(body))[1] : undefined;
+    return { ok: true, status: resp.status, url: resp.url, headers: JSON.stringify(names), body, digest };
+  } catch (e) {
+    clearTimeout(timer);
+    const error = e && e.name ? `${e.name}: ${e.message}` : String(e);
+    return { ok: false, timedOut, phase, declared, error };
+  }
+}

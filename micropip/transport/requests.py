@@ -1,0 +1,125 @@
+"""Requests: a GET through the JS ``fetch`` in Pyodide, urllib on the host, the filesystem for local URLs.
+
+HTTP error statuses are returned, not raised: retries and their policy are ``micropip.index.http``'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..errors import TransportError
+from .js_modules import js_module
+from .response import IN_PYODIDE, JsBytes, Response
+from .runtime import in_node, resolve_url
+
+
+def is_local(url: str) -> bool:
+    """``emfs:``/``file:`` URLs and plain paths are read from the filesystem."""
+    scheme = urllib.parse.urlsplit(url).scheme
+    return scheme in ("emfs", "file", "") or (len(scheme) == 1 and not IN_PYODIDE)  # C:\ on Windows
+
+
+def local_path(url: str) -> Path:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme in ("emfs", "file"):
+        return Path(urllib.parse.unquote(parts.path if parts.path else parts.netloc))
+    return Path(url)
+
+
+async def fetch(
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    credentials: str | None = None,
+    timeout: float | None = None,
+    keep_in_js: bool = False,
+) -> Response:
+    """GET ``url``. HTTP error statuses are returned, not raised; network failures raise.
+
+    ``credentials`` is the browser's fetch credentials mode ("include", "same-origin",
+    "omit"): the browser attaches its own cookies or HTTP auth for each origin it
+    talks to, so nothing given for one origin follows a redirect to another. The
+    host transport has no credential store and ignores it; credential headers a
+    caller passes are dropped when a redirect leaves the origin.
+
+    ``keep_in_js``: in Pyodide, a successful body stays in JS memory (``Response.js_body``,
+    hashed natively) instead of being copied into Python; elsewhere it is ignored.
+    """
+    if timeout is None:
+        from . import DEFAULT_TIMEOUT  # read at call time: tests and slow networks change it
+
+        timeout = DEFAULT_TIMEOUT
+    url = resolve_url(url)
+    if is_local(url):
+        path = local_path(url)
+        try:
+            body = await asyncio.to_thread(path.read_bytes) if not IN_PYODIDE else path.read_bytes()
+        except FileNotFoundError:
+            if IN_PYODIDE and in_node() and path.is_absolute() and not url.startswith("emfs:"):
+                return await _read_node_file(url, str(path))
+            return Response(url, 404)
+        except OSError as exc:
+            raise TransportError(f"cannot read {path}: {exc}", url=url) from exc
+        return Response(url, 200, {}, body)
+    if IN_PYODIDE:
+        return await _fetch_browser(url, headers or {}, credentials, timeout, keep_in_js)
+    from .host import fetch_host
+
+    return await asyncio.to_thread(fetch_host, url, dict(headers or {}), timeout)
+
+
+async def _read_node_file(url: str, path: str) -> Response:
+    """Pyodide in Node keeps its lockfile's wheels on the host disk, outside the wasm FS."""
+    import pyodide_js  # type: ignore[import-not-found]
+
+    try:
+        data = await pyodide_js._api.loadBinaryFile(path)
+    except Exception as exc:
+        if "ENOENT" in str(exc) or "no such file" in str(exc).lower():
+            return Response(url, 404)
+        raise TransportError(f"cannot read {path}: {exc}", url=url) from exc
+    return Response(url, 200, {}, data.to_bytes())
+
+
+async def _fetch_browser(
+    url: str, headers: Mapping[str, str], credentials: str | None, timeout: float, keep_in_js: bool = False
+) -> Response:
+    """One request through the JS ``fetch``, in a single round trip to JS (``requests.mjs``).
+
+    The timeout runs in JS, per phase (headers, then body); a cancelled task aborts the request.
+    """
+    import js  # type: ignore[import-not-found]
+
+    native = await js_module("requests")
+    controller = js.AbortController.new()
+    try:
+        answer = await native.request(
+            url, json.dumps(dict(headers)), credentials or "", timeout * 1000, keep_in_js, controller
+        )
+    except BaseException:
+        controller.abort()  # cancelled (or interrupted): the request must not go on
+        raise
+    if not answer.ok:
+        phase, reason = str(answer.phase), str(answer.error)
+        if answer.timedOut:
+            raise TransportError(f"timed out after {timeout:g} s {phase} {url}", url=url)
+        if phase == "reading the body of":  # the connection closed early: undici's "terminated"
+            declared = str(answer.declared or "")
+            announced = f" of the announced {declared} bytes" if declared else ""
+            raise TransportError(
+                f"truncated download: the connection to {url} closed before all{announced} arrived ({reason})", url=url
+            )
+        raise TransportError(f"could not fetch {url}: {reason} (offline, blocked by CORS, or wrong URL?)", url=url)
+    resp_headers = json.loads(answer.headers)
+    status, final_url = int(answer.status), str(answer.url or url)
+    length = int(answer.body.length)
+    declared = resp_headers.get("content-length")
+    if declared and declared.isdigit() and "content-encoding" not in resp_headers and int(declared) != length:
+        raise TransportError(f"truncated download: {url} sent {length} bytes but announced {declared}", url=url)
+    if answer.digest is not None:  # kept in JS, hashed there
+        return Response(final_url, status, resp_headers, b"", js_body=JsBytes(answer.body, length, str(answer.digest)))
+    return Response(final_url, status, resp_headers, answer.body.to_bytes())

@@ -1,0 +1,98 @@
+"""What the running Pyodide knows: where it runs, its lockfile, its loader and its dynamic linker.
+
+Off the browser every function here answers "nothing" (None, or does nothing), so the
+callers run unchanged on host CPython.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from .response import IN_PYODIDE
+
+
+def in_node() -> bool:
+    """True in Pyodide under Node.js (a page and a Web Worker answer False)."""
+    if not IN_PYODIDE:
+        return False
+    import js  # type: ignore[import-not-found]
+
+    return hasattr(js, "process") and hasattr(js.process, "versions") and bool(getattr(js.process.versions, "node", None))
+
+
+def _location():
+    """``location`` of a page or a Web Worker (both have one); None in Node and on the host."""
+    if not IN_PYODIDE or in_node():
+        return None
+    import js  # type: ignore[import-not-found]
+
+    return getattr(js, "location", None)
+
+
+def resolve_url(url: str) -> str:
+    """A scheme-less URL in a browser page or worker is relative to it, as fetch() would do."""
+    if not IN_PYODIDE or urllib.parse.urlsplit(url).scheme:
+        return url
+    location = _location()
+    return url if location is None else urllib.parse.urljoin(str(location.href), url)
+
+
+def page_origin() -> str | None:
+    """The origin of the page (or worker) Pyodide runs in; None on the host and in Node."""
+    location = _location()
+    return None if location is None else str(location.origin)
+
+
+def node_env(name: str) -> str | None:
+    """An environment variable of the Node process (Pyodide's ``os.environ`` is its own)."""
+    if not in_node():
+        return None
+    import js  # type: ignore[import-not-found]
+
+    value = getattr(js.process.env, name, None)
+    return None if value is None else str(value)
+
+
+async def load_shared_libraries(paths: list[str]) -> None:
+    """Load an emscripten wheel's ``.so`` files so ``import`` works on a browser main thread.
+
+    Browsers refuse to compile large wasm modules synchronously, which is what
+    a plain ``import`` of an extension would do; loading them first avoids that.
+    Plain libraries go before extension modules, which may link against them.
+    """
+    if not IN_PYODIDE or not paths:
+        return
+    import pyodide_js  # type: ignore[import-not-found]
+
+    ordered = sorted(paths, key=lambda p: (".cpython-" in p or ".abi3." in p, p))
+    for path in ordered:
+        await pyodide_js._api.loadDynlib(path)
+
+
+def pyodide_lockfile() -> tuple[dict, str] | None:
+    """The running Pyodide's lockfile (as a dict) and the base URL of its packages."""
+    if not IN_PYODIDE:
+        return None
+    import pyodide_js  # type: ignore[import-not-found]
+
+    api = pyodide_js._api
+    lock = api.lockfile.to_py() if hasattr(api.lockfile, "to_py") else None
+    if lock is None:
+        return None
+    base = str(getattr(pyodide_js, "lockfileBaseUrl", "") or "")
+    return lock, base
+
+
+def forget_loaded_packages(names: list[str]) -> None:
+    """Tell Pyodide's loader that uninstalled packages are gone, so loadPackage can load them again."""
+    if not IN_PYODIDE:
+        return
+    import pyodide_js  # type: ignore[import-not-found]
+
+    loaded = pyodide_js.loadedPackages
+    for name in names:
+        try:
+            if hasattr(loaded, name):
+                delattr(loaded, name)
+        except Exception:  # a read-only view in some releases: nothing to forget
+            pass

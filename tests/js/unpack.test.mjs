@@ -1,0 +1,70 @@
+// The native zip reader (micropip/transport/unpack.mjs) on crafted archives, in Node's test runner.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { parseCentralDirectory, open } from "../../micropip/transport/unpack.mjs";
+import { buildZip } from "./zip_builder.mjs";
+
+const recordHash = (text) => createHash("sha256").update(text).digest("base64url");
+
+test("a plain archive lists every member with its sizes and offsets", () => {
+  const zip = buildZip([{ name: "pkg/__init__.py", data: "x = 1\n" }, { name: "pkg/data.txt", data: "abc", method: 0 }]);
+  const entries = parseCentralDirectory(zip);
+  assert.deepEqual(entries.map((e) => [e.name, e.method, e.size]), [["pkg/__init__.py", 8, 6], ["pkg/data.txt", 0, 3]]);
+});
+
+test("members are inflated and hashed as RECORD writes them", async () => {
+  const zip = buildZip([{ name: "a.py", data: "print('a')\n" }, { name: "b/", data: "", method: 0 }]);
+  const written = {};
+  const fs = { writeFile: (p, d) => { written[p] = Buffer.from(d).toString(); }, chmod() {} };
+  const archive = await open(fs, zip);
+  assert.equal(new TextDecoder().decode(archive.read(0)), "print('a')\n");
+  assert.equal(archive.digests.slice(0, 43), recordHash("print('a')\n"));
+  assert.equal(archive.digests.length, 86);
+  archive.write(JSON.stringify([[0, 0, "/site/a.py"]]));
+  assert.deepEqual(written, { "/site/a.py": "print('a')\n" });
+  const info = JSON.parse(archive.info());
+  assert.deepEqual(info[0], ["a.py", 8, info[0][2], 11, 0x800, 0, 11]);
+});
+
+test("a trailing archive comment is allowed", () => {
+  const zip = buildZip([{ name: "a.py", data: "1" }], { comment: "made by a test" });
+  assert.equal(parseCentralDirectory(zip).length, 1);
+});
+
+test("garbage, truncation and an empty buffer answer undefined", () => {
+  const zip = buildZip([{ name: "a.py", data: "1" }]);
+  assert.equal(parseCentralDirectory(new Uint8Array(0)), undefined);
+  assert.equal(parseCentralDirectory(new Uint8Array(100)), undefined);
+  assert.equal(parseCentralDirectory(zip.subarray(0, zip.length - 5)), undefined);
+});
+
+test("encryption, another compression method and zip64 markers go to the Python path", () => {
+  assert.equal(parseCentralDirectory(buildZip([{ name: "a.py", data: "1", flags: 0x801 }])), undefined);
+  assert.equal(parseCentralDirectory(buildZip([{ name: "a.py", data: "1", method: 12 }])), undefined);
+  assert.equal(parseCentralDirectory(buildZip([{ name: "a.py", data: "1", declaredSize: 0xffffffff }])), undefined);
+});
+
+test("a local header offset past the central directory is refused, not read", () => {
+  const zip = buildZip([{ name: "a.py", data: "1", localOffset: 0x7ffffff0 }]);
+  assert.equal(parseCentralDirectory(zip), undefined);
+});
+
+test("members that overlap each other are refused", () => {
+  const zip = buildZip([{ name: "a.py", data: "hello" }, { name: "b.py", data: "hello", localOffset: 0 }]);
+  assert.equal(parseCentralDirectory(zip), undefined);
+});
+
+test("a non-UTF-8 name without the UTF-8 flag is left to Python (cp437)", () => {
+  const zip = buildZip([{ name: "caf\u00e9.py", data: "1", flags: 0 }]);
+  assert.equal(parseCentralDirectory(zip), undefined);
+});
+
+test("a member that inflates past its declared size is not unpacked", async () => {
+  const zip = buildZip([{ name: "a.py", data: "x".repeat(5000), declaredSize: 10 }]);
+  assert.equal(await open({}, zip), undefined);
+});
+
+test("a NUL in a name is refused", () => {
+  assert.equal(parseCentralDirectory(buildZip([{ name: "a\0.py", data: "1" }])), undefined);
+});
