@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from micropip.bundle import sha256_file  # noqa: E402  (the same streaming hash the bundle pins with)
+from pyodide_pm.bundle import sha256_file  # noqa: E402  (the same streaming hash the bundle pins with)
 CACHE = REPO_ROOT / ".cache" / "bench"
 WHEEL_DIR = CACHE / "wheels"
 REFERENCE_DIR = CACHE / "reference"

@@ -18,8 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from index_server.server import start_server, start_static_server  # noqa: E402
-from micropip.bundle import write_bundle  # noqa: E402
-from micropip.lock_command import create_lock  # noqa: E402
+from pyodide_pm.bundle import write_bundle  # noqa: E402
+from pyodide_pm.lock import create_lock  # noqa: E402
 from tests.harness.pyodide_node import NodeRunner  # noqa: E402
 
 ROOTS = ["demo-app", "bt-top", "bt-leaf==1.0", "treepkg", "extrauser", "markerpkg", "cycle-a"]

@@ -143,22 +143,22 @@ def prepare_reference() -> Path:
     return path
 
 
-_LOCK_CLI: list[bool] = []  # whether `python -m micropip.cli lock` exists (asked once)
+_LOCK_CLI: list[bool] = []  # whether `pyodide-pm lock` exists (asked once)
 
 
 def make_lock(simple_url: str, out: Path) -> tuple[float, str]:
     """Our host ``lock`` of the corpus in a cold process; returns (seconds, how it was run)."""
     if not _LOCK_CLI:
-        probe = subprocess.run([str(VENV_PY), "-m", "micropip.cli", "lock", "--help"], cwd=REPO, capture_output=True)
+        probe = subprocess.run([str(VENV_PY), "-m", "pyodide_pm.cli", "lock", "--help"], cwd=REPO, capture_output=True)
         _LOCK_CLI.append(probe.returncode == 0)
     if _LOCK_CLI[0]:
-        how = "python -m micropip.cli lock"
-        cmd = [str(VENV_PY), "-m", "micropip.cli", "lock", *corpus.ROOTS, "--index-url", simple_url,
+        how = "pyodide-pm lock"
+        cmd = [str(VENV_PY), "-m", "pyodide_pm.cli", "lock", *corpus.ROOTS, "--index-url", simple_url,
                "--pyodide", PYODIDE_VERSION, "-o", str(out)]
     else:
-        how = "micropip.lock_command.create_lock (the CLI has no lock subcommand yet)"
+        how = "pyodide_pm.lock.create_lock (the CLI has no lock subcommand yet)"
         script = (
-            "import asyncio, sys; from pathlib import Path; from micropip.lock_command import create_lock\n"
+            "import asyncio, sys; from pathlib import Path; from pyodide_pm.lock import create_lock\n"
             "r = asyncio.run(create_lock(sys.argv[3:], output=sys.argv[2], pyodide='%s', index_urls=[sys.argv[1]]))\n"
             "Path(sys.argv[2]).write_text(r.text)\n" % PYODIDE_VERSION
         )
@@ -175,7 +175,7 @@ def lock_in_process(simple_url: str, out: Path) -> float:
     """``create_lock`` timed inside a fresh process (imports included, interpreter start-up not)."""
     script = (
         "import time; t = time.perf_counter()\n"
-        "import asyncio, sys; from micropip.lock_command import create_lock\n"
+        "import asyncio, sys; from pyodide_pm.lock import create_lock\n"
         "r = asyncio.run(create_lock(sys.argv[3:], output=sys.argv[2], pyodide='%s', index_urls=[sys.argv[1]]))\n"
         "print(time.perf_counter() - t)\n" % PYODIDE_VERSION
     )
@@ -190,7 +190,8 @@ def host_prefetch_experiment(simple_url: str, reps: int) -> dict:
     """In-process ``create_lock`` on the host, as is and with one fill for all roots (patched here)."""
     script = (
         "import asyncio, sys, time\n"
-        "from micropip import lock_command, resolver, sources\n"
+        "from pyodide_pm import lock as lock_command\n"
+        "from micropip.resolution import resolver, sources\n"
         "if sys.argv[3] == 'prefetch_roots':\n"
         "    _orig = lock_command.resolve\n"
         "    async def _prefetching(roots, src, **kw):\n"
@@ -420,7 +421,7 @@ def benchmark(args) -> dict:
             "pyodide_unpack": lambda smoke: run_native(node, "unpack", urls, smoke),
             "lockfile": lambda smoke: run_micropip(
                 node, OUR_LOCK, f"await micropip.install_lockfile({lock_url!r})",
-                f"import micropip.package_manager, micropip.lockfile_plan; micropip.set_cache(True, path={fresh_cache()!r})",
+                f"import micropip.package_manager, micropip.resolution.lock_plan; micropip.set_cache(True, path={fresh_cache()!r})",
                 smoke, "lockfile"),
         }
         names = [m for m in modes if m in args.modes.split(",")] if args.modes else list(modes)
@@ -595,7 +596,7 @@ def _profiled_install(node: Node, probe: str, simple_url: str, install_code: str
         node.py(interp, probe)
         # micropip imports its machinery on first use (set_index_urls): measured apart from the install.
         imported = node.py(interp, "import micropip")["ms"]
-        imported += node.py(interp, f"micropip.set_index_urls([{simple_url!r}]); import micropip.lockfile_plan")["ms"]
+        imported += node.py(interp, f"micropip.set_index_urls([{simple_url!r}]); import micropip.resolution.lock_plan")["ms"]
         node.py(interp, "_bench_instrument()")
         wall = node.py(interp, install_code)["ms"]
         return wall, imported, json.loads(node.py(interp, "_bench_report()")["value"])
@@ -739,7 +740,7 @@ def profile(args) -> dict:
         try:
             node.py(interp, probe)
             out["imports"] = json.loads(node.py(interp, "_bench_import_profile('import micropip, micropip.package_manager, "
-                                                        "micropip.lockfile_plan')")["value"])
+                                                        "micropip.resolution.lock_plan')")["value"])
         finally:
             node.drop(interp)
         interp, _ = node.new(corpus.REFERENCE_DIR / "pyodide-lock.json", ["micropip"])
@@ -853,7 +854,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    from micropip.bundle import write_bundle
+    from pyodide_pm.bundle import write_bundle
 
     write_bundle(OUR_LOCK.parent)  # always the code in this checkout, never a stale build
     try:

@@ -84,6 +84,16 @@ class LockPackage:
     # key; True when the source had it, so that a round trip writes it back.
     write_shared_library: bool = field(default=False, compare=False, repr=False)
 
+    @classmethod
+    def site_wheel(
+        cls, name: str, version: str, file_name: str, sha256: str, imports: list[str], depends: list[str]
+    ) -> "LockPackage":
+        """An entry for a plain wheel unpacked into site-packages (what freeze and the bundle write)."""
+        return cls(
+            name=name, version=version, file_name=file_name, install_dir="site", sha256=sha256,
+            imports=tuple(imports), depends=tuple(depends),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this entry."""
         data: dict[str, Any] = {

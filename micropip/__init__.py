@@ -153,7 +153,7 @@ def check() -> Any:  # a list of str (the name `list` is taken by micropip.list 
 
     E.g. ``["greeting 1.1 requires textwrap3-lite, which is not installed"]``.
     """
-    from .check_installed import check as _check
+    from .installation.check_installed import check as _check
 
     return _check()
 
@@ -169,14 +169,14 @@ def set_cache(enabled: bool = True, path: str | None = None, max_bytes: int | No
     ``max_bytes`` (default 1 GiB, least recently used wheels go first) left as
     None keep their current setting.
     """
-    from .wheel_cache import configure
+    from .installation.wheel_cache import configure
 
     configure(enabled=enabled, path=path, max_bytes=max_bytes)
 
 
 async def clear_cache() -> None:
     """Delete every wheel in the persistent cache (the place ``set_cache`` chose), even when it is off."""
-    from .wheel_cache import located
+    from .installation.wheel_cache import located
 
     cache = located()
     if cache is not None:

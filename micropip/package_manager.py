@@ -16,20 +16,23 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from . import hash_policy, http, transport, wheel_cache
-from .environment import TargetEnvironment
+from .resolution import hash_policy
+from .index import http
+from . import transport
+from .installation import wheel_cache
+from .resolution.environment import TargetEnvironment
 from .errors import InstallError, MicropipError, RequirementError
-from .fetch import WheelPrefetcher, fetch_all
-from .index_client import DEFAULT_INDEX_URLS, IndexClient
-from .installed import InstalledDist, find_distribution, installed_distributions
-from .installer import IncrementalInstall, InstallItem, Scheme, install_transaction, install_wheels
+from .installation.fetch import WheelPrefetcher, fetch_all
+from .index.client import DEFAULT_INDEX_URLS, IndexClient
+from .installation.installed import InstalledDist, find_distribution, installed_distributions
+from .installation.installer import IncrementalInstall, InstallItem, Scheme, install_transaction, install_wheels
 from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter
-from .requirements import parse_inputs
-from .resolver import resolve
-from .sources import InstalledInfo, LockPackage, Sources, lock_packages_from
-from .uninstaller import uninstall_distributions
-from .wheelfile import WheelFile, top_level_modules
+from .resolution.requirements import parse_inputs
+from .resolution.resolver import resolve
+from .resolution.sources import InstalledInfo, LockPackage, Sources, lock_packages_from
+from .installation.uninstaller import uninstall_distributions
+from .installation.wheelfile import WheelFile, top_level_modules
 
 logger = logging.getLogger("micropip")
 INSTALLER_NAME = "micropip"
@@ -145,7 +148,7 @@ class PackageManager:
         progress: ProgressCallback | bool | None = None,
     ) -> Plan | None:
         """Install exactly what a ``pyodide-lock.json`` or ``pylock.toml`` pins: no resolution."""
-        from .lockfile_plan import plan_from_lockfile
+        from .resolution.lock_plan import plan_from_lockfile
 
         _set_verbosity(verbose)
         async with self._lock, Reporter(progress, verbose, [lockfile]) as report:
@@ -307,7 +310,7 @@ class PackageManager:
 
     def freeze(self) -> str:
         """The environment as ``pyodide-lock.json`` text: Pyodide's lock plus what micropip installed."""
-        from . import bundle  # host-oriented module: only freeze needs its entry builder
+        from lockfile import LockPackage as LockEntry
 
         found = self.lock_override or transport.pyodide_lockfile()
         lock = json.loads(json.dumps(found[0])) if found else {"info": _lock_info(), "packages": {}}
@@ -323,9 +326,9 @@ class PackageManager:
             depends = sorted(
                 {canonicalize_name(r.name) for r in map(Requirement, dist.requires) if r.marker is None or r.marker.evaluate(dict(env.markers, extra=""))}
             )
-            packages[dist.canonical_name] = bundle.lock_entry(
+            packages[dist.canonical_name] = LockEntry.site_wheel(
                 dist.name, str(dist.version), url, sha or "", list(top_level_modules(str(f) for f in dist.files)), depends
-            )
+            ).to_dict()
         lock["packages"] = dict(sorted(packages.items()))
         return json.dumps(lock, indent=2, sort_keys=True)
 
@@ -351,7 +354,7 @@ class PackageManager:
         self, name: str, version: str, *, modules: dict[str, str | None] | None = None, persistent: bool = False
     ) -> None:
         """Pretend ``name`` is installed (with optional module sources), e.g. to satisfy a dependency."""
-        from .wheelbuilder import make_metadata, write_wheel
+        from .installation.wheelbuilder import make_metadata, write_wheel
 
         modules = modules if modules is not None else {canonicalize_name(name).replace("-", "_"): ""}
         files = {f"{mod.replace('.', '/')}/__init__.py": (src or "") for mod, src in modules.items()}

@@ -33,4 +33,4 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 log "building the bundle and fetching pinned wheels"
-.venv/bin/python -m micropip.cli bundle build/bundle --with-test-wheels >&2
+.venv/bin/pyodide-pm bundle build/bundle --with-test-wheels >&2

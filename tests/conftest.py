@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from index_server.server import start_server, start_static_server
-from micropip.bundle import PEP783_CACHE_DIR, PEP783_WHEELS, write_bundle
+from pyodide_pm.bundle import PEP783_CACHE_DIR, PEP783_WHEELS, write_bundle
 
 from .harness.browser import BrowserPage, launch_chromium
 from .harness.pyodide_node import Interpreter, NodeRunner

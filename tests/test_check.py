@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from micropip.check_installed import find_problems
-from micropip.cli import main
-from micropip.installed import installed_distributions
-from micropip.wasm_module import WasmFormatError, parse_wasm_module
-from micropip.wheelbuilder import make_metadata, write_wheel
+from micropip.installation.check_installed import find_problems
+from pyodide_pm.cli import main
+from micropip.installation.installed import installed_distributions
+from pyodide_pm.wasm_module import WasmFormatError, parse_wasm_module
+from micropip.installation.wheelbuilder import make_metadata, write_wheel
 
 from .conftest import BROKEN_WHEELS, REPO_ROOT
 

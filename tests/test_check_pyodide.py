@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from micropip.cli import main
+from pyodide_pm.cli import main
 
 from .conftest import REPO_ROOT
 

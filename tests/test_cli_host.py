@@ -5,13 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from micropip.cli import main
+from pyodide_pm.cli import main
 
 from .conftest import FIXTURE_WHEELS, REPO_ROOT
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "micropip.cli", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "pyodide_pm.cli", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_help_lists_every_subcommand_with_examples():

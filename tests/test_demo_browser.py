@@ -1,4 +1,4 @@
-"""The demo console page (demo/console.html) in Chromium, served like `python -m micropip.cli demo`."""
+"""The demo console page (demo/console.html) in Chromium, served like `python -m pyodide_pm.cli demo`."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ def test_bundle_boots_and_imports(pyodide):
 
 
 def test_running_tags_include_pep783_platform(pyodide):
-    tags = pyodide.run("from micropip.environment import TargetEnvironment as T; e = T.current(); [str(t) for t in e.tags[:3]] + [e.abi_version]")
+    tags = pyodide.run("from micropip.resolution.environment import TargetEnvironment as T; e = T.current(); [str(t) for t in e.tags[:3]] + [e.abi_version]")
     assert tags[0] == "cp314-cp314-pyemscripten_2026_0_wasm32"
     assert "cp314-cp314-pyodide_2026_0_wasm32" in tags and tags[-1] == "2026_0"
 

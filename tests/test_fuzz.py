@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lockfile import LockfileError, read_pylock, read_pyodide_lock
-from micropip.environment import TargetEnvironment
+from micropip.resolution.environment import TargetEnvironment
 from micropip.errors import IndexFormatError, MetadataError
-from micropip.index_formats import parse_project_page
-from micropip.metadata import parse_core_metadata
-from micropip.project import ProjectFile, ProjectPage
-from micropip.selection import Rejected, Usable, judge_file
+from micropip.index.formats import parse_project_page
+from micropip.index.metadata import parse_core_metadata
+from micropip.index.project import ProjectFile, ProjectPage
+from micropip.resolution.selection import Rejected, Usable, judge_file
 
 FUZZ = settings(max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ENV = TargetEnvironment.for_pyodide("314.0.7")

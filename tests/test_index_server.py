@@ -27,7 +27,7 @@ from index_server.catalog import Catalog
 from index_server.negotiation import negotiate
 from index_server.server import start_server, start_static_server
 from index_server.static_build import build_static
-from micropip.wheelbuilder import make_metadata, write_wheel
+from micropip.installation.wheelbuilder import make_metadata, write_wheel
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"

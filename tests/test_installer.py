@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from micropip import installer
+from micropip.installation import installer
 from micropip.errors import InstallError
-from micropip.installed import Scheme, file_owners, find_distribution, installed_distributions
-from micropip.installer import InstallItem, install_wheels
-from micropip.uninstaller import Journal, UninstallError, uninstall_distribution, uninstall_distributions
-from micropip.wheelbuilder import make_metadata, write_wheel
-from micropip.wheelfile import WheelFile
+from micropip.installation.installed import Scheme, file_owners, find_distribution, installed_distributions
+from micropip.installation.installer import InstallItem, install_wheels
+from micropip.installation.uninstaller import Journal, UninstallError, uninstall_distribution, uninstall_distributions
+from micropip.installation.wheelbuilder import make_metadata, write_wheel
+from micropip.installation.wheelfile import WheelFile
 
 
 @pytest.fixture

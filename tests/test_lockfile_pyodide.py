@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from index_server.server import start_static_server
-from micropip.lock_command import create_lock
+from pyodide_pm.lock import create_lock
 
 from .conftest import REPO_ROOT
 from .harness.pyodide_node import PyodideError

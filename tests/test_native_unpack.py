@@ -8,7 +8,7 @@ CHECK = """
 import zipfile, io, hashlib, base64
 from pyodide.http import pyfetch
 from micropip import transport
-from micropip.wheelfile import WheelFile
+from micropip.installation.wheelfile import WheelFile
 data = await (await pyfetch({url!r})).bytes()
 archive = await transport.open_archive(data)
 zf = zipfile.ZipFile(io.BytesIO(data))
@@ -27,7 +27,7 @@ ok
 # to the Python path, which names the member.
 LYING = """
 import struct
-from micropip.wheelfile import WheelFile
+from micropip.installation.wheelfile import WheelFile
 bad = bytearray(data)
 eocd = bytes(bad).rindex(b"PK\\x05\\x06")
 p = struct.unpack_from("<I", bad, eocd + 16)[0]

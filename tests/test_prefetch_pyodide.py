@@ -1,4 +1,4 @@
-"""Wheels fetched ahead while the resolver works (micropip.fetch.WheelPrefetcher), in real Pyodide.
+"""Wheels fetched ahead while the resolver works (micropip.installation.fetch.WheelPrefetcher), in real Pyodide.
 
 The fixture wheels are tiny, so each test lowers the size threshold to 0: every wheel the
 resolver's crawl expects is then fetched ahead.
@@ -15,7 +15,7 @@ from .snippets import installed_version
 
 pytestmark = pytest.mark.pyodide
 
-ALL_AHEAD = "import micropip.fetch, micropip.http; micropip.fetch.SPECULATE_MIN_BYTES = 0; micropip.http.RETRY_DELAYS = (0.05, 0.1)"
+ALL_AHEAD = "import micropip.installation.fetch, micropip.index.http; micropip.installation.fetch.SPECULATE_MIN_BYTES = 0; micropip.index.http.RETRY_DELAYS = (0.05, 0.1)"
 
 
 @pytest.fixture

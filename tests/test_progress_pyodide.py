@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from index_server.server import start_static_server
-from micropip.lock_command import create_lock
+from pyodide_pm.lock import create_lock
 from micropip.progress import (
     DownloadStarted,
     Done,

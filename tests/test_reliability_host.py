@@ -10,21 +10,22 @@ import time
 
 import pytest
 
-from micropip import http, transport
-from micropip.environment import TargetEnvironment
+from micropip.index import http
+from micropip import transport
+from micropip.resolution.environment import TargetEnvironment
 from micropip.errors import HashRequiredError, InsecureIndexError, InstallError, MetadataError, TransportError
-from micropip.hash_policy import require_hashes, unverifiable
-from micropip.index_client import IndexClient, check_index_url, insecure_reason, is_loopback_host
-from micropip.index_formats import parse_project_page
-from micropip.installed import Scheme, find_distribution
-from micropip.installer import InstallItem, install_transaction, install_wheels
-from micropip.metadata import parse_core_metadata
+from micropip.resolution.hash_policy import require_hashes, unverifiable
+from micropip.index.client import IndexClient, check_index_url, insecure_reason, is_loopback_host
+from micropip.index.formats import parse_project_page
+from micropip.installation.installed import Scheme, find_distribution
+from micropip.installation.installer import InstallItem, install_transaction, install_wheels
+from micropip.index.metadata import parse_core_metadata
 from micropip.plan import Plan, PlannedPackage
-from micropip.project import ProjectFile
-from micropip.selection import classify_files
+from micropip.index.project import ProjectFile
+from micropip.resolution.selection import classify_files
 from micropip.transport import Response
-from micropip.wheelbuilder import write_wheel
-from micropip.wheelfile import WheelFile
+from micropip.installation.wheelbuilder import write_wheel
+from micropip.installation.wheelfile import WheelFile
 
 from .harness.fault_server import FaultServer, Reply
 
@@ -269,7 +270,7 @@ def test_clashing_file_is_refused_unless_owners_may_be_replaced(tmp_path, scheme
 
 
 def test_replacing_an_owner_is_undone_when_the_install_fails(tmp_path, scheme, monkeypatch):
-    from micropip import installer
+    from micropip.installation import installer
 
     install_wheels([InstallItem(wheel(tmp_path, "owner", {"shared/__init__.py": "OWNER = 1\n"}), requested=True)], scheme)
     before = tree(scheme.purelib)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from index_server.server import start_server, start_static_server
-from micropip.wheelbuilder import make_metadata, write_wheel
+from micropip.installation.wheelbuilder import make_metadata, write_wheel
 
 from .conftest import BROKEN_WHEELS, FIXTURE_WHEELS
 from .harness.fault_server import FaultServer, Reply, html_reply, json_reply, upstream
@@ -33,10 +33,10 @@ FAN_OUT = 300
 
 HELPERS = """
 import asyncio, importlib, importlib.metadata, io, logging, time
-import micropip, micropip.http, micropip.transport, micropip.installer, micropip.package_manager
+import micropip, micropip.index.http, micropip.transport, micropip.installation.installer, micropip.package_manager
 _ORIGINAL = {
-    "write_file": micropip.installer._write_file,
-    "write_members": micropip.installer._write_members,
+    "write_file": micropip.installation.installer._write_file,
+    "write_members": micropip.installation.installer._write_members,
     "load_shared_libraries": micropip.transport.load_shared_libraries,
 }
 
@@ -53,8 +53,8 @@ class _Logs:
         return self.buf.getvalue()
 
 async def _cleanup(baseline):
-    micropip.installer._write_file = _ORIGINAL["write_file"]
-    micropip.installer._write_members = _ORIGINAL["write_members"]
+    micropip.installation.installer._write_file = _ORIGINAL["write_file"]
+    micropip.installation.installer._write_members = _ORIGINAL["write_members"]
     micropip.transport.load_shared_libraries = _ORIGINAL["load_shared_libraries"]
     importlib.invalidate_caches()
     extra = sorted({d.metadata["Name"] for d in importlib.metadata.distributions()
@@ -82,7 +82,7 @@ def py(shared, fixture_index):
     shared.index_url = fixture_index.simple_url
     shared.run(
         f"micropip.set_index_urls([{fixture_index.simple_url!r}]); micropip.set_constraints([]); "
-        f"micropip.http.RETRY_DELAYS = {FAST_RETRIES}; micropip.transport.DEFAULT_TIMEOUT = 20.0"
+        f"micropip.index.http.RETRY_DELAYS = {FAST_RETRIES}; micropip.transport.DEFAULT_TIMEOUT = 20.0"
     )
     yield shared
     shared.run(f"await _cleanup({shared.baseline['dists']!r})")
@@ -313,12 +313,12 @@ def test_generic_content_type_with_json_body_is_read(py, fault, fixture_index):
 @pytest.mark.parametrize("hashes", [{}, {"md5": "0" * 32, "blake2b": "0" * 128}], ids=["no-hash", "unknown-hash-only"])
 def test_file_without_usable_hash_installs_unverified_unless_hashes_are_required(py, fault, fixture_index, hashes):
     """Decision: only sha256 is verified; a file without one is unverifiable and installs
-    unless ``require_hashes`` is on (micropip.hash_policy), which refuses it by name."""
+    unless ``require_hashes`` is on (micropip.resolution.hash_policy), which refuses it by name."""
     url = fixture_index.url + "files/greeting-1.0-py3-none-any.whl"
     fault.route("/simple/greeting/", json_reply(simple_page("greeting", [{"filename": "greeting-1.0-py3-none-any.whl", "url": url, "hashes": hashes}])))
     refused(
         py,
-        "from micropip import hash_policy\n"
+        "from micropip.resolution import hash_policy\n"
         f"hash_policy.require_hashes(await micropip.install('greeting', index_urls=[{fault.simple_url!r}], deps=False, dry_run=True))",
         "HashRequiredError",
         "require_hashes is on",
@@ -329,7 +329,7 @@ def test_file_without_usable_hash_installs_unverified_unless_hashes_are_required
 
 
 def test_hashes_from_the_fixture_index_satisfy_require_hashes(py):
-    py.run("from micropip import hash_policy; hash_policy.require_hashes(await micropip.install('demo-app', dry_run=True))")
+    py.run("from micropip.resolution import hash_policy; hash_policy.require_hashes(await micropip.install('demo-app', dry_run=True))")
 
 
 def test_install_require_hashes_parameter(py, fault, fixture_index):
@@ -541,7 +541,7 @@ def _failing_write(path, data):
     if len(_writes) == 5:
         raise OSError(28, "No space left on device")
     _ORIGINAL["write_file"](path, data)
-micropip.installer._write_file = _failing_write
+micropip.installation.installer._write_file = _failing_write
 """
     )
     refused(py, "await micropip.install('demo-app')", "InstallError", "failed while writing", "No space left on device", "(nothing was changed)")
@@ -562,7 +562,7 @@ def _failing_members(archive, items):
         _ORIGINAL["write_members"](archive, items[: len(items) // 2 + 1])
         raise OSError(28, "No space left on device")
     _ORIGINAL["write_members"](archive, items)
-micropip.installer._write_members = _failing_members
+micropip.installation.installer._write_members = _failing_members
 """
     )
     refused(py, "await micropip.install('demo-app')", "InstallError", "failed while writing its", "No space left on device", "(nothing was changed)")
@@ -580,7 +580,7 @@ def _interrupted_write(path, data):
     if len(_writes) == 3:
         raise KeyboardInterrupt
     _ORIGINAL["write_file"](path, data)
-micropip.installer._write_file = _interrupted_write
+micropip.installation.installer._write_file = _interrupted_write
 """
     )
     with pytest.raises(PyodideError) as info:

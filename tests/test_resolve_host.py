@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from packaging.tags import Tag
 
-from micropip.environment import TargetEnvironment, find_release
+from micropip.resolution.environment import TargetEnvironment, find_release
 from micropip.errors import MicropipError, NoCompatibleWheelError, PackageNotFoundError, ResolutionError
-from micropip.index_client import IndexClient, project_url
-from micropip.requirements import parse_requirement
-from micropip.resolver import resolve
-from micropip.selection import allowed_versions, explain_tags
-from micropip.sources import Sources
+from micropip.index.client import IndexClient, project_url
+from micropip.resolution.requirements import parse_requirement
+from micropip.resolution.resolver import resolve
+from micropip.resolution.selection import allowed_versions, explain_tags
+from micropip.resolution.sources import Sources
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 

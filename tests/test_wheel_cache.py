@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import micropip
-from micropip import wheel_cache
-from micropip.wheel_cache import FolderStore, WheelCache
+from micropip.installation import wheel_cache
+from micropip.installation.wheel_cache import FolderStore, WheelCache
 
 from .conftest import FIXTURE_WHEELS, REPO_ROOT
 
@@ -244,6 +244,6 @@ async def test_public_set_cache_and_clear_cache(tmp_path):
 
 
 def test_import_micropip_does_not_import_the_cache():
-    code = "import sys, micropip; print('micropip.wheel_cache' in sys.modules)"
+    code = "import sys, micropip; print('micropip.installation.wheel_cache' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -16,8 +16,8 @@ from packaging.tags import Tag
 from packaging.version import Version
 
 from micropip.errors import InvalidWheelError
-from micropip.wheelbuilder import make_metadata, make_wheel_file, record_hash, write_wheel
-from micropip.wheelfile import WheelFile
+from micropip.installation.wheelbuilder import make_metadata, make_wheel_file, record_hash, write_wheel
+from micropip.installation.wheelfile import WheelFile
 
 FILENAME = "demo-1.0-py3-none-any.whl"
 DIST_INFO = "demo-1.0.dist-info"

@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.utils import canonicalize_name
 
-from .errors import InstallError
+from ..errors import InstallError
 from .installed import InstalledDist, Scheme, owners_by_path, scan_distributions
 from .uninstaller import Journal, RemovalPlan, UninstallError, UninstallReport, apply_removal, plan_removal
 from .wheelfile import SHARED_LIBRARY, SIGNATURE_FILES, WheelFile
 
 if TYPE_CHECKING:
-    from .transport import NativeArchive
+    from ..transport import NativeArchive
 
 logger = logging.getLogger("micropip")
 

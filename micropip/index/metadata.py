@@ -11,7 +11,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from .errors import MetadataError
+from ..errors import MetadataError
 
 
 @dataclass(frozen=True)

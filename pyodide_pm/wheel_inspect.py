@@ -18,11 +18,11 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from .environment import TargetEnvironment
-from .errors import InvalidWheelError
-from .selection import explain_tags
+from micropip.resolution.environment import TargetEnvironment
+from micropip.errors import InvalidWheelError
+from micropip.resolution.selection import explain_tags
 from .wasm_module import WasmFormatError, WasmModule, parse_wasm_module
-from .wheelfile import SHARED_LIBRARY, WheelFile, top_level_modules
+from micropip.installation.wheelfile import SHARED_LIBRARY, WheelFile, top_level_modules
 
 _EMSCRIPTEN_PLATFORM = re.compile(r"^(pyemscripten|pyodide|emscripten)_")
 

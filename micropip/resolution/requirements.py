@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from .errors import RequirementError
+from ..errors import RequirementError
 
 
 @dataclass(frozen=True)

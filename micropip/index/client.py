@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
-from . import http, transport
-from .errors import IndexFormatError, InsecureIndexError, TransportError
-from .index_formats import ACCEPT_HEADER, parse_project_page
+from . import http
+from .. import transport
+from ..errors import IndexFormatError, InsecureIndexError, TransportError
+from .formats import ACCEPT_HEADER, parse_project_page
 from .project import ProjectFile, ProjectPage
 
 DEFAULT_INDEX_URLS = ("https://pypi.org/simple",)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from . import transport
-from .errors import HashMismatchError, RequirementError, TransportError
-from .transport import JsBytes, Response
+from .. import transport
+from ..errors import HashMismatchError, RequirementError, TransportError
+from ..transport import JsBytes, Response
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Seconds to wait before the 2nd, 3rd... attempt: len + 1 attempts in all. Bounded, so a

@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 from resolvelib.providers import AbstractProvider
 
 from .candidates import URL, Candidate, identifier_for
-from .errors import HashMismatchError
+from ..errors import HashMismatchError
 from .selection import Rejected, allowed_versions, is_exact_pin
 from .sources import NeedData, Sources
 

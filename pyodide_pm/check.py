@@ -37,16 +37,16 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from . import http
+from micropip.index import http
 from .bundle import DEFAULT_PYODIDE_DIR
-from .environment import PYODIDE_RELEASES, TargetEnvironment, find_release
-from .errors import MicropipError
-from .index_client import DEFAULT_INDEX_URLS, IndexClient
-from .plan import Plan
-from .requirements import RootRequirement, parse_inputs, parse_requirement
-from .resolver import resolve
-from .selection import explain_tags
-from .sources import Sources, evaluate_deps, lock_packages_from
+from micropip.resolution.environment import PYODIDE_RELEASES, TargetEnvironment, find_release
+from micropip.errors import MicropipError
+from micropip.index.client import DEFAULT_INDEX_URLS, IndexClient
+from micropip.plan import Plan
+from micropip.resolution.requirements import RootRequirement, parse_inputs, parse_requirement
+from micropip.resolution.resolver import resolve
+from micropip.resolution.selection import explain_tags
+from micropip.resolution.sources import Sources, evaluate_deps, lock_packages_from
 from .wheel_inspect import (
     Check,
     WheelReport,

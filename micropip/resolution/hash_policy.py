@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .errors import HashMismatchError, HashRequiredError
-from .plan import Plan, PlannedPackage
+from ..errors import HashMismatchError, HashRequiredError
+from ..plan import Plan, PlannedPackage
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 

@@ -19,8 +19,8 @@ from packaging.version import Version
 from lockfile import LockfileError, detect_format, read_pyodide_lock
 
 from .environment import TargetEnvironment
-from .errors import LockfileMismatchError, MicropipError
-from .plan import Plan, PlannedPackage
+from ..errors import LockfileMismatchError, MicropipError
+from ..plan import Plan, PlannedPackage
 
 
 def resolve_file_url(lock_location: str, file_name: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import MicropipError
+from ..errors import MicropipError
 from .installed import InstalledDist, Scheme, find_distribution, real_path
 
 __all__ = [

@@ -13,7 +13,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from .errors import IndexFormatError
+from ..errors import IndexFormatError
 from .project import ProjectFile, ProjectPage
 
 JSON_SIMPLE = "application/vnd.pypi.simple.v1+json"

@@ -34,10 +34,10 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from .errors import InvalidWheelError
+from ..errors import InvalidWheelError
 
 if TYPE_CHECKING:
-    from .transport import NativeArchive
+    from ..transport import NativeArchive
 
 SUPPORTED_WHEEL_VERSION = (1, 0)
 DEFAULT_MAX_UNPACKED_SIZE = 1 << 30  # 1 GiB in total, as declared by the zip directory

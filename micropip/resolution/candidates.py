@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from .project import ProjectFile
+from ..index.project import ProjectFile
 
 # Where a candidate comes from; also the preference order at equal versions.
 INSTALLED, LOCKFILE, URL, INDEX = "installed", "lockfile", "url", "index"

@@ -13,12 +13,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from . import http
-from .plan import PlannedPackage
-from .transport import JsBytes
+from ..index import http
+from ..plan import PlannedPackage
+from ..transport import JsBytes
 
 if TYPE_CHECKING:
-    from .project import ProjectFile
+    from ..index.project import ProjectFile
     from .wheel_cache import WheelCache
 
 logger = logging.getLogger("micropip")

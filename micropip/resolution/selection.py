@@ -12,7 +12,7 @@ from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
 from .environment import TargetEnvironment
-from .project import ProjectFile
+from ..index.project import ProjectFile
 
 _EMSCRIPTEN_PLATFORM = re.compile(r"^(pyemscripten|pyodide)_(\d+_\d+)_wasm32$")
 logger = logging.getLogger("micropip")

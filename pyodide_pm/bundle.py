@@ -19,16 +19,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
-from .errors import HashMismatchError, MicropipError
+from micropip import __version__
+from micropip.errors import HashMismatchError, MicropipError
 from .bytecode import BytecodeError, compile_in_pyodide
-from .wheelbuilder import FIXED_DATE, make_metadata, record_hash, write_wheel
+from micropip.installation.wheelbuilder import FIXED_DATE, make_metadata, record_hash, write_wheel
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
 DEFAULT_CACHE_DIR = REPO_ROOT / ".cache" / "wheels"
 # Packages our wheel carries (the browser needs both: install + lockfiles).
 OWN_PACKAGES = ("micropip", "lockfile")
+# Shims that only forward to the host command line: a page never runs them.
+HOST_SHIMS = frozenset({"micropip/cli.py", "micropip/__main__.py"})
+# Measured on a shaped link (bench/bundle_variants.py, README "Bundle size"): the default
+# is what loads a page and finishes its first install faster there.
+BYTECODE_DEFAULT = True
 
 
 @dataclass(frozen=True)
@@ -112,8 +117,9 @@ def own_sources(source_root: Path = REPO_ROOT) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for package in OWN_PACKAGES:
         for path in sorted((source_root / package).rglob("*")):
-            if path.suffix in (".py", ".mjs") and "__pycache__" not in path.parts:
-                files[path.relative_to(source_root).as_posix()] = path.read_bytes()
+            name = path.relative_to(source_root).as_posix()
+            if path.suffix in (".py", ".mjs") and "__pycache__" not in path.parts and name not in HOST_SHIMS:
+                files[name] = path.read_bytes()
     return files
 
 
@@ -170,19 +176,21 @@ def lock_entry(name: str, version: str, filename: str, sha256: str, imports: lis
     """A package entry in Pyodide's lockfile format (a plain site-packages wheel)."""
     from lockfile import LockPackage
 
-    return LockPackage(
-        name=name,
-        version=version,
-        file_name=filename,
-        install_dir="site",
-        sha256=sha256,
-        imports=tuple(imports),
-        depends=tuple(depends),
-    ).to_dict()
+    return LockPackage.site_wheel(name, version, filename, sha256, imports, depends).to_dict()
 
 
-def write_bundle(out_dir: Path, pyodide_dir: Path = DEFAULT_PYODIDE_DIR, cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
-    """Write the bundle folder and return the path of its ``pyodide-lock.json``."""
+def write_bundle(
+    out_dir: Path,
+    pyodide_dir: Path = DEFAULT_PYODIDE_DIR,
+    cache_dir: Path = DEFAULT_CACHE_DIR,
+    *,
+    bytecode: bool = BYTECODE_DEFAULT,
+) -> Path:
+    """Write the bundle folder and return the path of its ``pyodide-lock.json``.
+
+    ``bytecode``: also carry ``.pyc`` files compiled by the pinned Pyodide (saves each new
+    interpreter compiling our modules, costs more bytes per page load; see ``BYTECODE_DEFAULT``).
+    """
     base_lock = pyodide_dir / "pyodide-lock.json"
     if not base_lock.exists():
         raise MicropipError(f"{base_lock} not found: run `npm ci` in {REPO_ROOT} first")
@@ -194,13 +202,13 @@ def write_bundle(out_dir: Path, pyodide_dir: Path = DEFAULT_PYODIDE_DIR, cache_d
     sources = own_sources()
     for _pin, src in pinned:
         sources.update(_wheel_sources(src))
-    bytecode = _bytecode(sources, pyodide_dir)  # one Pyodide start for all three wheels
-    own = build_own_wheel(out_dir, bytecode=bytecode)
+    pycs = _bytecode(sources, pyodide_dir) if bytecode else {}  # one Pyodide start for all three wheels
+    own = build_own_wheel(out_dir, bytecode=pycs)
     packages["micropip"] = lock_entry(
         "micropip", __version__, own.name, sha256_file(own), list(OWN_PACKAGES), ["packaging", "resolvelib"]
     )
     for pin, src in pinned:
-        dest = with_bytecode(src, out_dir / pin.filename, bytecode)
+        dest = with_bytecode(src, out_dir / pin.filename, pycs)
         packages[pin.name] = lock_entry(pin.name, pin.version, pin.filename, sha256_file(dest), list(pin.imports), [])
 
     lock["packages"] = dict(sorted(packages.items()))

@@ -15,8 +15,8 @@ from packaging.utils import canonicalize_name
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from .candidates import INSTALLED, URL, Candidate
-from .errors import MicropipError, NoCompatibleWheelError, PackageNotFoundError, ResolutionError
-from .plan import Plan, PlannedPackage
+from ..errors import MicropipError, NoCompatibleWheelError, PackageNotFoundError, ResolutionError
+from ..plan import Plan, PlannedPackage
 from .provider import Provider, _split
 from .requirements import RootRequirement
 from .sources import NeedData, Sources

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from . import transport
-from .transport import JsBytes
+from .. import transport
+from ..transport import JsBytes
 
 logger = logging.getLogger("micropip")
 

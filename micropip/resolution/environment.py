@@ -15,7 +15,7 @@ from packaging.markers import default_environment
 from packaging.tags import Tag
 from packaging.version import Version
 
-from .errors import MicropipError
+from ..errors import MicropipError
 
 
 @dataclass(frozen=True)

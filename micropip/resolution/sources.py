@@ -23,14 +23,14 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from . import http
+from ..index import http
 from .candidates import INDEX, INSTALLED, LOCKFILE, SOURCE_ORDER, URL, Candidate
 from .environment import TargetEnvironment
-from .errors import MetadataError, MicropipError, TransportError
-from .index_client import IndexClient
-from .index_formats import fragment_hashes
-from .metadata import CoreMetadata, parse_core_metadata
-from .project import ProjectFile, ProjectPage
+from ..errors import MetadataError, MicropipError, TransportError
+from ..index.client import IndexClient
+from ..index.formats import fragment_hashes
+from ..index.metadata import CoreMetadata, parse_core_metadata
+from ..index.project import ProjectFile, ProjectPage
 from .selection import Rejected, allowed_versions, classify_files
 
 logger = logging.getLogger("micropip")

@@ -23,16 +23,17 @@ from packaging.requirements import Requirement
 
 from lockfile import LockInfo, LockPackage, Pylock, PylockPackage, PylockWheel, PyodideLock, merge, read_pyodide_lock, write_pylock
 
-from . import __version__, http
-from .environment import TargetEnvironment, find_release
-from .errors import MicropipError
-from .fetch import fetch_all
-from .index_client import DEFAULT_INDEX_URLS, IndexClient
-from .plan import Plan, PlannedPackage
-from .requirements import parse_inputs
-from .resolver import resolve
-from .sources import Sources, lock_packages_from
-from .wheelfile import top_level_modules
+from micropip import __version__
+from micropip.index import http
+from micropip.resolution.environment import TargetEnvironment, find_release
+from micropip.errors import MicropipError
+from micropip.installation.fetch import fetch_all
+from micropip.index.client import DEFAULT_INDEX_URLS, IndexClient
+from micropip.plan import Plan, PlannedPackage
+from micropip.resolution.requirements import parse_inputs
+from micropip.resolution.resolver import resolve
+from micropip.resolution.sources import Sources, lock_packages_from
+from micropip.installation.wheelfile import top_level_modules
 
 
 @dataclass
@@ -222,7 +223,7 @@ def lock_main(args) -> int:
 
 
 def add_lock_parser(sub) -> None:
-    from .environment import PYODIDE_RELEASES
+    from micropip.resolution.environment import PYODIDE_RELEASES
 
     p = sub.add_parser(
         "lock",

@@ -1,0 +1,5 @@
+import sys
+
+from pyodide_pm.cli import main
+
+sys.exit(main())

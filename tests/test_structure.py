@@ -1,0 +1,152 @@
+"""The house rules of the layout (README "Layout"), checked on the source tree.
+
+- the runtime (``micropip``) never imports the host tools (``pyodide_pm``); the browser wheel carries none;
+- resolution and installation never import each other; index and transport import no stage above them;
+- no import circles between modules at import time;
+- ``import micropip`` works on the host with only packaging and resolvelib beside it.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+
+import packaging
+import resolvelib
+
+from pyodide_pm.bundle import HOST_SHIMS, build_own_wheel
+
+REPO = Path(__file__).resolve().parent.parent
+RUNTIME = REPO / "micropip"
+STAGES = ("resolution", "index", "installation", "transport")
+# what each stage may import inside micropip (besides itself and the plain-data modules)
+ALLOWED = {
+    "transport": set(),
+    "index": {"transport"},
+    "resolution": {"index", "transport"},
+    "installation": {"index", "transport"},
+}
+PLAIN_DATA = {"micropip.errors", "micropip.plan"}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, *, top_level_only: bool) -> set[str]:
+    """Modules ``path`` imports (absolute names), at import time only when ``top_level_only``."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    tree = ast.parse(path.read_text())
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                candidate = f"{target}.{alias.name}"
+                is_module = (REPO / (candidate.replace(".", "/") + ".py")).exists() or (REPO / candidate.replace(".", "/")).is_dir()
+                found.add(candidate if is_module else target)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return found
+
+
+def _runtime_modules() -> list[Path]:
+    return sorted(p for p in RUNTIME.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _stage(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "micropip" and parts[1] in STAGES else None
+
+
+def test_the_runtime_never_imports_the_host_tools():
+    shims = {str(REPO / s) for s in HOST_SHIMS}
+    offenders = [
+        (_module_name(p), m)
+        for p in _runtime_modules()
+        if str(p) not in shims
+        for m in _imports(p, top_level_only=False)
+        if m.split(".")[0] == "pyodide_pm"
+    ]
+    assert offenders == []
+
+
+def test_stages_import_only_what_their_docstring_allows():
+    offenders = []
+    for path in _runtime_modules():
+        own = _stage(_module_name(path))
+        if own is None:
+            continue
+        for target in _imports(path, top_level_only=False):
+            other = _stage(target)
+            if target.split(".")[0] == "micropip" and other is None and target not in PLAIN_DATA and target != "micropip":
+                offenders.append((_module_name(path), target))  # a stage reaching up to the front end
+            elif other is not None and other != own and other not in ALLOWED[own]:
+                offenders.append((_module_name(path), target))
+    assert offenders == []
+
+
+def test_no_import_circles_at_import_time():
+    graph: dict[str, set[str]] = defaultdict(set)
+    names = {_module_name(p) for p in _runtime_modules()}
+    for path in _runtime_modules():
+        graph[_module_name(path)] = {m for m in _imports(path, top_level_only=True) if m in names}
+    # a package imports its submodules by design (re-exports); a submodule importing its own
+    # package __init__ at import time would be the circle, and is caught below like any other
+    cycles = []
+    state: dict[str, int] = {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if nxt.startswith(node + "."):
+                continue
+            if state.get(nxt) == 1 and not node.startswith(nxt + "."):
+                cycles.append(stack[stack.index(nxt):] + [nxt] if nxt in stack else [node, nxt])
+            elif nxt not in state:
+                visit(nxt, stack + [nxt])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
+def test_the_browser_wheel_carries_no_host_module(tmp_path):
+    wheel = build_own_wheel(tmp_path)
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in names if n.startswith("pyodide_pm/") or n in HOST_SHIMS]
+    for mjs in ("requests.mjs", "unpack.mjs", "cache_store.mjs"):
+        assert f"micropip/transport/{mjs}" in names
+
+
+def test_import_micropip_with_only_packaging_and_resolvelib(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    for module in (packaging, resolvelib):
+        folder = Path(module.__file__).parent
+        shutil.copytree(folder, site / folder.name)
+    for package in ("micropip", "lockfile"):
+        shutil.copytree(REPO / package, site / package, ignore=shutil.ignore_patterns("__pycache__"))
+    code = (
+        "import sys, micropip, micropip.package_manager\n"
+        "assert micropip.install and micropip.list\n"
+        "print(sorted(m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('pyodide_pm', 'index_server')))"
+    )
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", f"import sys; sys.path.insert(0, {str(site)!r})\n" + code],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
