@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve DIR over HTTP until Ctrl-C", epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("dir", metavar="DIR", help="folder of .whl files")
+    p.add_argument("dir", metavar="DIR", nargs="+", help="folder(s) of .whl and sdist files, served as one index")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     p.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default: %(default)s)")
     p.add_argument("--absolute-urls", action="store_true", help="link files with absolute URLs built from the Host header")
@@ -53,7 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         server = start_server(
-            Path(args.dir),
+            [Path(d) for d in args.dir],
             host=args.host,
             port=args.port,
             metadata_files=not args.no_metadata_files,
@@ -62,7 +62,7 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"index_server: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
-    print(f"Serving {args.dir} at {server.simple_url}", flush=True)
+    print(f"Serving {' + '.join(args.dir)} at {server.simple_url}", flush=True)
     print(f"JSON API: {server.url}pypi/<name>/json   Ctrl-C stops.", flush=True)
     try:
         while True:
@@ -94,11 +94,11 @@ def _build(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    folder = Path(args.dir)
-    if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
-        print(f"index_server: wheel folder {folder} {what}", file=sys.stderr)
-        return 1
+    for folder in map(Path, args.dir if isinstance(args.dir, list) else [args.dir]):
+        if not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "does not exist"
+            print(f"index_server: wheel folder {folder} {what}", file=sys.stderr)
+            return 1
     return args.func(args)
 
 

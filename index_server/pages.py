@@ -2,7 +2,8 @@
 
 Bodies depend only on the catalog and on where file links point (``files_base``),
 never on the request, so the live server and the static build produce the same
-bytes for the same folder.
+bytes for the same folder. Sdists are listed like wheels (hash, size, Requires-Python)
+but never advertise a metadata file: that is PEP 658's, for wheels.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def project_page_html(project: Project, files_base: str, *, metadata_files: bool
         attrs = [("href", f"{file_url(f, files_base)}#sha256={f.sha256}")]
         if f.requires_python:
             attrs.append(("data-requires-python", f.requires_python))
-        if metadata_files:
+        if metadata_files and f.has_metadata_file:
             # PEP 714 names the attribute data-core-metadata; older clients read the PEP 658 name.
             attrs.append(("data-core-metadata", f"sha256={f.metadata_sha256}"))
             attrs.append(("data-dist-info-metadata", f"sha256={f.metadata_sha256}"))
@@ -90,7 +91,7 @@ def project_page_json(project: Project, files_base: str, *, metadata_files: bool
         }
         if f.requires_python:
             item["requires-python"] = f.requires_python
-        if metadata_files:
+        if metadata_files and f.has_metadata_file:
             item["core-metadata"] = {"sha256": f.metadata_sha256}
             item["dist-info-metadata"] = {"sha256": f.metadata_sha256}
         item["size"] = f.size
@@ -155,7 +156,9 @@ def current_version(project: Project) -> str:
 
 def _json_api_info(project: Project, version: str) -> dict[str, object]:
     files = project.release(version)
-    first = files[0]
+    # PyPI's info comes from the release's metadata; a wheel's METADATA is the built truth,
+    # an sdist's PKG-INFO only a fallback for releases without wheels.
+    first = next((f for f in files if f.is_wheel), files[0])
     yanked = all(f.yanked is not None for f in files)
     return {
         "name": project.name,
@@ -178,8 +181,8 @@ def _json_api_file(f: WheelEntry, files_base: str, metadata_files: bool) -> dict
         "upload_time_iso_8601": f.upload_time,
         "yanked": f.yanked is not None,
         "yanked_reason": f.yanked,
-        "packagetype": "bdist_wheel",
+        "packagetype": f.packagetype,
     }
-    if metadata_files:
+    if metadata_files and f.has_metadata_file:
         item["core_metadata"] = {"sha256": f.metadata_sha256}
     return item

@@ -4,8 +4,8 @@ Layout (the static build writes the same tree)::
 
     /simple/                      project list (PEP 691 JSON or PEP 503 HTML)
     /simple/<name>/               project page
-    /files/<wheel>                the wheel
-    /files/<wheel>.metadata       its METADATA (PEP 658), unless metadata files are off
+    /files/<wheel or sdist>       the file
+    /files/<wheel>.metadata       its METADATA (PEP 658), unless metadata files are off (wheels only)
     /pypi/<name>/json             PyPI JSON API, project
     /pypi/<name>/<version>/json   PyPI JSON API, one release
 """
@@ -110,7 +110,7 @@ class IndexRoutes:
             return send_file(entry.path, content_type_for(entry.path))
         if name.endswith(_METADATA_SUFFIX) and self.metadata_files:
             entry = index.files.get(name[: -len(_METADATA_SUFFIX)])
-            if entry is not None:
+            if entry is not None and entry.has_metadata_file:
                 return ok(entry.metadata, content_type_for(name))
         return not_found(_shown(request.path))
 

@@ -13,7 +13,7 @@ import socket
 import socketserver
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -166,7 +166,7 @@ class IndexServer:
 
 
 def start_server(
-    folder: Path,
+    folder: Path | Sequence[Path],
     *,
     host: str = "127.0.0.1",
     port: int = 0,
@@ -174,15 +174,17 @@ def start_server(
     absolute_urls: bool = False,
     extra_static: dict[str, Path] | None = None,
 ) -> IndexServer:
-    """Serve the wheels in ``folder`` as an index (plus ``extra_static`` folders) until stopped.
+    """Serve the wheels and sdists in ``folder`` as an index (plus ``extra_static`` folders) until stopped.
 
-    Returns at once; the first scan of the wheels runs in the background so broken
+    ``folder`` may be several folders served as one index (the first one wins a file
+    name found twice). Returns at once; the first scan of the wheels runs in the background so broken
     files are reported early without delaying the caller.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"index folder {folder} does not exist or is not a folder")
-    catalog = Catalog(folder)
+    folders = [Path(folder)] if isinstance(folder, (str, Path)) else [Path(f) for f in folder]
+    for one in folders:
+        if not one.is_dir():
+            raise FileNotFoundError(f"index folder {one} does not exist or is not a folder")
+    catalog = Catalog(folders)
     httpd = _bind(host, port)
     httpd.routes = IndexRoutes(
         catalog, metadata_files=metadata_files, absolute_urls=absolute_urls, fallback_host=_authority(httpd)

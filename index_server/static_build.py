@@ -15,18 +15,19 @@ JSON requests; a plain static host serves the HTML, which every client reads.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import pages
 from .catalog import Catalog, IndexContents
 
 
-def build_static(folder: Path, out: Path, *, metadata_files: bool = True) -> list[Path]:
-    """Write the index for the wheels in ``folder`` under ``out``; returns the written paths.
+def build_static(folder: Path | Sequence[Path], out: Path, *, metadata_files: bool = True) -> list[Path]:
+    """Write the index for the wheels and sdists in ``folder`` (or several folders) under ``out``; returns the written paths.
 
     Broken wheels are reported on stderr and left out, as the live server does.
     """
-    return write_index(Catalog(Path(folder)).contents(), Path(out), metadata_files=metadata_files)
+    return write_index(Catalog(folder).contents(), Path(out), metadata_files=metadata_files)
 
 
 def write_index(index: IndexContents, out: Path, *, metadata_files: bool = True) -> list[Path]:
@@ -54,6 +55,6 @@ def write_index(index: IndexContents, out: Path, *, metadata_files: bool = True)
         target = files / entry.filename
         shutil.copy2(entry.path, target)  # copy2 keeps mtime: upload times stay what the pages say
         written.append(target)
-        if metadata_files:
+        if metadata_files and entry.metadata is not None:  # wheels only
             put(f"files/{entry.filename}.metadata", entry.metadata)
     return written

@@ -16,6 +16,7 @@ __all__ = [
     "freeze",
     "uninstall",
     "set_index_urls",
+    "set_index_credentials",
     "set_constraints",
     "add_mock_package",
     "list_mock_packages",
@@ -23,6 +24,7 @@ __all__ = [
     "check",
     "set_cache",
     "clear_cache",
+    "set_build_sdists",
     "__version__",
 ]
 
@@ -57,6 +59,7 @@ async def install(
     lockfile: str | None = None,
     progress: Any = None,
     require_hashes: bool = False,
+    build_sdists: bool | None = None,
 ) -> Any:
     """Install packages and their dependencies; ``dry_run=True`` returns the plan instead.
 
@@ -67,8 +70,20 @@ async def install(
     ``require_hashes=True`` refuses any file without a sha256 to verify it against.
     ``progress`` is called with each event of ``micropip.progress`` (resolving,
     each download, each package installed, ``Done`` or ``Failed``); without it a
-    notebook shows a live progress area and elsewhere a summary is logged.
+    notebook shows a live progress area and elsewhere nothing is printed.
+    ``verbose=True`` logs pip's lines (``Collecting``, ``Successfully installed`` ...)
+    through the ``micropip`` logger for this call.
+    ``build_sdists=True`` builds a pure-Python project inside Pyodide when a release it
+    needs has no usable wheel, only a source distribution (None: the default that
+    ``set_build_sdists`` chose, off unless changed).
     """
+    from .transport import from_js
+
+    requirements = from_js(requirements)  # type: ignore[assignment]
+    keep_going = from_js(keep_going)  # type: ignore[assignment]
+    if isinstance(keep_going, dict):  # an options object from JavaScript: install(reqs, {keep_going: true, ...})
+        options = dict(keep_going)
+        return await install(requirements, **options)
     return await _get_manager().install(
         requirements,
         keep_going,
@@ -84,6 +99,7 @@ async def install(
         lockfile=lockfile,
         progress=progress,
         require_hashes=require_hashes,
+        build_sdists=build_sdists,
     )
 
 
@@ -96,22 +112,30 @@ async def install_lockfile(
     verbose: bool | int | None = None,
     dry_run: bool = False,
     progress: Any = None,
+    build_sdists: bool | None = None,
 ) -> Any:
     """Install exactly what a ``pyodide-lock.json`` or ``pylock.toml`` pins, with no resolution.
 
     Every file's sha256 is verified and the install is atomic. A lock made for
     another Python, ABI or platform is refused, naming the field that differs.
     ``packages`` limits the install to those names and their locked dependencies.
-    ``progress`` works as for ``install``.
+    ``progress`` works as for ``install``. A locked source distribution (``freeze()`` writes
+    one for a package built from source) is built again, or taken from the wheel cache,
+    only with ``build_sdists=True`` (or ``set_build_sdists(True)``).
     """
     return await _get_manager().install_lockfile(
         lockfile, packages=packages, reinstall=reinstall, credentials=credentials, verbose=verbose, dry_run=dry_run,
-        progress=progress,
+        progress=progress, build_sdists=build_sdists,
     )
 
 
 def list():  # noqa: A001 - the micropip API name
-    """Installed distributions: name -> {name, version, source}."""
+    """Installed packages by name; each has ``.name``, ``.version`` and ``.source`` (also as ``p["version"]``).
+
+    ``source`` is ``"pyodide"`` (from Pyodide's lockfile), ``"pypi"`` (from an index that
+    gave the file's sha256), the wheel's URL (a direct URL, or an index without hashes)
+    or ``"mock"``. Prints as a table.
+    """
     return _get_manager().list()
 
 
@@ -120,14 +144,42 @@ def freeze() -> str:
     return _get_manager().freeze()
 
 
-async def uninstall(packages: str | Any, *, verbose: bool | int | None = None) -> None:
-    """Remove installed distributions (exactly the files their RECORD lists)."""
-    await _get_manager().uninstall(packages, verbose=verbose)
+def uninstall(packages: str | Any, *, verbose: bool | int | None = None) -> Any:
+    """Remove installed distributions (exactly the files their RECORD lists), all or none.
+
+    Synchronous, like Pyodide's micropip: ``micropip.uninstall("pkg")`` is done when it
+    returns. Awaiting the result is harmless (earlier versions were ``async``); while an
+    install runs, the removal waits for it, and ``await`` waits for both.
+    """
+    return _get_manager().uninstall(packages, verbose=verbose)
 
 
 def set_index_urls(urls: str | Any) -> None:
     """Indexes to search in order (first that has a project wins); ``{package_name}`` placeholders allowed."""
     _get_manager().set_index_urls(urls)
+
+
+def set_index_credentials(
+    url: str, *, username: str | None = None, password: str | None = None, token: str | None = None
+) -> None:
+    """Credentials for a private index, sent only to the origin (scheme, host, port) of ``url``.
+
+    ``username``/``password`` are sent as HTTP Basic authentication, ``token`` as
+    ``Authorization: Bearer <token>`` (for a token your index wants as a Basic password,
+    e.g. GitLab's, pass ``username=..., password=<token>`` instead). ``url`` is the
+    index URL (or any URL prefix on that origin); when one origin has several
+    credentials the one with the longest matching prefix wins. Calling it with no
+    credentials forgets those set for ``url``.
+
+    The same happens for user-info in an index URL: ``https://user:password@host/simple/``
+    (or ``https://token@host/simple/``) works as in pip, and the secret is taken out of
+    the URL at once. Secrets never appear in errors, logs, progress events, plans,
+    ``freeze()`` or installed files; a redirect to another origin does not carry them.
+    They last for the interpreter's session and are never written anywhere.
+    """
+    from .index.auth import set_credentials
+
+    set_credentials(url, username=username, password=password, token=token)
 
 
 def set_constraints(constraints: str | Any) -> None:
@@ -136,7 +188,13 @@ def set_constraints(constraints: str | Any) -> None:
 
 
 def add_mock_package(name: str, version: str, *, modules: dict | None = None, persistent: bool = False) -> None:
-    """Make ``name`` look installed so other packages' dependencies on it are satisfied."""
+    """Make ``name`` look installed so other packages' dependencies on it are satisfied.
+
+    ``modules`` maps module names to source text, ``None`` (empty) or a callable that
+    receives the new module object and initialises it (``persistent=False`` only). By
+    default one empty module named after the package. ``persistent=False`` keeps the
+    mock in memory; ``persistent=True`` installs it into site-packages.
+    """
     _get_manager().add_mock_package(name, version, modules=modules, persistent=persistent)
 
 
@@ -172,6 +230,19 @@ def set_cache(enabled: bool = True, path: str | None = None, max_bytes: int | No
     from .installation.wheel_cache import configure
 
     configure(enabled=enabled, path=path, max_bytes=max_bytes)
+
+
+def set_build_sdists(enabled: bool = True, *, timeout: float | None = None) -> None:
+    """Build pure-Python source distributions by default (``install``'s ``build_sdists=None``).
+
+    Off at start. When on, a release with no usable wheel but an sdist is built inside
+    Pyodide: its build requirements (wheels only, from the same indexes) go into a
+    temporary folder, never site-packages; its PEP 517 backend runs in-process, for at
+    most ``timeout`` seconds (default 120); a wheel with compiled code is refused. A wheel
+    of any version is always preferred to a build. The built wheel is kept in the wheel
+    cache under the sdist's sha256, so a new interpreter does not build it again.
+    """
+    _get_manager().set_build_sdists(enabled, timeout=timeout)
 
 
 async def clear_cache() -> None:

@@ -152,7 +152,9 @@ async def _uninstall(args: argparse.Namespace, progress: Any) -> str:
             present.append(info["name"])
             lines.append(f"Uninstalled {info['name']}-{info['version']}")
     if present:
-        await micropip.uninstall(present)
+        done = micropip.uninstall(present)  # synchronous, as in Pyodide's micropip
+        if inspect.isawaitable(done):  # ours: waits only for an install still running
+            await done
     return "\n".join(lines)
 
 

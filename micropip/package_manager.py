@@ -5,31 +5,36 @@ requirements -> resolve (plan) -> fetch -> verify -> install, and back (uninstal
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import io
 import json
 import logging
 import sys
 import tempfile
-from collections.abc import Iterable
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from .resolution import hash_policy
-from .index import http
-from . import transport
-from .installation import wheel_cache
+from .index import auth, http
+from . import package_index, transport
+from .installation import mocks, wheel_cache
 from .resolution.environment import TargetEnvironment
-from .errors import InstallError, MicropipError, RequirementError
+from .errors import BuildError, InstallError, MicropipError, RequirementError
 from .installation.fetch import WheelPrefetcher, fetch_all
 from .index.client import DEFAULT_INDEX_URLS, IndexClient
 from .installation.installed import InstalledDist, find_distribution, installed_distributions
 from .installation.installer import IncrementalInstall, InstallItem, Scheme, install_transaction, install_wheels
 from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter
-from .resolution.requirements import parse_inputs
+from .resolution.requirements import RootRequirement, parse_inputs
 from .resolution.resolver import resolve
+from .resolution.selection import is_sdist
 from .resolution.sources import InstalledInfo, LockPackage, Sources, lock_packages_from
 from .installation.uninstaller import uninstall_distributions
 from .installation.wheelfile import WheelFile, top_level_modules
@@ -37,12 +42,33 @@ from .installation.wheelfile import WheelFile, top_level_modules
 logger = logging.getLogger("micropip")
 INSTALLER_NAME = "micropip"
 MOCK_INSTALLER_NAME = "micropip-mock"
-SOURCE_FILE = "PYODIDE_SOURCE"  # the URL a wheel came from (Pyodide's loader writes the same file)
+SOURCE_FILE = "PYODIDE_SOURCE"  # where it came from, as list() says: "pypi", "pyodide" or a URL (Pyodide's loader reads it)
+URL_FILE = "PYODIDE_URL"  # the URL of the wheel file itself (freeze writes it into the lock)
 SHA256_FILE = "PYODIDE_SHA256"
+DEFAULT_CHANNEL = "default channel"  # how pyodide.loadedPackages names Pyodide's own packages
+
+
+class PackageMetadata(dict):
+    """One installed package: ``p.name``, ``p.version``, ``p.source`` (and ``p["name"]`` ...)."""
+
+    def __init__(self, name: str, version: str, source: str) -> None:
+        super().__init__(name=name, version=version, source=source)
+
+    @property
+    def name(self) -> str:
+        return self["name"]
+
+    @property
+    def version(self) -> str:
+        return self["version"]
+
+    @property
+    def source(self) -> str:
+        return self["source"]
 
 
 class PackageDict(dict):
-    """Installed packages by name; prints as a table in a notebook."""
+    """Installed packages by name (each a ``PackageMetadata``); prints as a table in a notebook."""
 
     def __repr__(self) -> str:
         if not self:
@@ -61,6 +87,8 @@ class PackageManager:
         self.constraints: list[str] = []
         self._gate: asyncio.Lock | None = None
         self.lock_override: tuple[dict, str] | None = None  # tests and the CLI can point at another lockfile
+        self.build_sdists = False  # install()'s default (set_build_sdists)
+        self.build_timeout: float | None = None  # seconds per sdist build (None: the build stage's default)
 
     @property
     def _lock(self) -> asyncio.Lock:
@@ -74,6 +102,14 @@ class PackageManager:
     def set_index_urls(self, urls: str | Iterable[str]) -> None:
         """Indexes to use, in order; ``{package_name}`` in a URL is replaced by the name."""
         self.index_urls = [urls] if isinstance(urls, str) else list(urls)
+
+    def set_build_sdists(self, enabled: bool = True, *, timeout: float | None = None) -> None:
+        """The default of ``install(..., build_sdists=None)``; ``timeout``: seconds per build."""
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+            raise ValueError(f"timeout must be a number of seconds > 0, not {timeout!r}")
+        self.build_sdists = bool(enabled)
+        if timeout is not None:
+            self.build_timeout = float(timeout)
 
     def set_constraints(self, constraints: str | Iterable[str]) -> None:
         items = [constraints] if isinstance(constraints, str) else list(constraints)
@@ -103,22 +139,32 @@ class PackageManager:
         lockfile: str | None = None,
         progress: ProgressCallback | bool | None = None,
         require_hashes: bool = False,
+        build_sdists: bool | None = None,
     ) -> Plan | None:
         """Resolve, download, verify and install; on any failure nothing changes."""
         if lockfile is not None:
             names = [requirements] if isinstance(requirements, str) else list(requirements or [])
             return await self.install_lockfile(
                 lockfile, packages=names or None, reinstall=reinstall, credentials=credentials, verbose=verbose, dry_run=dry_run,
-                progress=progress,
+                progress=progress, build_sdists=build_sdists,
             )
-        _set_verbosity(verbose)
-        async with self._lock, Reporter(progress, verbose, requirements) as report:
+        with _verbosity(verbose):
+            return await self._install(
+                requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, verbose, dry_run,
+                merge_indexes, progress, require_hashes, self.build_sdists if build_sdists is None else bool(build_sdists),
+            )
+
+    async def _install(
+        self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, verbose, dry_run,
+        merge_indexes, progress, require_hashes, build_sdists=False,
+    ) -> Plan | None:
+        async with self._lock, Reporter(progress, verbose, _redacted(requirements)) as report:
             # Large wheels the resolver will likely pick download while it still works.
             ahead = None if dry_run or require_hashes else WheelPrefetcher(credentials=credentials, cache=wheel_cache.current())
             try:
                 plan, sources = await self._plan(
                     requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall,
-                    merge_indexes, ahead,
+                    merge_indexes, ahead, require_hashes=require_hashes, build_sdists=build_sdists,
                 )
                 report.resolved(plan)
                 if require_hashes:
@@ -129,7 +175,10 @@ class PackageManager:
                     report.done(plan, dry_run=True)
                     return plan
                 if plan.install:
-                    await self._execute(plan, sources.wheel_bytes, credentials, report, reinstall=reinstall, ahead=ahead)
+                    await self._execute(
+                        plan, sources.wheel_bytes, credentials, report, reinstall=reinstall, ahead=ahead,
+                        builder=sources.builder,
+                    )
             finally:
                 if ahead is not None:
                     await ahead.close()
@@ -146,16 +195,30 @@ class PackageManager:
         verbose: bool | int | None = None,
         dry_run: bool = False,
         progress: ProgressCallback | bool | None = None,
+        build_sdists: bool | None = None,
     ) -> Plan | None:
         """Install exactly what a ``pyodide-lock.json`` or ``pylock.toml`` pins: no resolution."""
+        build = self.build_sdists if build_sdists is None else bool(build_sdists)
+        with _verbosity(verbose):
+            return await self._install_lockfile(lockfile, packages, reinstall, credentials, verbose, dry_run, progress, build)
+
+    async def _install_lockfile(
+        self, lockfile, packages, reinstall, credentials, verbose, dry_run, progress, build_sdists=False
+    ) -> Plan | None:
+        from lockfile import detect_format
+
         from .resolution.lock_plan import plan_from_lockfile
 
-        _set_verbosity(verbose)
+        lockfile = auth.take_credentials(lockfile)  # user-info becomes a header; the plan's URLs carry none
         async with self._lock, Reporter(progress, verbose, [lockfile]) as report:
             response = await http.get(lockfile, credentials=credentials)
+            if response.status in (401, 403):
+                raise http.auth_error(response.status, lockfile, "reading the lockfile")
             if not response.ok:
                 raise MicropipError(f"cannot read lockfile {lockfile}: HTTP {response.status}; check the URL or path")
             runtime = self.lock_override or transport.pyodide_lockfile()
+            if detect_format(transport.resolve_url(lockfile), response.body) == "pylock":
+                await transport.load_optional_part("micropip-pylock", "lockfile.pylock")  # apart in the bundle
             plan = plan_from_lockfile(
                 response.body,
                 transport.resolve_url(lockfile),
@@ -170,21 +233,29 @@ class PackageManager:
                 report.done(plan, dry_run=True)
                 return plan
             if plan.install:
-                await self._execute(plan, {}, credentials, report, reinstall=reinstall)
+                builder = None
+                if build_sdists and any(is_sdist(p.filename) for p in plan.install):
+                    index = IndexClient(tuple(self.index_urls), merge=self.merge_indexes, credentials=credentials)
+                    builder = self.sdist_builder(index, credentials=credentials)
+                await self._execute(plan, {}, credentials, report, reinstall=reinstall, builder=builder)
             report.done(plan)
             return None
 
     async def _plan(
         self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes,
-        ahead: WheelPrefetcher | None = None,
+        ahead: WheelPrefetcher | None = None, *, require_hashes: bool = False, build_sdists: bool = False,
     ) -> tuple[Plan, Sources]:
         env = TargetEnvironment.current()
         parsed = await parse_inputs(requirements, read_file=http.read_requirements_text)
         urls = [index_urls] if isinstance(index_urls, str) else list(index_urls or self.index_urls)
+        # User-info leaves the URLs now (a header for their origin): nothing below sees a secret.
+        urls = [auth.take_credentials(u) for u in urls]
         all_constraints = [Requirement(c) for c in self.constraints + list(constraints or [])] + parsed.constraints
         index = IndexClient(
-            tuple(urls), merge=self.merge_indexes if merge_indexes is None else merge_indexes, credentials=credentials
+            tuple(urls), merge=self.merge_indexes if merge_indexes is None else merge_indexes, credentials=credentials,
+            lookup=package_index.lookup_override(urls, credentials),
         )
+        builder = self.sdist_builder(index, credentials=credentials) if build_sdists else None
         sources = Sources(
             env,
             index,
@@ -192,7 +263,12 @@ class PackageManager:
             installed=_installed_infos(),
             reinstall=reinstall,
             speculate=ahead.start if ahead is not None else None,
+            wheel_cache=wheel_cache.current(),
+            require_hashes=require_hashes,
+            credentials=credentials,
+            sdist_metadata=builder.metadata if builder is not None else None,
         )
+        sources.builder = builder  # the install takes the wheels it built while resolving
         plan = await resolve(
             parsed.requirements,
             sources,
@@ -208,6 +284,10 @@ class PackageManager:
                 pins[root.name] = pins.get(root.name, frozenset()) | root.hashes
         hash_policy.apply_pinned_hashes(plan, pins)
         return plan, sources
+
+    def sdist_builder(self, index: IndexClient, *, credentials: str | None = None) -> "_LazyBuilder":
+        """The build stage for one install (``micropip.sdist`` is imported on its first build)."""
+        return sdist_builder(index, credentials=credentials, timeout=self.build_timeout)
 
     def _lock_packages(self) -> dict[str, LockPackage]:
         found = self.lock_override or transport.pyodide_lockfile()
@@ -225,8 +305,12 @@ class PackageManager:
         *,
         reinstall: bool = False,
         ahead: WheelPrefetcher | None = None,
+        builder=None,
     ) -> None:
         progress = progress or Reporter(False)
+        labels = self._source_labels(plan.install)
+        # Source distributions are built (or taken from the cache) before anything is written.
+        cached, packages, built_from = await _built_wheels(plan.install, dict(cached), builder)
         progress.download_started(plan.install)
         opened: list[WheelFile] = []
         scheme = Scheme.from_sysconfig()
@@ -238,7 +322,7 @@ class PackageManager:
             # Each wheel is inflated, hashed and checked as soon as it arrives, while others download.
             archive = await transport.open_archive(data)
             try:
-                item = self._install_item(pkg, data, archive)
+                item = self._install_item(pkg, data, archive, labels[pkg.name][0], built_from.get(pkg.name))
             except BaseException:
                 if archive is not None:
                     archive.release()
@@ -254,7 +338,7 @@ class PackageManager:
         try:
             try:
                 verified = await fetch_all(
-                    plan.install,
+                    packages,
                     cached=cached,
                     credentials=credentials,
                     on_start=progress.file_started,
@@ -281,13 +365,45 @@ class PackageManager:
             )
             with transaction as report:
                 await transport.load_shared_libraries([str(p) for p in report.shared_libraries])
+            # Pyodide's loader learns what is installed now, so loadPackage does not load it again.
+            transport.record_loaded_packages(
+                {key: DEFAULT_CHANNEL if label == "pyodide" else label for label, key in (labels[p.name] for p in plan.install)}
+            )
         finally:
             for wheel in opened:
                 wheel.release()
         progress.installed(plan.install)
 
+    def _source_labels(self, packages: Iterable[PlannedPackage]) -> dict[str, tuple[str, str]]:
+        """Each package's source as ``list()`` reports it, and its name for ``pyodide.loadedPackages``.
+
+        ``"pyodide"`` for a package of the running Pyodide's lockfile, ``"pypi"`` for a
+        file whose sha256 an index (or a lockfile) gave, else the wheel's URL (always for
+        a direct URL requirement), as Pyodide's micropip does.
+        """
+        found = self.lock_override or transport.pyodide_lockfile()
+        runtime = lock_packages_from(*found) if found else {}
+        raw_names = {
+            canonicalize_name(str(e.get("name", k))): str(e.get("name", k))
+            for k, e in ((found[0].get("packages") or {}) if found else {}).items()
+            if isinstance(e, dict)
+        }
+        out: dict[str, tuple[str, str]] = {}
+        for pkg in packages:
+            ours = runtime.get(pkg.name)
+            if pkg.direct_url:
+                out[pkg.name] = (pkg.url, pkg.name)
+            elif ours is not None and ours.version == pkg.version and (ours.url == pkg.url or (pkg.sha256 and ours.sha256 == pkg.sha256)):
+                out[pkg.name] = ("pyodide", raw_names.get(pkg.name, pkg.name))
+            elif pkg.sha256:
+                out[pkg.name] = ("pypi", pkg.name)
+            else:
+                out[pkg.name] = (pkg.url, pkg.name)
+        return out
+
     def _install_item(
-        self, pkg: PlannedPackage, data: bytes | transport.JsBytes, archive: transport.NativeArchive | None
+        self, pkg: PlannedPackage, data: bytes | transport.JsBytes, archive: transport.NativeArchive | None, label: str,
+        built_from: tuple[str, str] | None = None,
     ) -> InstallItem:
         if archive is not None:
             wheel = WheelFile.from_archive(pkg.filename, archive, source=pkg.url)
@@ -296,17 +412,36 @@ class PackageManager:
         if wheel.canonical_name != pkg.name or str(wheel.version) != pkg.version:
             raise InstallError(f"{pkg.url} contains {wheel.name} {wheel.version}, expected {pkg.name} {pkg.version}")
         sha256 = pkg.sha256 or transport.sha256_hex(data)  # a known hash was already checked by fetch_all
+        if built_from is not None:  # built from an sdist: where it came from is the sdist (URL, sha256)
+            sha256 = built_from[1]
         direct_url = {"url": pkg.url, "archive_info": {"hashes": {"sha256": sha256}}} if pkg.direct_url else None
-        extra = {SOURCE_FILE: pkg.url.encode(), SHA256_FILE: sha256.encode()}
+        extra = {SOURCE_FILE: label.encode(), URL_FILE: pkg.url.encode(), SHA256_FILE: sha256.encode()}
         return InstallItem(wheel, requested=pkg.requested, direct_url=direct_url, installer=INSTALLER_NAME, extra_dist_info=extra)
 
     # ---- inspect -------------------------------------------------------------------------
 
     def list(self) -> PackageDict:
+        """Installed packages: every distribution, and what ``pyodide.loadPackage`` loaded without one."""
         out = PackageDict()
+        seen = set()
         for dist in sorted(installed_distributions(), key=lambda d: d.canonical_name):
-            out[dist.name] = {"name": dist.name, "version": str(dist.version), "source": _source_of(dist)}
+            out[dist.name] = PackageMetadata(dist.name, str(dist.version), _source_of(dist))
+            seen.add(dist.canonical_name)
+        loaded = transport.loaded_packages()
+        if loaded:
+            found = self.lock_override or transport.pyodide_lockfile()
+            lock = (found[0].get("packages") or {}) if found else {}
+            for name, channel in sorted(loaded.items()):
+                if canonicalize_name(name) in seen:
+                    continue
+                entry = lock.get(name) or lock.get(canonicalize_name(name)) or {}
+                source = "pyodide" if channel == DEFAULT_CHANNEL else channel
+                out[name] = PackageMetadata(name, str(entry.get("version", "unknown")), source)
         return out
+
+    def list_packages(self) -> PackageDict:
+        """The same as ``list()`` (the name Pyodide's micropip gives this method)."""
+        return self.list()
 
     def freeze(self) -> str:
         """The environment as ``pyodide-lock.json`` text: Pyodide's lock plus what micropip installed."""
@@ -315,14 +450,29 @@ class PackageManager:
         found = self.lock_override or transport.pyodide_lockfile()
         lock = json.loads(json.dumps(found[0])) if found else {"info": _lock_info(), "packages": {}}
         packages = lock.setdefault("packages", {})
+        base_url = found[1] if found else ""
+        if base_url:  # absolute URLs: the frozen lock works wherever it is served from
+            for entry in packages.values():
+                if isinstance(entry, dict) and isinstance(entry.get("file_name"), str):
+                    entry["file_name"] = urllib.parse.urljoin(base_url, entry["file_name"])
         env = TargetEnvironment.current()
         for dist in installed_distributions():
             if dist.installer not in (INSTALLER_NAME,):
                 continue
-            url = _read_dist_file(dist, SOURCE_FILE)
+            url = _read_dist_file(dist, URL_FILE)
             sha = _read_dist_file(dist, SHA256_FILE)
+            if not url:  # installed before PYODIDE_URL was written: PYODIDE_SOURCE held the URL
+                legacy = _read_dist_file(dist, SOURCE_FILE)
+                url = legacy if legacy not in (None, "", "pypi", "pyodide") else None
             if not url:
                 continue
+            kept = packages.get(dist.canonical_name)
+            if (
+                _read_dist_file(dist, SOURCE_FILE) == "pyodide"
+                and isinstance(kept, dict)
+                and str(kept.get("version")) == str(dist.version)
+            ):
+                continue  # Pyodide's own package: its lock entry (absolute now) says it best
             depends = sorted(
                 {canonicalize_name(r.name) for r in map(Requirement, dist.requires) if r.marker is None or r.marker.evaluate(dict(env.markers, extra=""))}
             )
@@ -334,29 +484,79 @@ class PackageManager:
 
     # ---- uninstall and mocks --------------------------------------------------------
 
-    async def uninstall(self, packages: str | Iterable[str], *, verbose: bool | int | None = None) -> None:
-        _set_verbosity(verbose)
+    def uninstall(self, packages: str | Iterable[str], *, verbose: bool | int | None = None) -> "Uninstalled":
+        """Remove installed distributions now (no network): all of them or, on failure, none.
+
+        Synchronous, as in Pyodide's micropip. The result may still be awaited (code
+        written for an ``async`` uninstall keeps working); while an install is running
+        the removal waits for it, and awaiting the result waits for both.
+        """
         names = [packages] if isinstance(packages, str) else list(packages)
-        async with self._lock:
-            present = []
+        if self._gate is not None and self._gate.locked():
+
+            async def after_install() -> Uninstalled:
+                async with self._lock:
+                    return self._uninstall_now(names, verbose)
+
+            return Uninstalled([], [], pending=asyncio.ensure_future(after_install()))
+        return self._uninstall_now(names, verbose)
+
+    def _uninstall_now(self, names: list[str], verbose: bool | int | None) -> "Uninstalled":
+        with _verbosity(verbose):
+            present: list[InstalledDist] = []
+            skipped = []
             for name in names:
-                if find_distribution(name) is None:
-                    logger.warning("Skipping %r: it is not installed", name)
-                else:
-                    present.append(name)
+                dist = find_distribution(name)
+                if dist is None:
+                    logger.warning("Skipping %s as it is not installed.", name)
+                    skipped.append(name)
+                elif dist.canonical_name not in {d.canonical_name for d in present}:
+                    present.append(dist)
+            for dist in present:
+                logger.info("Found existing installation: %s %s", dist.name, dist.version)
             if present:
-                uninstall_distributions(present)
-                transport.forget_loaded_packages([canonicalize_name(n) for n in present])
-                for name in present:
-                    logger.info("Uninstalled %s", name)
+                uninstall_distributions([d.name for d in present])
+                transport.forget_loaded_packages([d.name for d in present])
+                for dist in present:
+                    if dist.installer == MOCK_INSTALLER_NAME:
+                        mocks.forget(dist.name)
+                    logger.info("  Successfully uninstalled %s-%s", dist.name, dist.version)
+            return Uninstalled([(d.name, str(d.version)) for d in present], skipped)
 
     def add_mock_package(
-        self, name: str, version: str, *, modules: dict[str, str | None] | None = None, persistent: bool = False
+        self,
+        name: str,
+        version: str,
+        *,
+        modules: dict[str, str | Callable[[ModuleType], object] | None] | None = None,
+        persistent: bool = False,
     ) -> None:
-        """Pretend ``name`` is installed (with optional module sources), e.g. to satisfy a dependency."""
+        """Pretend ``name`` is installed (with optional modules), e.g. to satisfy a dependency.
+
+        ``modules`` maps module names to source text, ``None`` (an empty module) or, unless
+        ``persistent``, a callable that initialises the module object when it is imported.
+        ``persistent=True`` writes a real distribution into site-packages (it lasts as long
+        as the file system does); otherwise the mock lives in memory only.
+        """
         from .installation.wheelbuilder import make_metadata, write_wheel
 
         modules = modules if modules is not None else {canonicalize_name(name).replace("-", "_"): ""}
+        existing = find_distribution(name)
+        if existing is not None and existing.installer != MOCK_INSTALLER_NAME:
+            raise MicropipError(
+                f"cannot add a mock {name}: {existing.name} {existing.version} is installed; uninstall it first"
+            )
+        if existing is not None:
+            self.remove_mock_package(name)  # a new mock of the same name replaces the old one
+        if not persistent:
+            mocks.add_memory_mock(name, version, modules, make_metadata(name, version))
+            return
+        callables = sorted(m for m, src in modules.items() if callable(src))
+        if callables:
+            raise MicropipError(
+                f"mock package {name}: module(s) {', '.join(callables)} are given as callables, which cannot be "
+                "written to the file system; pass source text, or use persistent=False"
+            )
         files = {f"{mod.replace('.', '/')}/__init__.py": (src or "") for mod, src in modules.items()}
         with tempfile.TemporaryDirectory() as tmp:
             path = write_wheel(Path(tmp), name, version, files, metadata=make_metadata(name, version))
@@ -371,6 +571,33 @@ class PackageManager:
         if dist is None or dist.installer != MOCK_INSTALLER_NAME:
             raise MicropipError(f"{name!r} is not a mock package; see micropip.list_mock_packages()")
         uninstall_distributions([name])
+        mocks.forget(name)
+
+
+class Uninstalled:
+    """What ``uninstall`` removed. Awaiting it is harmless (it gives None, as the call
+    itself does in Pyodide's micropip); a notebook shows nothing for it."""
+
+    def __init__(self, removed: list[tuple[str, str]], skipped: list[str], *, pending: "asyncio.Future | None" = None) -> None:
+        self.removed = removed
+        self.skipped = skipped
+        self._pending = pending
+
+    def __await__(self):
+        if self._pending is not None:
+            done = yield from self._pending.__await__()
+            self.removed, self.skipped, self._pending = done.removed, done.skipped, None
+        return None
+
+    def _ipython_display_(self) -> None:  # like a None result: no Out[] in a notebook
+        return None
+
+    def __repr__(self) -> str:
+        if self._pending is not None:
+            return "<uninstall waiting for the running install; await it to wait too>"
+        if not self.removed:
+            return "Nothing uninstalled." if not self.skipped else f"Nothing uninstalled: {', '.join(self.skipped)} not installed."
+        return "Successfully uninstalled " + " ".join(f"{n}-{v}" for n, v in self.removed)
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -384,6 +611,118 @@ class _Interrupted(Exception):
         self.exc = exc
 
 
+def _redacted(requirements):
+    """Requirements as shown in progress and logs: user-info of any URL in them hidden."""
+    if isinstance(requirements, str):
+        return auth.redact_text(requirements)
+    if isinstance(requirements, (list, tuple)):
+        return [auth.redact_text(r) if isinstance(r, str) else r for r in requirements]
+    return requirements
+
+
+# ---- the build stage (build_sdists): micropip.sdist, given resolution + installation as callbacks --
+
+
+def sdist_builder(
+    index: IndexClient,
+    *,
+    credentials: str | None = None,
+    lock_packages: dict[str, LockPackage] | None = None,
+    timeout: float | None = None,
+) -> "_LazyBuilder":
+    """What ``Sources(sdist_metadata=...)`` and ``_execute`` ask for sdists; pyodide_pm's
+    ``lock`` and ``check`` use it too. ``micropip.sdist`` is imported on the first question.
+
+    Build requirements are resolved with this resolver (wheels only: no builds inside a
+    build; from the same indexes as ``index``, plus ``lock_packages`` when given; for the
+    running interpreter's tags, since the backend runs here) and unpacked into the build's
+    prefix by the atomic installer, never into site-packages. Pyodide's own lockfile is
+    not used by default: its wheels carry Pyodide-specific dependencies and may be served
+    from where only ``loadPackage`` finds them.
+    """
+    cache = wheel_cache.current()
+
+    async def install_into(prefix: Path, requirements: list[str]) -> None:
+        env = TargetEnvironment.current()
+        sources = Sources(
+            env, index, lock_packages=lock_packages or {}, wheel_cache=cache, credentials=credentials,
+            installed={
+                d.canonical_name: InstalledInfo(d.name, str(d.version), tuple(d.requires), d.installer)
+                for d in installed_distributions([str(prefix)])
+            },
+        )
+        roots = [RootRequirement(Requirement(r), f"build requirement {r}") for r in requirements]
+        plan = await resolve(roots, sources, index_urls=index.index_urls)
+        if not plan.install:
+            return
+        data = await fetch_all(plan.install, cached=sources.wheel_bytes, credentials=credentials, cache=cache)
+        items = [
+            InstallItem(
+                WheelFile.from_bytes(p.filename, transport.as_bytes(data[p.name]), source=p.url),
+                requested=p.requested, installer=INSTALLER_NAME,
+            )
+            for p in plan.install
+        ]
+        install_wheels(items, Scheme(prefix, prefix, prefix / "bin", prefix / "data", prefix / "include"))
+
+    settings = {"cache": cache, "credentials": credentials}
+    if timeout is not None:
+        settings["timeout"] = timeout
+    return _LazyBuilder(install_into, settings)
+
+
+class _LazyBuilder:
+    """``micropip.sdist.service.SdistBuilder``, created (and imported) when first asked."""
+
+    def __init__(self, install_into, settings: dict) -> None:
+        self._install_into = install_into
+        self._settings = settings
+        self._real = None
+
+    async def real(self):
+        if self._real is None:
+            # The browser bundle ships the build stage as a wheel of its own: loaded now.
+            await transport.load_optional_part("micropip-sdist", "micropip.sdist")
+            from .sdist.service import SdistBuilder
+
+            self._real = SdistBuilder(self._install_into, **self._settings)
+        return self._real
+
+    async def metadata(self, f) -> bytes:
+        return await (await self.real()).metadata(f)
+
+    async def wheel(self, url: str, filename: str, sha256: str | None):
+        return await (await self.real()).wheel(url, filename, sha256)
+
+
+async def _built_wheels(
+    packages: list[PlannedPackage], cached: dict, builder: "_LazyBuilder | None"
+) -> tuple[dict, list[PlannedPackage], dict[str, tuple[str, str]]]:
+    """Plan entries for sdists become their built wheels (bytes in ``cached``, by the sdist URL).
+
+    Returns the ``cached`` bytes, the packages to fetch and verify, and for each built one
+    ``(sdist URL, sdist sha256)``: what ``list()``/``freeze()`` record as its origin.
+    """
+    out, built_from = [], {}
+    for pkg in packages:
+        if not is_sdist(pkg.filename):
+            out.append(pkg)
+            continue
+        if builder is None:
+            raise BuildError(
+                f"{pkg.name} {pkg.version} is the source distribution {pkg.filename} ({auth.redact_url(pkg.url)}); "
+                "install with build_sdists=True (or call micropip.set_build_sdists(True)) to build it here "
+                "(pure-Python projects only)"
+            )
+        built = await builder.wheel(pkg.url, pkg.filename, pkg.sha256)
+        cached[pkg.url] = built.data
+        out.append(
+            dataclasses.replace(pkg, filename=built.filename, sha256=transport.sha256_hex(built.data), size=len(built.data))
+        )
+        built_from[pkg.name] = (pkg.url, built.sdist_sha256)
+    return cached, out, built_from
+
+
 def _installed_infos() -> dict[str, InstalledInfo]:
     return {
         d.canonical_name: InstalledInfo(d.name, str(d.version), tuple(d.requires), d.installer)
@@ -392,11 +731,13 @@ def _installed_infos() -> dict[str, InstalledInfo]:
 
 
 def _source_of(dist: InstalledDist) -> str:
-    if dist.installer == INSTALLER_NAME:
-        return _read_dist_file(dist, SOURCE_FILE) or "micropip"
+    """``"pyodide"``, ``"pypi"`` or a URL as PYODIDE_SOURCE says (micropip and Pyodide's loader write it)."""
     if dist.installer == MOCK_INSTALLER_NAME:
         return "mock"
-    if dist.installer == "pyodide":
+    source = _read_dist_file(dist, SOURCE_FILE)
+    if source:
+        return source
+    if dist.installer in ("pyodide", "pyodide.loadPackage"):
         return "pyodide"
     return dist.installer or "unknown"
 
@@ -416,12 +757,25 @@ def _lock_info() -> dict:
 
 
 
-def _set_verbosity(verbose: bool | int | None) -> None:
+@contextlib.contextmanager
+def _verbosity(verbose: bool | int | None) -> Iterator[None]:
+    """For one call: ``True`` shows the ``micropip`` logger's info lines (on stdout when nothing
+    else would show them), ``2`` and more debug lines too, ``False`` only warnings; None leaves
+    the logger as it is. The level and handler are restored afterwards."""
     if verbose is None:
+        yield
         return
-    level = logging.DEBUG if (verbose is True or (isinstance(verbose, int) and verbose > 1)) else logging.INFO if verbose else logging.WARNING
-    logger.setLevel(level)
-    if not logger.handlers:
+    level = logging.DEBUG if (not isinstance(verbose, bool) and verbose > 1) else logging.INFO if verbose else logging.WARNING
+    old_level = logger.level
+    handler = None
+    if verbose and not logger.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(old_level)
+        if handler is not None:
+            logger.removeHandler(handler)

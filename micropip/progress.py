@@ -10,12 +10,14 @@ callable) at each stage, always ending with exactly one ``Done`` or ``Failed``::
 An exception raised by the callback is logged and otherwise ignored: showing
 progress never breaks an install.
 
-Without a callback the install is shown by a *display*: in a notebook (IPython
-with a display publisher) one output area updated in place; elsewhere a few
-lines through the ``micropip`` logger (one when resolution is done, one summary;
-``verbose=True`` adds a line per file, ``verbose=False`` keeps only warnings).
-An application embedding micropip (a console page, a kernel) can route every
-install to its own UI with ``set_default_callback``.
+Without a callback the install is shown by a *display* only in a notebook (IPython
+with a display publisher): one output area updated in place. Elsewhere a plain
+install prints nothing, like Pyodide's micropip. Independently of the display, the
+``micropip`` logger gets pip's familiar lines (``Collecting``, ``Downloading``,
+``Installing collected packages``, ``Successfully installed``) at INFO level:
+``verbose=True`` shows them for one call (``verbose=False`` keeps only warnings),
+or set the logger's level yourself. An application embedding micropip (a console
+page, a kernel) can route every install to its own UI with ``set_default_callback``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "Failed",
     "ProgressCallback",
     "Reporter",
+    "PipLog",
     "set_default_callback",
     "summary_text",
 ]
@@ -190,15 +193,13 @@ def set_default_callback(callback: ProgressCallback | None) -> None:
     _app_callback = callback
 
 
-def default_display(verbose: bool | int | None = None) -> ProgressCallback:
-    """The application's callback, else a notebook display, else log lines."""
+def default_display(verbose: bool | int | None = None) -> ProgressCallback | None:
+    """The application's callback, else a notebook display, else None (nothing shown)."""
     if _app_callback is not None:
         return _app_callback
     if verbose is None or verbose:
-        notebook = notebook_display(verbose=bool(verbose))
-        if notebook is not None:
-            return notebook
-    return LogDisplay(verbose)
+        return notebook_display(verbose=bool(verbose))
+    return None
 
 
 def notebook_display(*, verbose: bool = False) -> "NotebookDisplay | None":
@@ -242,7 +243,7 @@ class Reporter:
         self.started = time.perf_counter()
         self._finished = False
         self._warned = False
-        self._level: int | None = None
+        self.log = PipLog()
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, (Done, Failed)):
@@ -258,19 +259,14 @@ class Reporter:
             logger.debug("progress callback failed on %r", event, exc_info=True)
 
     async def __aenter__(self) -> "Reporter":
-        if isinstance(self.callback, LogDisplay):
-            self._level = _show_info_by_default()
         self.started = time.perf_counter()
+        self.log.collecting(self.requirements)
         self(ResolutionStarted(self.requirements))
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> bool:
-        try:
-            if exc is not None and not self._finished:
-                self(Failed(str(exc) or exc_type.__name__, exc_type.__name__))
-        finally:
-            if self._level is not None:
-                logger.setLevel(self._level)
+        if exc is not None and not self._finished:
+            self(Failed(str(exc) or exc_type.__name__, exc_type.__name__))
         return False
 
     @property
@@ -280,6 +276,7 @@ class Reporter:
     # ---- milestones, called by the package manager ------------------------------------------
 
     def resolved(self, plan: "Plan") -> None:
+        self.log.resolved(plan)
         self(ResolutionFinished(len(plan.install) + len(plan.keep), len(plan.install), self.elapsed))
 
     def download_started(self, packages: Sequence["PlannedPackage"]) -> None:
@@ -288,6 +285,7 @@ class Reporter:
         self(DownloadStarted(len(packages), total))
 
     def file_started(self, pkg: "PlannedPackage") -> None:
+        self.log.downloading(pkg)
         self(FileDownloadStarted(pkg.name, pkg.filename, pkg.size))
 
     def file_finished(self, pkg: "PlannedPackage", nbytes: int) -> None:
@@ -295,6 +293,7 @@ class Reporter:
         self(FileDownloadFinished(pkg.name, pkg.filename, nbytes))
 
     def install_started(self, packages: Sequence["PlannedPackage"]) -> None:
+        self.log.installing(packages)
         self(InstallStarted(len(packages)))
 
     def installed(self, packages: Iterable["PlannedPackage"]) -> None:
@@ -302,6 +301,7 @@ class Reporter:
             self(PackageInstalled(p.name, p.version))
 
     def done(self, plan: "Plan", *, dry_run: bool = False) -> None:
+        self.log.done(plan, dry_run=dry_run)
         self(Done([(p.name, p.version) for p in plan.install], self.elapsed, dry_run))
 
 
@@ -320,44 +320,40 @@ def _as_strings(requirements: Any) -> tuple[str, ...]:
         return (str(requirements),)
 
 
-def _show_info_by_default() -> int | None:
-    """At default verbosity our info lines are shown; returns the level to restore, if changed.
+# ---- pip's words through the logger --------------------------------------------------------
 
-    A level the user (or ``verbose=``) set on the ``micropip`` logger is left alone.
+
+class PipLog:
+    """The lines pip prints, at INFO level on the ``micropip`` logger (shown with ``verbose=True``).
+
+    Fed by the ``Reporter``'s milestones, whatever display (if any) shows the events.
     """
-    if logger.level != logging.NOTSET:
-        return None
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    return logging.NOTSET
 
+    def collecting(self, requirements: Sequence[str]) -> None:
+        for req in requirements:
+            logger.info("Collecting %s", req)
 
-# ---- text lines through the logger ----------------------------------------------------------
+    def resolved(self, plan: "Plan") -> None:
+        for name, version in plan.keep:
+            logger.info("Requirement already satisfied: %s==%s", name, version)
+        for p in plan.install:
+            parents = [r for r in p.required_by if r != "requested"]
+            if parents:
+                logger.info("Collecting %s (from %s)", p.name, ", ".join(parents))
 
+    def downloading(self, pkg: "PlannedPackage") -> None:
+        size = f" ({format_bytes(pkg.size)})" if pkg.size is not None else ""
+        logger.info("  Downloading %s%s", pkg.filename, size)
 
-class LogDisplay:
-    """Concise lines via the ``micropip`` logger; per-file lines only when verbose."""
+    def installing(self, packages: Sequence["PlannedPackage"]) -> None:
+        if packages:
+            logger.info("Installing collected packages: %s", ", ".join(p.name for p in packages))
 
-    def __init__(self, verbose: bool | int | None = None) -> None:
-        self.verbose = bool(verbose)
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, ResolutionFinished):
-            plural = "s" if event.n_packages != 1 else ""
-            logger.info("Resolved %d package%s in %s", event.n_packages, plural, format_seconds(event.seconds))
-        elif isinstance(event, Done):
-            logger.info("%s", event.summary)
-        elif not self.verbose:
+    def done(self, plan: "Plan", *, dry_run: bool = False) -> None:
+        if not plan.install:
             return
-        elif isinstance(event, DownloadStarted):
-            logger.info("Downloading %d file(s), %s", event.total_files, format_bytes(event.total_bytes))
-        elif isinstance(event, FileDownloadFinished):
-            logger.info("  %s (%s)", event.filename, format_bytes(event.bytes))
-        elif isinstance(event, InstallStarted):
-            logger.info("Installing %d package(s)", event.n_packages)
+        names = " ".join(f"{p.name}-{p.version}" for p in sorted(plan.install, key=lambda p: p.name))
+        logger.info("%s %s", "Would install" if dry_run else "Successfully installed", names)
 
 
 # ---- one output area in a notebook ----------------------------------------------------------

@@ -33,7 +33,11 @@ OWN_PACKAGES = ("micropip", "lockfile")
 HOST_SHIMS = frozenset({"micropip/cli.py", "micropip/__main__.py"})
 # Measured on a shaped link (bench/bundle_variants.py, README "Bundle size"): the default
 # is what loads a page and finishes its first install faster there.
-BYTECODE_DEFAULT = True
+BYTECODE_DEFAULT = False
+# Stages most pages never run, shipped as wheels of their own that Pyodide's lock lists:
+# micropip loads one on first use (transport.load_optional_part), so a page downloads it
+# only then. Lock name -> the folder it holds. On the host (pip install) they are part of micropip.
+OPTIONAL_PARTS = {"micropip-sdist": "micropip/sdist/", "micropip-pylock": "lockfile/pylock.py"}
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,11 @@ PEP783_WHEELS = (
 PEP783_CACHE_DIR = REPO_ROOT / ".cache" / "pep783"
 
 
+# Imported only when a build happens (build_sdists), which takes seconds anyway: their
+# bytecode would only add bytes to every page load.
+NO_BYTECODE = ("micropip/sdist/",)
+
+
 def own_sources(source_root: Path = REPO_ROOT) -> dict[str, bytes]:
     """Our wheel's modules and their JavaScript (``.mjs``): archive path -> source."""
     files: dict[str, bytes] = {}
@@ -123,10 +132,17 @@ def own_sources(source_root: Path = REPO_ROOT) -> dict[str, bytes]:
     return files
 
 
+def _in_optional_part(path: str) -> bool:
+    return any(path.startswith(folder) for folder in OPTIONAL_PARTS.values())
+
+
 def build_own_wheel(out_dir: Path, source_root: Path = REPO_ROOT, bytecode: Mapping[str, bytes] | None = None) -> Path:
-    """Write our wheel from the source tree (reproducible bytes), plus the ``bytecode`` under our packages."""
-    files = own_sources(source_root)
-    files.update({p: d for p, d in (bytecode or {}).items() if p.split("/", 1)[0] in OWN_PACKAGES})
+    """Write our wheel from the source tree (reproducible bytes), plus the ``bytecode`` under our packages.
+
+    The optional parts (``OPTIONAL_PARTS``) are left out: ``build_optional_part`` writes each.
+    """
+    files = {p: d for p, d in own_sources(source_root).items() if not _in_optional_part(p)}
+    files.update({p: d for p, d in (bytecode or {}).items() if p.split("/", 1)[0] in OWN_PACKAGES and not _in_optional_part(p)})
     metadata = make_metadata(
         "micropip",
         __version__,
@@ -135,6 +151,18 @@ def build_own_wheel(out_dir: Path, source_root: Path = REPO_ROOT, bytecode: Mapp
         summary="A package manager for Python in the browser (Pyodide)",
     )
     return write_wheel(out_dir, "micropip", __version__, files, metadata=metadata)
+
+
+def build_optional_part(out_dir: Path, name: str, source_root: Path = REPO_ROOT, bytecode: Mapping[str, bytes] | None = None) -> Path:
+    """The wheel of one optional part: its folder of micropip, requiring this micropip."""
+    folder = OPTIONAL_PARTS[name]
+    files = {p: d for p, d in own_sources(source_root).items() if p.startswith(folder)}
+    files.update({p: d for p, d in (bytecode or {}).items() if p.startswith(folder)})
+    metadata = make_metadata(
+        name, __version__, requires_dist=[f"micropip=={__version__}"], requires_python=">=3.11",
+        summary=f"{folder.rstrip('/')} of micropip, loaded on first use",
+    )
+    return write_wheel(out_dir, name, __version__, files, metadata=metadata)
 
 
 def _bytecode(sources: dict[str, bytes], pyodide_dir: Path) -> dict[str, bytes]:
@@ -202,11 +230,15 @@ def write_bundle(
     sources = own_sources()
     for _pin, src in pinned:
         sources.update(_wheel_sources(src))
-    pycs = _bytecode(sources, pyodide_dir) if bytecode else {}  # one Pyodide start for all three wheels
+    compiled = {n: d for n, d in sources.items() if not n.startswith(NO_BYTECODE)}
+    pycs = _bytecode(compiled, pyodide_dir) if bytecode else {}  # one Pyodide start for all three wheels
     own = build_own_wheel(out_dir, bytecode=pycs)
     packages["micropip"] = lock_entry(
         "micropip", __version__, own.name, sha256_file(own), list(OWN_PACKAGES), ["packaging", "resolvelib"]
     )
+    for name in OPTIONAL_PARTS:
+        part = build_optional_part(out_dir, name, bytecode=pycs)
+        packages[name] = lock_entry(name, __version__, part.name, sha256_file(part), [], ["micropip"])
     for pin, src in pinned:
         dest = with_bytecode(src, out_dir / pin.filename, pycs)
         packages[pin.name] = lock_entry(pin.name, pin.version, pin.filename, sha256_file(dest), list(pin.imports), [])

@@ -268,11 +268,22 @@ class Context:
     index_urls: tuple[str, ...]
     local_index_url: str | None
     sources: dict[str, Sources] = field(default_factory=dict)
+    verbose: bool = False  # list every rejected file instead of a summary
+    build_sdists: bool = False  # a pure-Python sdist counts when no wheel does (built here for its metadata)
 
     def sources_for(self, target: Target) -> Sources:
         if target.version not in self.sources:
             urls = ((self.local_index_url,) if self.local_index_url else ()) + self.index_urls
-            self.sources[target.version] = Sources(target.env, IndexClient(urls), lock_packages=target.lock_packages)
+            index = IndexClient(urls)
+            builder = None
+            if self.build_sdists:
+                from micropip.package_manager import sdist_builder
+
+                builder = sdist_builder(index)
+            self.sources[target.version] = Sources(
+                target.env, index, lock_packages=target.lock_packages,
+                sdist_metadata=builder.metadata if builder is not None else None,
+            )
         return self.sources[target.version]
 
 
@@ -315,7 +326,11 @@ async def _resolution_check(
 ) -> Check:
     sources = ctx.sources_for(target)
     try:
-        plan = await resolve(roots, sources, constraints=constraints, index_urls=sources.index.index_urls)
+        # keep_going: every requirement without a usable wheel is reported, not only the first.
+        plan = await resolve(
+            roots, sources, constraints=constraints, index_urls=sources.index.index_urls, keep_going=True,
+            list_all_files=ctx.verbose,
+        )
     except (MicropipError, ValueError) as exc:  # ValueError: packaging's Invalid* from a malformed index or URL
         message = str(exc)
         if parent:
@@ -617,6 +632,8 @@ class CheckOptions:
     pyodide: list[str] = field(default_factory=lambda: [PYODIDE_RELEASES[0].version])
     index_urls: list[str] | None = None
     run_imports: bool = False
+    verbose: bool = False
+    build_sdists: bool = False
 
 
 def run_check(options: CheckOptions) -> Report:
@@ -627,7 +644,10 @@ def run_check(options: CheckOptions) -> Report:
     with ExitStack() as stack:
         work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="micropip-check-")))
         local_url = _serve_given_wheels([r for r in wheels.values() if not r.error], work_dir / "given", stack)
-        ctx = Context(tuple(options.index_urls or DEFAULT_INDEX_URLS), local_url)
+        ctx = Context(
+            tuple(options.index_urls or DEFAULT_INDEX_URLS), local_url, verbose=options.verbose,
+            build_sdists=options.build_sdists,
+        )
         items: list[Item] = []
         for target in targets:
             target_items = asyncio.run(_check_target(inputs, wheels, target, ctx))
@@ -686,6 +706,8 @@ def check_main(args: argparse.Namespace) -> int:
         pyodide=list(args.pyodide or [PYODIDE_RELEASES[0].version]),
         index_urls=args.index_url,
         run_imports=args.run_imports,
+        verbose=args.verbose,
+        build_sdists=args.build_sdists,
     )
     report = run_check(options)
     text = report.render(args.format)
@@ -720,6 +742,12 @@ def add_check_parser(sub) -> None:
     p.add_argument("--pyodide", action="append", type=_release, metavar="VERSION", help=f"target release, repeatable (default {PYODIDE_RELEASES[0].version}; known: {known})")
     p.add_argument("-i", "--index-url", action="append", metavar="URL", help="index for dependencies (repeatable; default PyPI)")
     p.add_argument("--import", dest="run_imports", action="store_true", help="also install the wheels into the pinned Pyodide (Node.js) and import their modules")
+    p.add_argument(
+        "--build-sdists", action="store_true",
+        help="accept a pure-Python sdist when a release has no usable wheel, as install(..., build_sdists=True) does "
+        "(built on this host when its PKG-INFO is not static; C extensions are refused)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="list every rejected file of a project without a usable wheel (default: a summary)")
     p.add_argument("--format", choices=["table", "json", "junit"], default="table", help="report format (default table)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (a summary table still goes to stdout)")
     p.set_defaults(func=check_main, check_parser=p)

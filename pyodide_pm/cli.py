@@ -56,6 +56,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             "/pyodide/": DEFAULT_PYODIDE_DIR,
             "/bundle/": bundle,
             "/console/": REPO_ROOT / "demo",
+            "/docs/": REPO_ROOT / "docs",  # the guides the console links to (JupyterLite, PyScript, ...)
         },
     )
     print(f"Console: {server.url}console/console.html", flush=True)

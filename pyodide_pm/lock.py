@@ -32,6 +32,7 @@ from micropip.index.client import DEFAULT_INDEX_URLS, IndexClient
 from micropip.plan import Plan, PlannedPackage
 from micropip.resolution.requirements import parse_inputs
 from micropip.resolution.resolver import resolve
+from micropip.resolution.selection import is_sdist
 from micropip.resolution.sources import Sources, lock_packages_from
 from micropip.installation.wheelfile import top_level_modules
 
@@ -65,8 +66,15 @@ async def create_lock(
     merge_with: Path | None = None,
     wheel_dir: Path | None = None,
     merge_indexes: bool = False,
+    build_sdists: bool = False,
 ) -> LockResult:
-    """Resolve ``requirements`` for the target release and render the lock text."""
+    """Resolve ``requirements`` for the target release and render the lock text.
+
+    ``build_sdists``: a release with no usable wheel but a pure-Python sdist is locked as
+    that sdist (URL + sha256), its dependencies read from PEP 643 static PKG-INFO or from a
+    build on this host (the backends from the same indexes); micropip builds it in Pyodide
+    at install time (``install_lockfile(..., build_sdists=True)``).
+    """
     fmt = output_format(output)
     release = find_release(pyodide)
     env = TargetEnvironment.for_pyodide(release.version)
@@ -79,7 +87,15 @@ async def create_lock(
     if merge_with is not None:
         base_lock = read_pyodide_lock(Path(merge_with).read_bytes(), source=str(merge_with))
         lock_packages = lock_packages_from(base_lock.to_dict(), Path(merge_with).resolve().parent.as_uri() + "/")
-    sources = Sources(env, IndexClient(urls, merge=merge_indexes), lock_packages=lock_packages)
+    index = IndexClient(urls, merge=merge_indexes)
+    builder = None
+    if build_sdists:
+        from micropip.package_manager import sdist_builder
+
+        builder = sdist_builder(index)
+    sources = Sources(
+        env, index, lock_packages=lock_packages, sdist_metadata=builder.metadata if builder is not None else None
+    )
     all_constraints = [Requirement(c) for c in constraints or []] + parsed.constraints
     plan = await resolve(parsed.requirements, sources, pre=pre, constraints=all_constraints, index_urls=urls)
     to_lock = [p for p in plan.install if p.source != "lockfile"]
@@ -110,7 +126,7 @@ async def _wheels_needed(packages: list[PlannedPackage], cached: dict[str, bytes
 
 def _top_level(data: bytes | None) -> tuple[str, ...]:
     """Importable top-level names of a wheel (Pyodide's ``imports``); empty when not downloaded."""
-    if not data:
+    if not data or not data.startswith(b"PK"):  # not downloaded, or an sdist
         return ()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return top_level_modules(zf.namelist())
@@ -166,6 +182,17 @@ def _render_pylock(
         if p.source == "lockfile":
             url = lock_packages[p.name].url
         is_path = "://" not in url
+        if is_sdist(p.filename):  # build_sdists: PEP 751's sdist table (micropip builds it)
+            where = {"path": url} if is_path else {"url": url}
+            sdist = {"name": p.filename, **where, "hashes": {"sha256": sha} if sha else {}}
+            if p.size:
+                sdist["size"] = p.size
+            entries.append(
+                PylockPackage(
+                    name=p.name, version=p.version, dependencies=tuple({"name": d} for d in sorted(p.depends)), sdist=sdist
+                )
+            )
+            continue
         wheel = PylockWheel(
             name=p.filename,
             url=None if is_path else url,
@@ -210,6 +237,7 @@ def lock_main(args) -> int:
             merge_with=Path(args.merge_with) if args.merge_with else None,
             wheel_dir=Path(args.wheel_dir) if args.wheel_dir else None,
             merge_indexes=args.merge_indexes,
+            build_sdists=args.build_sdists,
         )
     )
     Path(args.output).write_text(result.text)
@@ -248,5 +276,10 @@ def add_lock_parser(sub) -> None:
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
     p.add_argument("--merge-with", metavar="LOCK", help="Pyodide's own pyodide-lock.json: use its packages and add ours to it")
     p.add_argument("--wheel-dir", metavar="DIR", help="download the locked wheels here and refer to them relative to the output")
+    p.add_argument(
+        "--build-sdists", action="store_true",
+        help="lock a pure-Python sdist when a release has no usable wheel (built here to read its dependencies "
+        "unless its PKG-INFO is static; micropip builds it at install time)",
+    )
     p.add_argument("--format", choices=["text", "json"], default="text", help="what to print")
     p.set_defaults(func=lock_main)

@@ -18,6 +18,10 @@ from pyodide_pm.bundle import PEP783_CACHE_DIR, PEP783_WHEELS, write_bundle
 from .harness.browser import BrowserPage, launch_chromium
 from .harness.pyodide_node import Interpreter, NodeRunner
 
+# ---- issue 16: pypiserver and devpi-server on loopback (session-wide, started on first use) ----
+from .harness.third_party_indexes import devpi, pypiserver_auth, pypiserver_nohash, pypiserver_open  # noqa: F401
+# ---- end issue 16 ----
+
 # The persistent wheel cache stays off unless a test turns it on (wheel_cache.configure):
 # the suite must never answer a download from an earlier run, nor fill ~/.cache. Node
 # interpreters inherit this from the environment.

@@ -253,6 +253,19 @@ def test_requirements_file(capsys, tmp_path, fixture_index):
     assert "demo-app 1.0" in detail and "emdep 1.0" in detail and "linuxdep" not in detail
 
 
+def test_requirements_file_reports_every_failing_requirement_summarized(capsys, tmp_path, fixture_index):
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("manyfiles\ngreeting\nchain-top\n")
+    code, report = run_json(capsys, "-r", reqs, "--index-url", fixture_index.simple_url)
+    assert code == 1
+    detail = failed(report["items"][0])["resolution"]
+    assert "2 problems" in detail and "1. manyfiles: no wheel of manyfiles" in detail and "2. chain-top -> chain-middle -> chain-native" in detail
+    assert "13 files rejected: 9 built for another platform (not Pyodide)" in detail
+    assert detail.count("manyfiles-") == 2 and "--verbose" in detail  # the closest misses only
+    code, report = run_json(capsys, "-r", reqs, "--index-url", fixture_index.simple_url, "--verbose")
+    assert failed(report["items"][0])["resolution"].count("manyfiles-") == 13
+
+
 def test_several_targets(capsys, fixture_index):
     code, report = run_json(
         capsys, WHEEL["good_pure"], WHEEL["good_native"], "regex", "--pyodide", "314.0.7", "--pyodide", "0.27",

@@ -47,9 +47,9 @@ def test_micropip_check_in_real_pyodide(pyodide):
     assert pyodide.run("import micropip; micropip.check()") == []
     pyodide.run("await micropip.install('greeting')")
     assert pyodide.run("micropip.check()") == []
-    pyodide.run("await micropip.uninstall('textwrap3-lite')")
+    pyodide.run("micropip.uninstall('textwrap3-lite')")
     assert pyodide.run("micropip.check()") == ["greeting 1.1 requires textwrap3-lite, which is not installed"]
-    pyodide.run("await micropip.uninstall('colorama-lite'); await micropip.install('colorama-lite==0.1', deps=False)")
+    pyodide.run("micropip.uninstall('colorama-lite'); await micropip.install('colorama-lite==0.1', deps=False)")
     assert pyodide.run("micropip.check()") == [
         "greeting 1.1 has requirement colorama-lite>=0.2, but you have colorama-lite 0.1",
         "greeting 1.1 requires textwrap3-lite, which is not installed",

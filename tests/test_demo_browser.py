@@ -18,7 +18,7 @@ DEMO_TREE = ["demo_app-1.0-py3-none-any.whl", "greeting-1.1-py3-none-any.whl", "
 @pytest.fixture(scope="module")
 def demo_server(bundle_dir) -> Iterator:
     """The same folders `_cmd_demo` serves: the fixture index, Pyodide, the bundle, the console."""
-    folders = {"/pyodide/": PYODIDE_DIR, "/bundle/": bundle_dir, "/console/": REPO_ROOT / "demo"}
+    folders = {"/pyodide/": PYODIDE_DIR, "/bundle/": bundle_dir, "/console/": REPO_ROOT / "demo", "/docs/": REPO_ROOT / "docs"}
     with start_server(FIXTURE_WHEELS, extra_static=folders) as server:
         yield server
 
@@ -93,3 +93,13 @@ def test_index_chooser_and_plain_python_errors(console):
     run_in_console(console, "micropip._get_manager().index_urls")
     console.wait_for_function("document.getElementById('out').textContent.includes(\"/simple/']\")", timeout=30_000)
     assert f"['{console.url.split('/console/')[0]}/simple/']" in console.inner_text("#out")
+
+
+def test_console_links_to_the_client_guides(console, demo_server):
+    """The JupyterLite/PyScript guide is one click away, and the demo server serves it."""
+    href = console.get_attribute("a[href$='clients.md']", "href")
+    assert href == "/docs/clients.md"
+    answer = console.request.get(demo_server.url + href.lstrip("/"))
+    assert answer.ok
+    text = answer.text()
+    assert "JupyterLite" in text and "PyScript" in text

@@ -162,7 +162,7 @@ def test_uninstall_removes_exactly_the_record_files(pyodide):
     before = pyodide.run("_snapshot()")
     pyodide.run("await micropip.install('treepkg')")
     assert pyodide.run("import treepkg.sub.mod; True")
-    pyodide.run("await micropip.uninstall('treepkg')")
+    pyodide.run("micropip.uninstall('treepkg')")
     after = pyodide.run("_snapshot()")
     assert after == before
 
@@ -171,7 +171,12 @@ def test_installed_package_is_kept_and_reinstall_replaces(pyodide):
     pyodide.run("await micropip.install('greeting==1.0')")
     plan = pyodide.run("p = await micropip.install('greeting', dry_run=True); [p.keep, [x.name for x in p.install]]")
     assert plan == [[["colorama-lite", "0.2"], ["greeting", "1.0"]], []]
-    pyodide.run("await micropip.install('greeting>=1.1')")
+    # Another version only with reinstall=True (as in Pyodide's micropip): imported modules cannot be swapped.
+    with pytest.raises(PyodideError) as info:
+        pyodide.run("await micropip.install('greeting>=1.1')")
+    assert info.value.type == "VersionChangeError" and "reinstall=True" in info.value.message
+    assert version(pyodide, "greeting") == "1.0"
+    pyodide.run("await micropip.install('greeting>=1.1', reinstall=True)")
     assert version(pyodide, "greeting") == "1.1"
     pyodide.run("await micropip.install('greeting==1.1', reinstall=True)")
     assert version(pyodide, "greeting") == "1.1"

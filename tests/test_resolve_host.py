@@ -49,7 +49,11 @@ def test_prerelease_rule():
     assert allowed_versions(vs, [SpecifierSet("")], pre=False) == [Version("1.0")]
     assert allowed_versions(vs, [SpecifierSet("")], pre=True) == [Version("2.0b1"), Version("1.0")]
     assert allowed_versions(vs, [SpecifierSet(">=2.0b1")], pre=False) == [Version("2.0b1")]
-    assert allowed_versions([Version("2.0b1")], [SpecifierSet("")], pre=False) == []
+    # PEP 440 (and Pyodide's micropip): with no final release to pick, pre-releases count.
+    assert allowed_versions([Version("2.0b1")], [SpecifierSet("")], pre=False) == [Version("2.0b1")]
+    assert allowed_versions(vs, [SpecifierSet(">1.0")], pre=False) == [Version("2.0b1")]
+    # A specifier naming a pre-release lets pre-releases compete with final releases.
+    assert allowed_versions(vs + [Version("2.0")], [SpecifierSet(">=2.0b1")], pre=False)[0] == Version("2.0")
 
 
 def test_project_url_forms():

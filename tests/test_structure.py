@@ -23,13 +23,14 @@ from pyodide_pm.bundle import HOST_SHIMS, build_own_wheel
 
 REPO = Path(__file__).resolve().parent.parent
 RUNTIME = REPO / "micropip"
-STAGES = ("resolution", "index", "installation", "transport")
+STAGES = ("resolution", "index", "installation", "transport", "sdist")
 # what each stage may import inside micropip (besides itself and the plain-data modules)
 ALLOWED = {
     "transport": set(),
     "index": {"transport"},
     "resolution": {"index", "transport"},
     "installation": {"index", "transport"},
+    "sdist": {"index", "transport"},  # the build stage (build_sdists); package_manager injects the rest
 }
 PLAIN_DATA = {"micropip.errors", "micropip.plan"}
 
@@ -150,3 +151,34 @@ def test_import_micropip_with_only_packaging_and_resolvelib(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_build_stage_is_imported_only_when_a_build_happens():
+    """micropip.sdist is loaded lazily (page-load size and time): nothing imports it at import time."""
+    eager = [
+        _module_name(p) for p in _runtime_modules()
+        if not _module_name(p).startswith("micropip.sdist")
+        and any(m == "micropip.sdist" or m.startswith("micropip.sdist.") for m in _imports(p, top_level_only=True))
+    ]
+    assert eager == []
+
+
+def test_wheels_a_page_loads_stay_within_300_kb(tmp_path):
+    """What ``loadPackage("micropip")`` downloads: micropip and its dependencies, not the optional parts."""
+    import json
+
+    from pyodide_pm.bundle import OPTIONAL_PARTS, write_bundle
+
+    lock = json.loads(write_bundle(tmp_path).read_text())["packages"]
+    loaded, todo = set(), ["micropip"]
+    while todo:
+        name = todo.pop()
+        if name not in loaded:
+            loaded.add(name)
+            todo.extend(lock[name]["depends"])
+    assert loaded == {"micropip", "packaging", "resolvelib"}
+    sizes = {name: (tmp_path / lock[name]["file_name"]).stat().st_size for name in loaded}
+    assert sum(sizes.values()) <= 300_000, sizes
+    for part in OPTIONAL_PARTS:  # listed in the lock, fetched only when first used
+        assert (tmp_path / lock[part]["file_name"]).exists()
+        assert lock[part]["depends"] == ["micropip"]

@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from .. import transport
-from ..errors import HashMismatchError, RequirementError, TransportError
-from ..transport import JsBytes, Response
+from typing import Protocol
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+from .. import transport
+from ..errors import AuthenticationError, HashMismatchError, LocalFileNotFoundError, RequirementError, TransportError
+from ..transport import JsBytes, Response
+from . import auth
+from .auth import redact_url
+
+# Transient answers: a timeout, too many requests, a server error. Every other status
+# (400, 401, 403, 404, 410...) is permanent and returned at once, never asked again.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # Seconds to wait before the 2nd, 3rd... attempt: len + 1 attempts in all. Bounded, so a
 # failing index fails within seconds; read at call time, so tests can shorten it.
 RETRY_DELAYS = (0.2, 0.8)
@@ -24,11 +30,15 @@ async def get(
     timeout: float | None = None,
     keep_in_js: bool = False,
 ) -> Response:
-    """GET with retries for transient failures (429, 5xx, network errors and timeouts).
+    """GET with retries for transient failures (408, 429, 5xx, network errors and timeouts).
 
     Returns the last response (its ``attempts`` says how many requests it took);
-    raises ``TransportError`` when the last attempt failed on the network.
+    raises ``TransportError`` when the last attempt failed on the network. An invalid
+    URL is not retried. User-info in ``url`` and credentials set for its origin
+    become an ``Authorization`` header (``micropip.index.auth``); the URL requested,
+    and every URL in an error, carries no secret.
     """
+    url, headers = auth.with_auth(url, dict(headers or {}))
     delays = tuple(RETRY_DELAYS)
     attempt = 0
     while True:
@@ -37,7 +47,7 @@ async def get(
                 url, headers=headers, credentials=credentials, timeout=timeout, keep_in_js=keep_in_js
             )
         except TransportError as exc:
-            if attempt >= len(delays):
+            if attempt >= len(delays) or getattr(exc, "permanent", False):
                 if attempt == 0:
                     raise
                 raise TransportError(f"{exc} (gave up after {attempt + 1} attempts)", url=exc.url, status=exc.status) from exc
@@ -76,10 +86,15 @@ async def download(
     ``keep_in_js``: in Pyodide the bytes may stay in JS memory (a ``JsBytes``, hashed
     natively), for callers that hand them to native unpacking.
     """
+    url = auth.take_credentials(url)
     try:
         response = await get(url, credentials=credentials, keep_in_js=keep_in_js)
     except TransportError as exc:
         raise TransportError(f"downloading {what or url} failed: {exc}", url=url, status=exc.status) from exc
+    if response.status == 404 and transport.is_local(url):
+        raise _missing_local_file(url, what)
+    if response.status in (401, 403):
+        raise auth_error(response.status, url, f"downloading {what or url}")
     if not response.ok:
         raise TransportError(
             f"downloading {what or url} failed: HTTP {response.status} from {url}{attempts_note(response)}",
@@ -90,6 +105,65 @@ async def download(
     if sha256:
         check_sha256(body, sha256, url, what)
     return body
+
+
+def auth_error(status: int, url: str, doing: str, index_url: str | None = None) -> AuthenticationError:
+    """401/403: which index refused, whether credentials were sent, and how to give them."""
+    where = f"index {redact_url(index_url)}" if index_url else redact_url(url)
+    sent = auth.has_credentials(url)
+    if status == 401:
+        what = "was refused: the credentials sent were not accepted" if sent else "needs authentication and no credentials were set for it"
+    else:
+        what = "was forbidden: the credentials sent are not allowed to read it" if sent else "was forbidden (no credentials were sent)"
+    hint = "check the user name and password or token, and " if sent else ""
+    return AuthenticationError(
+        f"{doing} from {where} {what} (HTTP {status} for {redact_url(url)}); {hint}{auth.HOW_TO_AUTHENTICATE}",
+        url=redact_url(url),
+        status=status,
+    )
+
+
+class CacheLike(Protocol):
+    """What ``download_cached`` needs of a wheel cache (``micropip.installation.wheel_cache.WheelCache``)."""
+
+    async def get(self, sha256_hex: str, *, keep_in_js: bool = False) -> bytes | JsBytes | None: ...
+
+    async def put(self, sha256_hex: str, data: bytes | JsBytes) -> None: ...
+
+
+async def download_cached(
+    url: str,
+    sha256: str | None,
+    what: str,
+    *,
+    credentials: str | None = None,
+    keep_in_js: bool = False,
+    cache: CacheLike | None = None,
+) -> bytes | JsBytes:
+    """From the persistent cache when it has the hash, else downloaded, verified, then cached.
+
+    The one way a wheel is fetched, by resolution (to read METADATA when the index has
+    no PEP 658 file) and by installation alike; the cache is keyed by sha256 only.
+    """
+    if cache is not None and sha256:
+        data = await cache.get(sha256, keep_in_js=keep_in_js)  # verified on read
+        if data is not None:
+            return data
+    data = await download(url, sha256=sha256, what=what, credentials=credentials, keep_in_js=keep_in_js)
+    if cache is not None and sha256:
+        await cache.put(sha256, data)
+    return data
+
+
+def _missing_local_file(url: str, what: str) -> LocalFileNotFoundError:
+    """A path that names no file: a FileNotFoundError too, as Pyodide's micropip raises for ``emfs:``."""
+    path = str(transport.local_path(url))
+    scheme = url.split(":", 1)[0] if ":" in url else ""
+    if scheme == "file":
+        where = "on the native file system (file: reads Node's disk; a relative path is relative to Node's working directory)"
+    else:
+        where = "in Pyodide's file system (emfs: and plain paths are read from it; write the file there first, e.g. with open(path, 'wb'))"
+    return LocalFileNotFoundError(f"cannot read {what or url}: no such file {path} {where}", url=url, path=path)
 
 
 async def read_requirements_text(location: str) -> str:

@@ -73,14 +73,7 @@ async def get_file(
     url: str, sha256: str | None, what: str, *, credentials: str | None, keep_in_js: bool, cache: WheelCache | None
 ) -> bytes | JsBytes:
     """From the persistent cache when it has the hash, else downloaded (and then cached)."""
-    if cache is not None and sha256:
-        data = await cache.get(sha256, keep_in_js=keep_in_js)  # verified on read
-        if data is not None:
-            return data
-    data = await http.download(url, sha256=sha256, what=what, credentials=credentials, keep_in_js=keep_in_js)
-    if cache is not None and sha256:
-        await cache.put(sha256, data)
-    return data
+    return await http.download_cached(url, sha256, what, credentials=credentials, keep_in_js=keep_in_js, cache=cache)
 
 
 async def fetch_all(

@@ -48,6 +48,9 @@ INDEX_NAME = "index.json"
 INDEX_VERSION = 1
 _KEY = re.compile(r"[0-9a-f]{64}")
 _WHEEL_NAME = re.compile(r"([0-9a-f]{64})\.whl")
+# A wheel built from an sdist (build_sdists) is stored like any wheel, by its own sha256;
+# ``<sdist sha256>.built`` (a few bytes of JSON) says which wheel that sdist built into.
+_BUILT_NAME = re.compile(r"([0-9a-f]{64})\.built")
 
 
 # ---- storage backends: names in, bytes out -------------------------------------------------
@@ -269,12 +272,40 @@ class WheelCache:
         self._pending_puts.add(key)
         await self._record_use(key, len(data))
 
+    async def get_built(self, sdist_sha256: str) -> tuple[str, bytes | JsBytes] | None:
+        """``(wheel file name, wheel bytes)`` built earlier from the sdist with this sha256, or None."""
+        key = _key(sdist_sha256)
+        if key is None:
+            return None
+        try:
+            raw = await self.store.read(key + ".built")
+            entry = json.loads(transport.as_bytes(raw)) if raw is not None else None
+            filename, wheel_sha = str(entry["wheel"]), str(entry["sha256"])
+        except Exception:  # missing, unreadable or not ours: build again
+            return None
+        if "/" in filename or not filename.endswith(".whl"):
+            return None
+        data = await self.get(wheel_sha)
+        return (filename, data) if data is not None else None
+
+    async def put_built(self, sdist_sha256: str, filename: str, data: bytes | JsBytes) -> None:
+        """Keep a wheel built from the sdist ``sdist_sha256`` (never raises, like ``put``)."""
+        key = _key(sdist_sha256)
+        if key is None:
+            return
+        wheel_sha = transport.sha256_hex(data)
+        await self.put(wheel_sha, data)
+        try:
+            await self.store.write(key + ".built", json.dumps({"wheel": filename, "sha256": wheel_sha}).encode())
+        except Exception as exc:
+            logger.warning("wheel cache: could not record the wheel built from sdist %s: %s", key, _reason(exc))
+
     async def clear(self) -> None:
         """Delete every entry and the index (and temp files a crash left behind)."""
         async with self._guard():
             try:
                 for name in await self.store.list():
-                    if _WHEEL_NAME.fullmatch(name) or name == INDEX_NAME or (name.startswith(".") and name.endswith(".tmp")):
+                    if _WHEEL_NAME.fullmatch(name) or _BUILT_NAME.fullmatch(name) or name == INDEX_NAME or (name.startswith(".") and name.endswith(".tmp")):
                         await self.store.remove(name)
             except Exception as exc:
                 logger.warning("wheel cache: could not clear %s: %s", self.store.describe(), _reason(exc))

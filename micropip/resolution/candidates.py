@@ -31,6 +31,11 @@ class Candidate:
         return self.file.url if self.file else None
 
     @property
+    def is_sdist(self) -> bool:
+        """A source distribution, to be built (``build_sdists``): tried after every wheel."""
+        return self.file is not None and not self.file.filename.endswith(".whl")
+
+    @property
     def identifier(self) -> str:
         return identifier_for(self.name, self.extras)
 

@@ -66,9 +66,11 @@ def parse_requirement(text: str, origin: str | None = None) -> RootRequirement:
             f"invalid requirement {text!r} ({origin}): {exc}. Use a name, a PEP 508 spec like "
             "'pkg>=1.0', 'pkg[extra] @ https://.../pkg-1.0-py3-none-any.whl', or a wheel URL"
         ) from exc
-    if req.url and not urllib.parse.urlsplit(req.url).path.endswith(".whl"):
+    path = urllib.parse.urlsplit(req.url).path.lower() if req.url else ""
+    if req.url and not path.endswith((".whl", ".tar.gz", ".zip")):  # an sdist is refused later unless build_sdists
         raise RequirementError(
-            f"{text!r}: only wheel URLs (.whl) can be installed; source distributions would need to run code"
+            f"{text!r}: only wheel URLs (.whl), or source distributions (.tar.gz, .zip) with build_sdists=True, "
+            "can be installed"
         )
     return RootRequirement(req, origin)
 

@@ -6,21 +6,25 @@ Sources fetch it and resolution runs again (it is cheap next to the network).
 
 from __future__ import annotations
 
-from collections import deque
+import logging
+from collections import Counter, deque
 from collections.abc import Mapping
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
-from .candidates import INSTALLED, URL, Candidate
-from ..errors import MicropipError, NoCompatibleWheelError, PackageNotFoundError, ResolutionError
+from .candidates import INDEX, INSTALLED, URL, Candidate
+from ..errors import MicropipError, NoCompatibleWheelError, PackageNotFoundError, ResolutionError, VersionChangeError
 from ..plan import Plan, PlannedPackage
-from .provider import Provider, _split
+from .provider import DEAD_END_LIMIT, DeadEnd, Provider, _split
 from .requirements import RootRequirement
+from .selection import KIND_LABELS, KIND_ORDER, KIND_SDIST, Rejected, allowed_versions, file_version
 from .sources import NeedData, Sources
 
+logger = logging.getLogger("micropip")
 MAX_FILLS = 200  # rounds of fetching; each round fetches many things in parallel
 MAX_RESOLVER_ROUNDS = 5000
 
@@ -34,7 +38,13 @@ async def resolve(
     deps: bool = True,
     keep_going: bool = False,
     index_urls: tuple[str, ...] = (),
+    list_all_files: bool | None = None,
 ) -> Plan:
+    """Pick one candidate per project; on failure raise an error that explains it.
+
+    ``list_all_files``: list every rejected file of a project without a usable wheel
+    (None: when micropip's logger is verbose); otherwise many files are summarized.
+    """
     by_name: dict[str, list[Requirement]] = {}
     for c in constraints or []:
         by_name.setdefault(canonicalize_name(c.name), []).append(c)
@@ -46,16 +56,27 @@ async def resolve(
     await sources.prefetch([r.requirement for r in roots], pins, pre=pre, deps=deps)
     excluded: set[str] = set()
     problems: list[MicropipError] = []
+    dead_ends: dict = {}  # shared by the rounds: releases rejected for needing a dead project
     for _ in range(MAX_FILLS):
-        provider = Provider(sources, pre=pre, constraints=by_name, deps=deps, excluded=frozenset(excluded))
+        provider = Provider(
+            sources, pre=pre, constraints=by_name, deps=deps, excluded=frozenset(excluded), dead_ends=dead_ends
+        )
         reqs = [r.requirement for r in roots if r.name not in excluded]
         try:
             result = Resolver(provider, BaseReporter()).resolve(reqs, max_rounds=MAX_RESOLVER_ROUNDS)
         except NeedData as need:
             await sources.fill(need)
             continue
+        except DeadEnd as dead:
+            error = explain_dead_end(dead, provider, roots, sources, index_urls, list_all_files)
+            hopeless = {dead.path[-1]}
+            if keep_going and not hopeless <= excluded:
+                problems.append(error)
+                excluded |= hopeless
+                continue
+            raise _combine(problems + [error]) from None
         except ResolutionImpossible as exc:
-            error, hopeless = explain(exc, provider, roots, sources, index_urls)
+            error, hopeless = explain(exc, provider, roots, sources, index_urls, list_all_files)
             if keep_going and hopeless and not hopeless <= excluded:
                 problems.append(error)
                 excluded |= hopeless
@@ -69,7 +90,7 @@ async def resolve(
         if problems:
             raise _combine(problems)
         return build_plan(result, provider, roots, sources)
-    raise ResolutionError("resolution needed more than {MAX_FILLS} rounds of fetching; giving up")
+    raise ResolutionError(f"resolution needed more than {MAX_FILLS} rounds of fetching; giving up")
 
 
 def _combine(problems: list[MicropipError]) -> MicropipError:
@@ -119,6 +140,16 @@ def build_plan(result, provider: Provider, roots: list[RootRequirement], sources
             )
         )
         if cand.name in sources.installed:
+            have = sources.installed[cand.name]
+            if not sources.reinstall and have.version != str(cand.version):
+                who = ", ".join(parents) if parents else "requested"
+                raise VersionChangeError(
+                    f"Requested '{cand.name} @ {f.url}', but {cand.name}=={have.version} is already installed.\n"
+                    f"{have.name} {have.version} is installed and would have to be replaced by {cand.name} {cand.version} "
+                    f"({who}). Modules already imported keep running the installed version, so micropip does not "
+                    "change it unless asked. Install with reinstall=True to replace it (then restart the "
+                    "interpreter, or importlib.reload() the modules already imported)."
+                )
             plan.replace.append(cand.name)
     for cand in provider.yanked_picks:
         if mapping.get(cand.identifier) == cand:
@@ -126,6 +157,7 @@ def build_plan(result, provider: Provider, roots: list[RootRequirement], sources
             plan.warnings.append(
                 f"{cand} is yanked{' (' + reason + ')' if reason else ''}; installed only because it is pinned with =="
             )
+    plan.warnings += explain_older_picks(mapping, provider, roots, sources)
     plan.bytes_index_pages = sources.index.bytes_fetched
     plan.bytes_metadata = sources.bytes_metadata
     plan.bytes_wheels_for_metadata = sources.bytes_wheels_for_metadata
@@ -133,6 +165,153 @@ def build_plan(result, provider: Provider, roots: list[RootRequirement], sources
 
 
 # ---- explanations ---------------------------------------------------------------------
+
+
+def explain_older_picks(
+    mapping: Mapping[str, Candidate], provider: Provider, roots: list[RootRequirement], sources: Sources
+) -> list[str]:
+    """For each requested project, why the version picked is older than its newest release (if it is)."""
+    notes = []
+    for root in roots:
+        cand = mapping.get(root.name)
+        # Only index picks: an installed version is kept by rule, and a version Pyodide
+        # itself ships (its lockfile) is the expected one even when the index has newer.
+        if root.url or cand is None or cand.source != INDEX:
+            continue
+        specs = [root.requirement.specifier] + [c.specifier for c in provider.constraints.get(root.name, [])]
+        newest = _newest_release(root.name, specs, provider.pre, sources)
+        if newest is None or newest <= cand.version:
+            continue
+        reason = _why_not(root.name, newest, provider, sources)
+        notes.append(
+            f"{cand.display_name or cand.name} {cand.version} was picked, not the newest release {newest}: {reason}"
+        )
+    return notes
+
+
+def _newest_release(name: str, specs: list[SpecifierSet], pre: bool, sources: Sources) -> Version | None:
+    """The newest version the index (or the Pyodide lockfile) offers that the requirement allows, yanked aside."""
+    versions: set[Version] = set()
+    page = sources.pages.get(name)
+    for f in page.files if page is not None else ():
+        v = file_version(f.filename)
+        if v is not None and not f.yanked:
+            versions.add(v)
+    lock = sources.lock_packages.get(name)
+    if lock is not None:
+        try:
+            versions.add(Version(lock.version))
+        except InvalidVersion:
+            pass
+    allowed = allowed_versions(list(versions), specs, pre=pre)
+    return allowed[0] if allowed else None
+
+
+def _why_not(name: str, version: Version, provider: Provider, sources: Sources) -> str:
+    """In words, why ``name`` ``version`` could not be used here."""
+    try:
+        options = [c for c in sources.candidates(name) if c.version == version and c.source != INSTALLED]
+    except (NeedData, MicropipError):
+        options = []
+    if not options:
+        files = [r for r in sources.rejections.get(name, []) if r.version == version]
+        if not files:
+            return "it is not offered for this Pyodide"
+        best = min(files, key=lambda r: KIND_ORDER.index(r.kind) if r.kind in KIND_ORDER else len(KIND_ORDER))
+        more = f" (and {len(files) - 1} other file{'s' if len(files) > 2 else ''})" if len(files) > 1 else ""
+        return f"no file of {version} can be used here: {best.filename}{more}: {best.reason}"
+    cand = options[0]
+    if cand.is_sdist:
+        return f"{version} has only a source distribution, and a wheel is always preferred to a build"
+    problem = sources.metadata_problem(cand)
+    if problem:
+        return f"{cand.file.filename if cand.file else cand}: {problem}"
+    try:
+        deps = sources.dependencies(cand)
+    except (NeedData, MicropipError):
+        return "it does not fit together with the other requirements"
+    for dep in deps:
+        dep_name = canonicalize_name(dep.name)
+        if dep.url:
+            continue
+        try:
+            dep_options = sources.candidates(dep_name)
+        except NeedData:
+            continue
+        except MicropipError as exc:
+            return f"it requires {dep}, which cannot be looked up: {exc}"
+        if not dep_options:
+            if sources.pages.get(dep_name) is None and dep_name not in sources.lock_packages:
+                return f"it requires {dep}, which no configured index has"
+            return f"it requires {dep}, which has no wheel usable in this Pyodide"
+        have = sources.installed.get(dep_name)
+        if have is not None and not sources.reinstall and not dep.specifier.contains(Version(have.version), prereleases=True):
+            return f"it requires {dep}, but {have.name} {have.version} is installed (reinstall=True would replace it)"
+        if not allowed_versions([c.version for c in dep_options], [dep.specifier], pre=provider.pre):
+            return f"it requires {dep}, and no version of {dep_name} usable here matches"
+    return "it does not fit together with the other requirements"
+
+FAQ_NO_WHEEL = "https://pyodide.org/en/stable/usage/faq.html#why-can-t-micropip-find-a-pure-python-wheel-for-a-package"
+FULL_LIST_UP_TO = 6  # rejected files listed one per line up to this many; a summary past it
+
+
+def describe_rejections(rejected: list[Rejected], *, verbose: bool | None = None) -> tuple[list[str], bool]:
+    """Lines explaining rejected files, and whether they are a summary.
+
+    A few files are listed one per line. Many (a project with no Pyodide wheel can have
+    thousands) are summarized: the newest releases considered, counts by reason, the
+    closest misses. The full list comes back with verbose logging (``verbose=True``).
+    """
+    if verbose is None:
+        verbose = logger.isEnabledFor(logging.INFO)
+    if len(rejected) <= FULL_LIST_UP_TO or verbose:
+        return [f"  {r.filename}: {r.reason}" for r in rejected], False
+    versions = sorted({v for r in rejected if (v := r.version) is not None}, reverse=True)
+    lines = []
+    if versions:
+        shown = ", ".join(str(v) for v in versions[:3])
+        more = f" and {len(versions) - 3} older" if len(versions) > 3 else ""
+        lines.append(f"  newest releases considered: {shown}{more}")
+    counts = Counter(r.kind for r in rejected)
+    by_kind = ", ".join(f"{n:,} {KIND_LABELS[k]}" for k, n in sorted(counts.items(), key=lambda kn: (-kn[1], KIND_ORDER.index(kn[0]))))
+    lines.append(f"  {len(rejected):,} files rejected: {by_kind}")
+    # The closest misses: the best file of the two most promising kinds, newest first.
+    newest_first = sorted(rejected, key=lambda r: r.version or Version("0"), reverse=True)
+    closest = [next(r for r in newest_first if r.kind == k) for k in KIND_ORDER if counts.get(k)][:2]
+    lines += [f"  closest: {r.filename}: {r.reason}" for r in closest]
+    return lines, True
+
+
+def _version_change(
+    name: str, infos: list, provider: Provider, roots: list[RootRequirement], sources: Sources
+) -> str | None:
+    """Why an installed distribution would have to change version; None when that is not the problem."""
+    info = sources.installed.get(name)
+    if info is None or sources.reinstall or any(i.requirement.url for i in infos):
+        return None
+    try:
+        options = [c for c in sources.candidates(name) if c.source != INSTALLED]
+    except MicropipError:
+        return None
+    specs = [i.requirement.specifier for i in infos] + [c.specifier for c in provider.constraints.get(name, [])]
+    versions = allowed_versions([c.version for c in options if not c.yanked], specs, pre=provider.pre)
+    if not versions:
+        return None  # no single version would do: a plain conflict, explained as such
+    unmet = [i for i in infos if not i.requirement.specifier.contains(Version(info.version), prereleases=True)]
+    first = (unmet or infos)[0]
+    lines = []
+    for i in unmet or infos:
+        parent = i.parent
+        who = "requested" if parent is None else f"required by {parent} (via {' -> '.join(chain_to(parent.identifier, provider, roots))})"
+        lines.append(f"  {i.requirement}  ({who})")
+    return (
+        f"Requested '{first.requirement}', but {name}=={info.version} is already installed.\n"
+        f"{info.name} {info.version} is installed and would have to be replaced by {name} {versions[0]}:\n"
+        + "\n".join(lines)
+        + "\nModules already imported keep running the installed version, so micropip does not change it "
+        "unless asked. Install with reinstall=True to replace it (then restart the interpreter, or "
+        "importlib.reload() the modules already imported)."
+    )
 
 
 def chain_to(identifier: str, provider: Provider, roots: list[RootRequirement]) -> list[str]:
@@ -151,12 +330,109 @@ def chain_to(identifier: str, provider: Provider, roots: list[RootRequirement]) 
     return [_split(identifier)[0]]
 
 
+def _unusable(
+    name: str, chain: str, sources: Sources, index_urls: tuple[str, ...], list_all_files: bool | None
+) -> tuple[str, type[MicropipError]]:
+    """Why project ``name`` (reached through ``chain``) has no candidate at all, and the error class."""
+    rejected = sources.rejections.get(name, [])
+    if sources.pages.get(name) is None and name not in sources.lock_packages:
+        where = ", ".join(index_urls) or "the configured indexes"
+        return (
+            f"{chain}: no package named {name!r} was found on {where} or in the Pyodide lockfile. "
+            "Check the spelling, or add the index that has it with micropip.set_index_urls()."
+        ), PackageNotFoundError
+    lines, summarized = describe_rejections(rejected, verbose=list_all_files)
+    if not rejected:
+        lines = ["  (the index lists no files)"]
+    return (
+        f"{chain}: no wheel of {name} can be used in this Pyodide "
+        f"(Python {sources.env.python_version}"
+        f"{', ' + 'pyemscripten_' + sources.env.abi_version + '_wasm32' if sources.env.abi_version else ''}):\n"
+        + "\n".join(lines)
+        + f"\nCan't find a pure Python 3 wheel for '{name}' (see {FAQ_NO_WHEEL}).\n"
+        + "Ask the project for a pure-Python or emscripten wheel, or pin a version that has one."
+        + (
+            " It publishes a source distribution: install(..., build_sdists=True) builds it here if it is pure Python."
+            if summarized and sources.sdist_metadata is None and any(r.kind == KIND_SDIST and not r.invalid for r in rejected)
+            else ""
+        )
+        + (" Every file is listed with verbose=True (pyodide-pm check: --verbose)." if summarized else "")
+    ), NoCompatibleWheelError
+
+
+def _unusable_versions(
+    unmet: Requirement, chain: str, provider: Provider, sources: Sources, list_all_files: bool | None
+) -> tuple[str, type[MicropipError]]:
+    """Why no usable release of a project (reached through ``chain``) meets ``unmet``."""
+    name = canonicalize_name(unmet.name)
+    try:
+        usable = sorted({c.version for c in sources.candidates(name) if c.source != INSTALLED}, reverse=True)
+    except (NeedData, MicropipError):
+        usable = []
+    shown = ", ".join(str(v) for v in usable[:5]) + (f" and {len(usable) - 5} older" if len(usable) > 5 else "")
+    rejected = [
+        r for r in sources.rejections.get(name, [])
+        if r.version is not None and unmet.specifier.contains(r.version, prereleases=True)
+    ]
+    lines = describe_rejections(rejected, verbose=list_all_files)[0] if rejected else [
+        f"  the index has no release of {name} that matches {unmet.specifier}"
+    ]
+    return (
+        f"{chain}: no release of {name} that '{unmet}' allows can be used in this Pyodide "
+        f"(releases with a usable wheel: {shown or 'none'}):\n"
+        + "\n".join(lines)
+        + f"\nCan't find a pure Python 3 wheel for '{unmet}' (see {FAQ_NO_WHEEL}).\n"
+        + f"Ask the project for a pure-Python or emscripten wheel of a release that matches {unmet.specifier}."
+    ), NoCompatibleWheelError
+
+
+def explain_dead_end(
+    dead: DeadEnd,
+    provider: Provider,
+    roots: list[RootRequirement],
+    sources: Sources,
+    index_urls: tuple[str, ...],
+    list_all_files: bool | None = None,
+) -> MicropipError:
+    """The error for a search stopped early: the newest releases of a project all need a dead one."""
+    parent = dead.parent
+    name = dead.path[-1]
+    chain = " -> ".join(chain_to(parent.identifier, provider, roots) + list(dead.path))
+    if dead.unmet is not None:
+        text, cls = _unusable_versions(dead.unmet, chain, provider, sources, list_all_files)
+    else:
+        text, cls = _unusable(name, chain, sources, index_urls, list_all_files)
+    who = parent.display_name or parent.name
+    tried = ", ".join(str(v) for v in dead.versions)
+    need = f"require {dead.requirement}"
+    if len(dead.path) > 1:
+        need += f", and every release of {dead.path[0]} that fits needs {' -> '.join(dead.path[1:])}"
+    oldest = min(dead.versions)
+    try:
+        older = sorted(
+            {c.version for c in sources.candidates(parent.name) if c.version < oldest and c.source != INSTALLED},
+            reverse=True,
+        )
+    except (NeedData, MicropipError):
+        older = []
+    text += f"\n{who} {tried} (its newest releases that fit) all {need}."
+    if older:
+        text += (
+            f" {len(older)} older release{'s' if len(older) > 1 else ''} of {who} (newest {older[0]}) "
+            f"{'were' if len(older) > 1 else 'was'} not tried: the search stops after {DEAD_END_LIMIT} releases "
+            f"that need {name}. If an older {who} does not need it, pin that version, "
+            f"e.g. micropip.install('{who}<{oldest}')."
+        )
+    return cls(text)
+
+
 def explain(
     exc: ResolutionImpossible,
     provider: Provider,
     roots: list[RootRequirement],
     sources: Sources,
     index_urls: tuple[str, ...],
+    list_all_files: bool | None = None,
 ) -> tuple[MicropipError, set[str]]:
     """An actionable error for a failed resolution, and the projects that can never work."""
     causes = list(exc.causes)
@@ -179,24 +455,14 @@ def explain(
             continue
         if not options:
             hopeless.add(name)
-            rejected = sources.rejections.get(name, [])
-            if sources.pages.get(name) is None and name not in sources.lock_packages:
-                where = ", ".join(index_urls) or "the configured indexes"
-                messages.append(
-                    f"{chain}: no package named {name!r} was found on {where} or in the Pyodide lockfile. "
-                    "Check the spelling, or add the index that has it with micropip.set_index_urls()."
-                )
-                kinds.add(PackageNotFoundError)
-            else:
-                lines = [f"  {r.filename}: {r.reason}" for r in rejected] or ["  (the index lists no files)"]
-                messages.append(
-                    f"{chain}: no wheel of {name} can be used in this Pyodide "
-                    f"(Python {sources.env.python_version}"
-                    f"{', ' + 'pyemscripten_' + sources.env.abi_version + '_wasm32' if sources.env.abi_version else ''}):\n"
-                    + "\n".join(lines)
-                    + "\nAsk the project for a pure-Python or emscripten wheel, or pin a version that has one."
-                )
-                kinds.add(NoCompatibleWheelError)
+            text, kind = _unusable(name, chain, sources, index_urls, list_all_files)
+            messages.append(text)
+            kinds.add(kind)
+            continue
+        changed = _version_change(name, infos, provider, roots, sources)
+        if changed is not None:
+            messages.append(changed)
+            kinds.add(VersionChangeError)
             continue
         lines = []
         for info in infos:
@@ -204,7 +470,7 @@ def explain(
             who = "requested" if parent is None else f"required by {parent} (via {' -> '.join(chain_to(parent.identifier, provider, roots))})"
             lines.append(f"  {info.requirement}  ({who})")
         rejected = provider.no_match.get(identifier, [])
-        extra = "".join(f"\n  {r.filename}: {r.reason}" for r in rejected)
+        extra = "".join("\n" + line for line in describe_rejections(rejected, verbose=list_all_files)[0])
         available = ", ".join(str(c.version) for c in options[:8] if isinstance(c, Candidate))
         messages.append(
             f"conflicting requirements for {name}:\n" + "\n".join(lines)

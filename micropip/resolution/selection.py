@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
-from packaging.utils import parse_wheel_filename
+from packaging.utils import parse_sdist_filename, parse_wheel_filename
 from packaging.version import Version
 
 from .environment import TargetEnvironment
@@ -27,21 +27,55 @@ class Usable:
     rank: int
 
 
+# Why a file was rejected, as a category: for counting in summaries, closest miss first.
+KIND_ABI = "pyodide-abi"  # a Pyodide wheel for another Pyodide ABI
+KIND_PYTHON = "python"  # a wheel for another Python version or interpreter
+KIND_REQUIRES_PYTHON = "requires-python"
+KIND_PLATFORM = "platform"  # built for another platform (Linux, macOS, Windows...)
+KIND_SDIST = "sdist"
+KIND_OTHER = "other"
+KIND_ORDER = (KIND_ABI, KIND_PYTHON, KIND_REQUIRES_PYTHON, KIND_PLATFORM, KIND_SDIST, KIND_OTHER)
+KIND_LABELS = {
+    KIND_ABI: "built for another Pyodide ABI",
+    KIND_PYTHON: "built for another Python version or interpreter",
+    KIND_REQUIRES_PYTHON: "declare a Requires-Python this Python does not meet",
+    KIND_PLATFORM: "built for another platform (not Pyodide)",
+    KIND_SDIST: "source distributions (built only with build_sdists=True)",
+    KIND_OTHER: "unusable for other reasons",
+}
+
+
 @dataclass(frozen=True)
 class Rejected:
     filename: str
     reason: str
     invalid: bool = False  # the index lists something broken (not merely an unsuitable wheel)
+    kind: str = KIND_OTHER
+
+    @property
+    def version(self) -> Version | None:
+        """The version the file name says, when it can be read."""
+        return file_version(self.filename)
+
+
+def file_version(filename: str) -> Version | None:
+    """The version in a wheel or sdist file name; None when it cannot be read."""
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
+    except (ValueError, TypeError):
+        return None
 
 
 def classify_files(
-    files: tuple[ProjectFile, ...] | list[ProjectFile], env: TargetEnvironment
+    files: tuple[ProjectFile, ...] | list[ProjectFile], env: TargetEnvironment, *, build_sdists: bool = False
 ) -> tuple[dict[Version, list[Usable]], list[Rejected]]:
-    """Group usable wheels by version (best tag first) and explain every rejection."""
+    """Group usable files by version (best tag first, an sdist after every wheel) and explain every rejection."""
     usable: dict[Version, list[Usable]] = {}
     rejected: list[Rejected] = []
     for f in files:
-        verdict = judge_file(f, env)
+        verdict = judge_file(f, env, build_sdists=build_sdists)
         if isinstance(verdict, Rejected):
             rejected.append(verdict)
             if verdict.invalid:
@@ -54,23 +88,46 @@ def classify_files(
     return usable, rejected
 
 
-def judge_file(f: ProjectFile, env: TargetEnvironment) -> Usable | Rejected:
+SDIST_RANK = 1 << 30  # after any wheel tag: a release is built only when no wheel of it fits
+SDIST_OPT_IN = (
+    "a source distribution, not built unless asked: install(..., build_sdists=True) or "
+    "micropip.set_build_sdists(True) builds pure-Python projects here (pyodide-pm lock/check: --build-sdists)"
+)
+
+
+def is_sdist(filename: str) -> bool:
+    """An sdist file name this installer can build (``.tar.gz``, or a legacy ``.zip``)."""
+    return filename.lower().endswith((".tar.gz", ".zip"))
+
+
+def judge_file(f: ProjectFile, env: TargetEnvironment, *, build_sdists: bool = False) -> Usable | Rejected:
     if not f.filename.endswith(".whl"):
-        return Rejected(f.filename, "not a wheel (source distributions are never built or run here)")
-    try:
-        _name, version, _build, tags = parse_wheel_filename(f.filename)
-    except ValueError as exc:  # InvalidWheelFilename, or a version number too long to convert
-        return Rejected(f.filename, f"invalid wheel file name: {exc}", invalid=True)
-    ranks = [env.tag_rank[t] for t in tags if t in env.tag_rank]
-    if not ranks:
-        return Rejected(f.filename, explain_tags(tags, env))
+        if not is_sdist(f.filename):
+            return Rejected(f.filename, "neither a wheel nor a .tar.gz/.zip source distribution")
+        if not build_sdists:
+            return Rejected(f.filename, SDIST_OPT_IN, kind=KIND_SDIST)
+        try:
+            version = parse_sdist_filename(f.filename)[1]
+        except ValueError as exc:
+            return Rejected(f.filename, f"invalid sdist file name: {exc}", invalid=True)
+        ranks = [SDIST_RANK]
+    else:
+        try:
+            _name, version, _build, tags = parse_wheel_filename(f.filename)
+        except ValueError as exc:  # InvalidWheelFilename, or a version number too long to convert
+            return Rejected(f.filename, f"invalid wheel file name: {exc}", invalid=True)
+        ranks = [env.tag_rank[t] for t in tags if t in env.tag_rank]
+        if not ranks:
+            return Rejected(f.filename, explain_tags(tags, env), kind=tag_kind(tags, env))
     if f.requires_python:
         try:
             spec = SpecifierSet(f.requires_python)
         except InvalidSpecifier:
             return Rejected(f.filename, f"invalid Requires-Python {f.requires_python!r} on the index", invalid=True)
         if not spec.contains(env.python, prereleases=True):
-            return Rejected(f.filename, f"requires Python {f.requires_python}, this is Python {env.python_version}")
+            return Rejected(
+                f.filename, f"requires Python {f.requires_python}, this is Python {env.python_version}", kind=KIND_REQUIRES_PYTHON
+            )
     return Usable(f, version, min(ranks))
 
 
@@ -99,29 +156,38 @@ def explain_tags(tags: frozenset[Tag], env: TargetEnvironment) -> str:
     return "; ".join(reasons)
 
 
+def tag_kind(tags: frozenset[Tag], env: TargetEnvironment) -> str:
+    """The category of a tag mismatch (see ``explain_tags`` for the words)."""
+    platforms = {t.platform for t in tags}
+    if not any(p == "any" or p.startswith(("emscripten", "pyodide", "pyemscripten")) for p in platforms):
+        return KIND_PLATFORM
+    abis = {m.group(2) for p in platforms if (m := _EMSCRIPTEN_PLATFORM.match(p))}
+    if env.abi_version and abis and env.abi_version not in abis:
+        return KIND_ABI
+    return KIND_PYTHON
+
+
 def allowed_versions(
     versions: list[Version],
     specifiers: list[SpecifierSet],
     *,
     pre: bool,
 ) -> list[Version]:
-    """Versions that satisfy every specifier, newest first, with the pre-release rule.
+    """Versions that satisfy every specifier, newest first, with PEP 440's pre-release rule.
 
-    Pre-releases count only with ``pre=True`` or when no final release satisfies a
-    specifier that itself names a pre-release (e.g. ``>=2.0b1``).
+    Pre-releases count with ``pre=True``, when a specifier itself names a pre-release
+    (e.g. ``>=2.0b1``), or when no final release satisfies the specifiers (a project
+    that has published only pre-releases installs its newest one), as ``packaging``
+    and Pyodide's micropip do.
     """
     def ok(v: Version) -> bool:
         return all(s.contains(v, prereleases=True) for s in specifiers)
 
     matching = sorted((v for v in versions if ok(v)), reverse=True)
-    if pre:
+    if pre or any(s.prereleases for s in specifiers):
         return matching
     finals = [v for v in matching if not v.is_prerelease]
-    if finals:
-        return finals
-    if any(s.prereleases for s in specifiers):
-        return matching
-    return []
+    return finals or matching
 
 
 def is_exact_pin(specifiers: list[SpecifierSet], version: Version) -> bool:

@@ -15,7 +15,7 @@ import logging
 import posixpath
 import urllib.parse
 import zipfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from packaging.requirements import Requirement
@@ -23,18 +23,22 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..index import http
+from ..index import auth, http
 from .candidates import INDEX, INSTALLED, LOCKFILE, SOURCE_ORDER, URL, Candidate
 from .environment import TargetEnvironment
-from ..errors import MetadataError, MicropipError, TransportError
+from ..errors import HashRequiredError, MetadataError, MicropipError, RequirementError, TransportError
 from ..index.client import IndexClient
 from ..index.formats import fragment_hashes
 from ..index.metadata import CoreMetadata, parse_core_metadata
 from ..index.project import ProjectFile, ProjectPage
-from .selection import Rejected, allowed_versions, classify_files
+from .selection import SDIST_OPT_IN, Rejected, allowed_versions, classify_files, is_sdist
 
 logger = logging.getLogger("micropip")
 MAX_CRAWL = 400  # speculative fetches per fill; bounds an enormous fan-out
+# Backtracking down a project's releases: the metadata of this many older releases is fetched
+# with the one the resolver asks for, in parallel (small PEP 658 files only), so rejecting a
+# release costs no round trip of its own.
+LOOKAHEAD = 3
 
 
 class NeedData(Exception):
@@ -115,8 +119,20 @@ class Sources:
         installed: dict[str, InstalledInfo] | None = None,
         reinstall: bool = False,
         speculate: Callable[[ProjectFile], None] | None = None,
+        wheel_cache: http.CacheLike | None = None,
+        require_hashes: bool = False,
+        credentials: str | None = None,
+        sdist_metadata: Callable[[ProjectFile], Awaitable[bytes]] | None = None,
     ) -> None:
         self.env = env
+        # build_sdists: an sdist is a candidate (after every wheel); this gives its core
+        # metadata (static PKG-INFO, or a build's METADATA). None: sdists are rejected.
+        self.sdist_metadata = sdist_metadata
+        # Wheels read for their METADATA (no PEP 658 file) go through the persistent cache too.
+        self.wheel_cache = wheel_cache
+        # Files without a sha256 are refused when chosen, before any of their bytes is fetched.
+        self.require_hashes = require_hashes
+        self.credentials = credentials
         # Told of each file the crawl expects the resolver to pick, so it can be fetched ahead.
         self.speculate = speculate
         self.index = index
@@ -138,11 +154,21 @@ class Sources:
         self.crawl_pre = False
         self.crawl_deps = True
         self.bytes_wheels_for_metadata = 0
+        self._speculated: set[str] = set()  # projects a wheel was fetched ahead for (one guess each)
+        # The first crawl stops going deeper once it meets a project nothing can be picked from:
+        # the resolver must backtrack (or report a dead end) before the rest of the tree matters.
+        self._prefetching = False
+        self._dead_seen = False
 
     # ---- synchronous questions from the provider -------------------------------------
 
     def page(self, name: str) -> ProjectPage | None:
         if name in self.page_errors:
+            if name in self.lock_packages:
+                # Pyodide's lock has it: an unreachable index (an offline JupyterLite site, a
+                # blocked CDN) must not stop the install, as it never stops Pyodide's micropip.
+                logger.info("using %s from Pyodide's lockfile: the index failed (%s)", name, self.page_errors[name])
+                return None
             raise self.page_errors[name]
         if name not in self.pages:
             if self._lock_only(name):
@@ -163,7 +189,9 @@ class Sources:
         found: list[Candidate] = []
         rejected: list[Rejected] = []
         if page is not None:
-            usable, rejected = classify_files(page.files, self.env)
+            usable, rejected = classify_files(page.files, self.env, build_sdists=self.sdist_metadata is not None)
+            if self.require_hashes:
+                usable = self._hashed_only(page, usable, rejected)
             for version, entries in usable.items():
                 best = entries[0]
                 found.append(Candidate(name, version, INDEX, best.file, yanked=best.file.yanked))
@@ -184,7 +212,13 @@ class Sources:
         info = self.installed.get(name)
         if info is not None and not self.reinstall:
             try:
-                deps = tuple(Requirement(r) for r in info.requires)
+                if lock is not None and lock.package_type == "package" and Version(lock.version) == Version(info.version):
+                    # Pyodide's own package (loadPackage put it there): its lock's `depends` are what
+                    # Pyodide ships it with, as for the lock candidate; its METADATA may name more
+                    # (ipython 9's ipython-pygments-lexers), which Pyodide's micropip never asks for.
+                    deps = tuple(Requirement(d) for d in lock.depends)
+                else:
+                    deps = tuple(Requirement(r) for r in info.requires)
                 found.append(Candidate(name, Version(info.version), INSTALLED, None, known_deps=deps, display_name=info.name))
             except Exception:  # broken installed metadata: treat as not installed
                 logger.warning("ignoring installed %s %s: its metadata cannot be read", info.name, info.version)
@@ -193,17 +227,44 @@ class Sources:
         self.rejections[name] = rejected
         return found
 
+    def _hashed_only(self, page: ProjectPage, usable: dict, rejected: list[Rejected]) -> dict:
+        """``require_hashes``: drop the files without a sha256; none left with some usable is an error."""
+        kept: dict = {}
+        unhashed = []
+        for version, entries in usable.items():
+            ok = [u for u in entries if has_sha256(u.file)]
+            unhashed += [u.file for u in entries if not has_sha256(u.file)]
+            if ok:
+                kept[version] = ok
+        rejected += [Rejected(f.filename, "no sha256 on the index, and require_hashes is on") for f in unhashed]
+        if unhashed and not kept:
+            where = auth.redact_url(unhashed[0].index_url or page.url)
+            names = "; ".join(f"{f.filename} from {auth.redact_url(f.url)}" for f in unhashed[:5])
+            names += f"; and {len(unhashed) - 5} more" if len(unhashed) > 5 else ""
+            raise HashRequiredError(
+                f"require_hashes is on, but the index page {where} gives no sha256 for any usable file of "
+                f"{page.name!r} ({names}); nothing was downloaded. Use an index that publishes sha256 hashes "
+                "(PEP 503 #sha256= fragments or PEP 691 'hashes'), add #sha256=<hash> to a wheel URL, or install "
+                "from a lockfile."
+            )
+        return kept
+
     def url_candidate(self, req: Requirement) -> Candidate:
         assert req.url
         url = req.url
         if url not in self.url_candidates:
             parts = urllib.parse.urlsplit(url)
             hashes = fragment_hashes(parts.fragment)
-            clean = urllib.parse.urlunsplit(parts._replace(fragment=""))
+            clean = auth.take_credentials(urllib.parse.urlunsplit(parts._replace(fragment="")))
             filename = urllib.parse.unquote(parts.path.rsplit("/", 1)[-1])
-            from packaging.utils import parse_wheel_filename
+            from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
-            _n, version, _b, _t = parse_wheel_filename(filename)
+            if is_sdist(filename) and self.sdist_metadata is None:
+                raise RequirementError(f"{req.name} @ {auth.redact_url(clean)}: {filename} is {SDIST_OPT_IN}")
+            if is_sdist(filename):
+                version = parse_sdist_filename(filename)[1]
+            else:
+                _n, version, _b, _t = parse_wheel_filename(filename)
             self.url_candidates[url] = Candidate(canonicalize_name(req.name), version, URL, ProjectFile(filename, clean, hashes))
         return self.url_candidates[url]
 
@@ -262,7 +323,11 @@ class Sources:
                     continue  # the resolver reports it with context
             else:
                 jobs.append(self._crawl_page(canonicalize_name(req.name), req.specifier, seen, budget))
-        await asyncio.gather(*jobs)
+        self._prefetching, self._dead_seen = True, False
+        try:
+            await asyncio.gather(*jobs)
+        finally:
+            self._prefetching = False
 
     async def fill(self, need: NeedData) -> None:
         """Fetch what the resolver asked for, and speculatively what it will ask next."""
@@ -270,7 +335,35 @@ class Sources:
         seen: set[tuple[str, str]] = set()
         jobs = [self._crawl_page(name, SpecifierSet(), seen, budget) for name in need.pages]
         jobs += [self._crawl_candidate(c, seen, budget) for c in need.metadata]
+        jobs += [self._crawl_candidate(c, seen, budget) for c in self._older_releases(need.metadata)]
         await asyncio.gather(*jobs)
+
+    def _older_releases(self, asked: set[Candidate]) -> list[Candidate]:
+        """The next ``LOOKAHEAD`` older releases after each asked one the resolver walks down to.
+
+        Only when a newer release of the project was already read (the resolver rejected it)
+        and each has a metadata file of its own: a whole wheel is never fetched ahead.
+        """
+        out: list[Candidate] = []
+        for cand in asked:
+            if cand.source != INDEX or cand.is_sdist:
+                continue
+            try:
+                options = [c for c in self.candidates(cand.name) if c.source == INDEX and not c.is_sdist]
+            except (NeedData, MicropipError):
+                continue
+            newer = [c for c in options if c.version > cand.version]
+            if not any(c.file is not None and (c.file.url in self.metadata or c.file.url in self.metadata_errors) for c in newer):
+                continue
+            pin = self.pins.get(cand.name, SpecifierSet())
+            older = [
+                c for c in options
+                if c.version < cand.version and not c.yanked and c.file is not None and c.file.metadata_url
+                and c.file.url not in self.metadata and pin.contains(c.version, prereleases=True)
+                and (not c.version.is_prerelease or self.crawl_pre or cand.version.is_prerelease)
+            ]
+            out += older[:LOOKAHEAD]
+        return out
 
     async def _crawl_page(self, name: str, spec: SpecifierSet, seen: set, budget: list[int]) -> None:
         key = (name, str(spec))
@@ -288,23 +381,50 @@ class Sources:
         specs = [spec, self.pins.get(name, SpecifierSet())]
         versions = allowed_versions([c.version for c in options if not c.yanked], specs, pre=self.crawl_pre)
         best = next((c for c in options if versions and c.version == versions[0]), None)
+        if best is not None and best.is_sdist:
+            # The resolver tries every wheel before an sdist: crawl (and build) the one it will take.
+            allowed = set(versions)
+            best = next((c for c in options if c.version in allowed and not c.is_sdist), best)
+        if best is None and name not in self.lock_packages:
+            self._dead_seen = True  # nothing to pick (no usable wheel, or none that fits)
+        if self._prefetching and self._dead_seen:
+            return
         if best is not None:
-            if self.speculate is not None and best.file is not None and best.source in (INDEX, LOCKFILE):
+            if (
+                self.speculate is not None and best.file is not None and best.source in (INDEX, LOCKFILE)
+                and name not in self._speculated
+            ):
+                # One guess per project: while backtracking (a parent walking down its releases
+                # pins a different version each time) the wheels guessed would mostly be waste.
+                self._speculated.add(name)
                 self.speculate(best.file)
             await self._crawl_candidate(best, seen, budget)
 
     async def _crawl_candidate(self, cand: Candidate, seen: set, budget: list[int]) -> None:
         if cand.known_deps is None:
             await self.ensure_metadata(cand)
-        if not self.crawl_deps:
+        if not self.crawl_deps or (self._prefetching and self._dead_seen):
             return
         try:
             deps = self.dependencies(cand)
         except (NeedData, MicropipError):
             return
+        if any(not d.url and self._known_dead(d) for d in deps):
+            return  # the resolver will reject this release: what else it needs does not matter
         await asyncio.gather(
             *(self._crawl_page(canonicalize_name(d.name), d.specifier, seen, budget) for d in deps if not d.url)
         )
+
+    def _known_dead(self, req: Requirement) -> bool:
+        """Nothing can ever be picked for ``req`` (its page is here, and no usable release fits)."""
+        name = canonicalize_name(req.name)
+        if name not in self.pages or name in self.lock_packages:
+            return False
+        try:
+            options = self.candidates(name)
+        except (NeedData, MicropipError):
+            return False
+        return not any(req.specifier.contains(c.version, prereleases=True) for c in options)
 
     async def ensure_page(self, name: str) -> None:
         if name in self.pages or name in self.page_errors or self._lock_only(name):
@@ -336,8 +456,15 @@ class Sources:
         f = cand.file
         assert f is not None
         try:
+            if self.require_hashes and not has_sha256(f):
+                raise HashRequiredError(
+                    f"require_hashes is on, but {f.filename} ({auth.redact_url(f.url)}) has no sha256 to verify it "
+                    "against; nothing was downloaded. Add #sha256=<hash> to the URL or use an index that publishes hashes."
+                )
             data = None
-            if f.metadata_url:
+            if cand.is_sdist and self.sdist_metadata is not None:
+                data = await self.sdist_metadata(f)
+            elif f.metadata_url:
                 response = await http.get(f.metadata_url)
                 if response.ok:
                     expected = (f.core_metadata or {}).get("sha256")
@@ -347,6 +474,9 @@ class Sources:
                     data = response.body
             if data is None:
                 data = await self.wheel_metadata(f)
+            if cand.is_sdist:
+                self.metadata[f.url] = parse_core_metadata(data, f"{f.url} (PKG-INFO or built METADATA)")
+                return
             self.metadata[f.url] = parse_core_metadata(data, f.metadata_url or f.url)
         except (MicropipError, TransportError) as exc:
             self.metadata_errors[f.url] = exc
@@ -355,7 +485,9 @@ class Sources:
     async def wheel_metadata(self, f: ProjectFile) -> bytes:
         """No metadata file: read METADATA from the wheel itself (kept for install)."""
         if f.url not in self.wheel_bytes:
-            body = await http.download(f.url, sha256=f.sha256, what=f.filename)
+            body = await http.download_cached(
+                f.url, f.sha256, f.filename, credentials=self.credentials, cache=self.wheel_cache
+            )
             self.wheel_bytes[f.url] = body
             self.bytes_wheels_for_metadata += len(body)
         try:
@@ -368,6 +500,15 @@ class Sources:
             raise MetadataError(f"{f.filename} ({f.url}) is not a valid zip file: {exc}") from exc
 
 
+def has_sha256(f: ProjectFile) -> bool:
+    """A well-formed sha256 to verify the file against (``require_hashes``)."""
+    value = f.sha256 or ""
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value.lower())
+
+
 def _newest_first(cands: list[Candidate]) -> list[Candidate]:
-    """The installed version first (an install never upgrades what already satisfies), then newest."""
-    return sorted(cands, key=lambda c: (c.source == INSTALLED, c.version, -SOURCE_ORDER[c.source]), reverse=True)
+    """The installed version first (an install never upgrades what already satisfies), then every
+    wheel newest first, then sdists newest first (built only when no wheel will do)."""
+    return sorted(
+        cands, key=lambda c: (c.source == INSTALLED, not c.is_sdist, c.version, -SOURCE_ORDER[c.source]), reverse=True
+    )

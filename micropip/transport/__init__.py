@@ -16,11 +16,15 @@ from .requests import fetch, is_local, local_path
 from .response import CREDENTIAL_HEADERS, IN_PYODIDE, JsBytes, Response, as_bytes, origin, sha256_hex
 from .runtime import (
     forget_loaded_packages,
+    from_js,
     in_node,
+    load_optional_part,
     load_shared_libraries,
+    loaded_packages,
     node_env,
     page_origin,
     pyodide_lockfile,
+    record_loaded_packages,
     resolve_url,
 )
 from .store import node_default_cache_dir, persistent_store_kind, store_list, store_read, store_remove, store_write
@@ -31,7 +35,7 @@ DEFAULT_TIMEOUT = 60.0
 
 __all__ = [
     "ArchiveEntry", "CREDENTIAL_HEADERS", "DEFAULT_TIMEOUT", "IN_PYODIDE", "JsBytes", "NativeArchive", "Response",
-    "as_bytes", "fetch", "forget_loaded_packages", "in_node", "is_local", "load_shared_libraries", "local_path",
+    "as_bytes", "fetch", "forget_loaded_packages", "from_js", "in_node", "is_local", "load_optional_part", "load_shared_libraries", "loaded_packages", "local_path",
     "node_default_cache_dir", "node_env", "open_archive", "page_origin", "persistent_store_kind", "pyodide_lockfile",
-    "resolve_url", "sha256_hex", "origin", "store_list", "store_read", "store_remove", "store_write",
+    "record_loaded_packages", "resolve_url", "sha256_hex", "origin", "store_list", "store_read", "store_remove", "store_write",
 ]

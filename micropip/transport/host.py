@@ -33,7 +33,10 @@ _OPENER = urllib.request.build_opener(_OriginBoundRedirects)
 
 
 def fetch_host(url: str, headers: dict[str, str], timeout: float) -> Response:
-    request = urllib.request.Request(url, headers=headers)
+    try:
+        request = urllib.request.Request(url, headers=headers)
+    except ValueError as exc:  # "unknown url type", a malformed URL: asking again cannot help
+        raise TransportError(f"cannot fetch {url}: it is not a valid URL ({exc})", url=url, permanent=True) from exc
     try:
         with _OPENER.open(request, timeout=timeout) as resp:
             declared = resp.headers.get("Content-Length")
@@ -55,6 +58,8 @@ def fetch_host(url: str, headers: dict[str, str], timeout: float) -> Response:
             body = b""
         return Response(exc.geturl() or url, exc.code, {k.lower(): v for k, v in exc.headers.items()}, body)
     except urllib.error.URLError as exc:
+        if str(exc.reason).startswith("unknown url type"):
+            raise TransportError(f"cannot fetch {url}: it is not a valid URL ({exc.reason})", url=url, permanent=True) from exc
         if isinstance(exc.reason, TimeoutError):
             raise TransportError(f"timed out after {timeout:g} s waiting for {url}", url=url) from exc
         raise TransportError(f"could not fetch {url}: {exc.reason}", url=url) from exc

@@ -12,7 +12,7 @@ import json
 from typing import Any, NamedTuple
 
 from .js_modules import js_module
-from .response import IN_PYODIDE, JsBytes
+from .response import IN_PYODIDE, JsBytes, js_to_bytes
 
 
 class ArchiveEntry(NamedTuple):
@@ -53,13 +53,18 @@ class NativeArchive:
     def read(self, index: int) -> bytes:
         if self._proxy is None:
             raise RuntimeError("the native archive was released")
-        return self._proxy.read(index).to_bytes()
+        return js_to_bytes(self._proxy.read(index), f"member {self.entries[index].filename!r} of a wheel")
 
     def write(self, items: list[tuple[int, int, str]]) -> None:
         """Write members to paths: ``(member index, mode or 0, absolute path)``; folders must exist."""
         if self._proxy is None:
             raise RuntimeError("the native archive was released")
-        self._proxy.write(json.dumps(items))
+        try:
+            self._proxy.write(json.dumps(items))
+        except Exception as exc:  # a JS exception from Pyodide's file system (ErrnoError, quota...)
+            from ..errors import InstallError
+
+            raise InstallError(f"could not write {len(items)} wheel member(s) to Pyodide's file system: {type(exc).__name__}: {exc}") from exc
 
     def release(self) -> None:
         if self._proxy is not None:

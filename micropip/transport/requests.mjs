@@ -24,6 +24,17 @@ export async function digestHex(buf) {
  */
 export async function request(url, headers, credentials, timeoutMs, keepInJs, controller) {
   let phase = "waiting for", timedOut = false, declared = undefined;
+  // A URL fetch() cannot take is a permanent error (the caller does not retry it). User-info
+  // is refused here too: credentials travel only as a header (micropip.index.auth).
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch (e) {
+    return { ok: false, invalid: true, timedOut, phase, error: "it is not a valid URL" };
+  }
+  if (parsed.username || parsed.password) {
+    return { ok: false, invalid: true, timedOut, phase, error: "it contains credentials (user-info), which fetch() refuses" };
+  }
   const arm = () => setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
   let timer = arm();
   try {

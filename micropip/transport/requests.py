@@ -13,12 +13,16 @@ from pathlib import Path
 
 from ..errors import TransportError
 from .js_modules import js_module
-from .response import IN_PYODIDE, JsBytes, Response
+from .response import IN_PYODIDE, JsBytes, Response, js_to_bytes
 from .runtime import in_node, resolve_url
 
 
 def is_local(url: str) -> bool:
-    """``emfs:``/``file:`` URLs and plain paths are read from the filesystem."""
+    """``emfs:``/``file:`` URLs and plain paths are read from a file system, not fetched.
+
+    ``emfs:`` is Pyodide's own (virtual) file system; ``file:`` in Pyodide is the native
+    one (Node's disk), on the host CPython's.
+    """
     scheme = urllib.parse.urlsplit(url).scheme
     return scheme in ("emfs", "file", "") or (len(scheme) == 1 and not IN_PYODIDE)  # C:\ on Windows
 
@@ -54,6 +58,8 @@ async def fetch(
 
         timeout = DEFAULT_TIMEOUT
     url = resolve_url(url)
+    if IN_PYODIDE and urllib.parse.urlsplit(url).scheme == "file":
+        return await _fetch_native_file(url)
     if is_local(url):
         path = local_path(url)
         try:
@@ -72,6 +78,23 @@ async def fetch(
     return await asyncio.to_thread(fetch_host, url, dict(headers or {}), timeout)
 
 
+async def _fetch_native_file(url: str) -> Response:
+    """``file:`` in Pyodide means the native file system, as in Pyodide's micropip: Node's disk.
+
+    A relative ``file:`` path is relative to Node's working directory. A browser has no
+    native file system a page may read, so there ``file:`` is refused with what to use instead.
+    """
+    parts = urllib.parse.urlsplit(url)
+    path = urllib.parse.unquote(parts.path)
+    if not in_node():
+        raise TransportError(
+            f"cannot read {url}: file: URLs name the native file system, which only Pyodide in Node.js can read; "
+            "in a browser serve the file over https: or put it in Pyodide's file system and use an emfs: path",
+            url=url,
+        )
+    return await _read_node_file(url, path)
+
+
 async def _read_node_file(url: str, path: str) -> Response:
     """Pyodide in Node keeps its lockfile's wheels on the host disk, outside the wasm FS."""
     import pyodide_js  # type: ignore[import-not-found]
@@ -82,7 +105,7 @@ async def _read_node_file(url: str, path: str) -> Response:
         if "ENOENT" in str(exc) or "no such file" in str(exc).lower():
             return Response(url, 404)
         raise TransportError(f"cannot read {path}: {exc}", url=url) from exc
-    return Response(url, 200, {}, data.to_bytes())
+    return Response(url, 200, {}, js_to_bytes(data, f"{path}", url))
 
 
 async def _fetch_browser(
@@ -100,11 +123,16 @@ async def _fetch_browser(
         answer = await native.request(
             url, json.dumps(dict(headers)), credentials or "", timeout * 1000, keep_in_js, controller
         )
+    except Exception as exc:  # a JS exception outside the request's own error handling
+        controller.abort()
+        raise TransportError(f"could not fetch {url}: {type(exc).__name__}: {exc}", url=url) from exc
     except BaseException:
         controller.abort()  # cancelled (or interrupted): the request must not go on
         raise
     if not answer.ok:
         phase, reason = str(answer.phase), str(answer.error)
+        if getattr(answer, "invalid", False):
+            raise TransportError(f"cannot fetch {url}: {reason}", url=url, permanent=True)
         if answer.timedOut:
             raise TransportError(f"timed out after {timeout:g} s {phase} {url}", url=url)
         if phase == "reading the body of":  # the connection closed early: undici's "terminated"
@@ -113,13 +141,23 @@ async def _fetch_browser(
             raise TransportError(
                 f"truncated download: the connection to {url} closed before all{announced} arrived ({reason})", url=url
             )
-        raise TransportError(f"could not fetch {url}: {reason} (offline, blocked by CORS, or wrong URL?)", url=url)
+        if in_node():
+            raise TransportError(f"could not fetch {url}: {reason} (offline, or a wrong URL?)", url=url)
+        raise TransportError(
+            f"could not fetch {url}: {reason}. A likely cause is CORS: a server on another origin than this page "
+            "must answer with an Access-Control-Allow-Origin header that allows it; otherwise the browser is "
+            "offline or the URL is wrong",
+            url=url,
+        )
     resp_headers = json.loads(answer.headers)
     status, final_url = int(answer.status), str(answer.url or url)
     length = int(answer.body.length)
     declared = resp_headers.get("content-length")
-    if declared and declared.isdigit() and "content-encoding" not in resp_headers and int(declared) != length:
+    # Content-Length counts the bytes on the wire: a compressed page decodes to more, and a
+    # cross-origin answer hides Content-Encoding from us. Only fewer bytes than announced
+    # mean the body was cut short (a cut compressed body already fails to decode in fetch).
+    if declared and declared.isdigit() and length < int(declared):
         raise TransportError(f"truncated download: {url} sent {length} bytes but announced {declared}", url=url)
     if answer.digest is not None:  # kept in JS, hashed there
         return Response(final_url, status, resp_headers, b"", js_body=JsBytes(answer.body, length, str(answer.digest)))
-    return Response(final_url, status, resp_headers, answer.body.to_bytes())
+    return Response(final_url, status, resp_headers, js_to_bytes(answer.body, f"the {length:,}-byte body of {url}", url))

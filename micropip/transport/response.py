@@ -34,7 +34,32 @@ class JsBytes:
         return self._sha256
 
     def to_bytes(self) -> bytes:
-        return self.proxy.to_bytes()
+        return js_to_bytes(self.proxy, f"a {self.length:,}-byte download")
+
+
+def js_to_bytes(proxy: Any, what: str, url: str | None = None) -> bytes:
+    """Copy a JS byte array into Python memory; a failure is a ``TransportError`` that says why.
+
+    Pyodide copies into WebAssembly memory with a signed 32-bit offset, so once that
+    memory has grown past 2 GiB every copy fails with ``RangeError: offset is out of
+    bounds`` (a JS exception that would otherwise reach the caller unexplained).
+    """
+    try:
+        return proxy.to_bytes()
+    except Exception as exc:  # pyodide.ffi.JsException, MemoryError
+        from ..errors import TransportError
+
+        reason = f"{type(exc).__name__}: {exc}"
+        hint = (
+            "Pyodide cannot copy into WebAssembly memory past 2 GiB, and this interpreter's memory has grown "
+            "that far (large downloads or data kept alive); restart the interpreter and try again, with fewer "
+            "packages at once"
+            if "out of bounds" in str(exc) or isinstance(exc, MemoryError)
+            else "the JavaScript side failed"
+        )
+        raise TransportError(
+            f"could not copy {what} from JavaScript into Python memory ({reason}): {hint}", url=url or "", permanent=True
+        ) from exc
 
 
 @dataclass

@@ -6,6 +6,7 @@ callers run unchanged on host CPython.
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 
 from .response import IN_PYODIDE
@@ -83,16 +84,96 @@ def pyodide_lockfile() -> tuple[dict, str] | None:
     return lock, base
 
 
-def forget_loaded_packages(names: list[str]) -> None:
-    """Tell Pyodide's loader that uninstalled packages are gone, so loadPackage can load them again."""
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def loaded_packages() -> dict[str, str]:
+    """``pyodide.loadedPackages`` as a dict (name -> where it came from); empty off the browser."""
     if not IN_PYODIDE:
+        return {}
+    import pyodide_js  # type: ignore[import-not-found]
+
+    loaded = pyodide_js.loadedPackages
+    try:
+        return {str(k): str(v) for k, v in loaded.to_py().items()}
+    except Exception:  # not a plain object in some releases: read what we can
+        return {}
+
+
+def record_loaded_packages(sources: dict[str, str]) -> None:
+    """Tell Pyodide's loader what micropip installed (name -> source), so ``loadPackage``
+    does not load the same package again and tools reading ``loadedPackages`` see it."""
+    if not IN_PYODIDE or not sources:
         return
     import pyodide_js  # type: ignore[import-not-found]
 
     loaded = pyodide_js.loadedPackages
-    for name in names:
+    for name, source in sources.items():
         try:
-            if hasattr(loaded, name):
-                delattr(loaded, name)
+            setattr(loaded, name, source)
+        except Exception:  # a read-only view in some releases: nothing to record
+            pass
+
+
+def forget_loaded_packages(names: list[str]) -> None:
+    """Tell Pyodide's loader that uninstalled packages are gone, so loadPackage can load them again.
+
+    Names match whatever their spelling in ``loadedPackages`` (``Bottleneck``, ``astropy_iers_data``).
+    """
+    if not IN_PYODIDE or not names:
+        return
+    import pyodide_js  # type: ignore[import-not-found]
+
+    loaded = pyodide_js.loadedPackages
+    wanted = {_normalized(n) for n in names}
+    for key in [k for k in loaded_packages() if _normalized(k) in wanted] or list(names):
+        try:
+            if hasattr(loaded, key):
+                delattr(loaded, key)
         except Exception:  # a read-only view in some releases: nothing to forget
             pass
+
+
+def from_js(value):
+    """A value passed in from JavaScript (an array, a plain object) as a Python list or dict; others as they are."""
+    if not IN_PYODIDE:
+        return value
+    from pyodide.ffi import JsProxy  # type: ignore[import-not-found]
+
+    if isinstance(value, JsProxy):
+        return value.to_py()
+    return value
+
+
+async def load_optional_part(package: str, module: str) -> None:
+    """Make ``module`` (a part of micropip the bundle ships as its own wheel) importable.
+
+    The browser bundle keeps rarely used stages (the sdist builder) out of the wheel every
+    page downloads; Pyodide's lock lists them, and its loader fetches one on first use.
+    Nothing happens when ``module`` is already importable (on the host, a full install).
+    """
+    import importlib.util
+
+    if importlib.util.find_spec(module) is not None:
+        return
+    if not IN_PYODIDE:
+        raise ImportError(f"{module} is not installed: install micropip with its optional parts")
+    import pyodide_js  # type: ignore[import-not-found]
+    from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
+
+    import js  # type: ignore[import-not-found]
+
+    messages: list[str] = []
+    keep = create_proxy(messages.append)
+    try:
+        options = to_js({"messageCallback": keep, "errorCallback": keep}, dict_converter=js.Object.fromEntries)
+        await pyodide_js.loadPackage(to_js([package]), options)
+    finally:
+        keep.destroy()
+    importlib.invalidate_caches()
+    if importlib.util.find_spec(module) is None:
+        raise ImportError(
+            f"{module} could not be loaded: Pyodide's lockfile has no usable {package!r} entry "
+            f"({'; '.join(messages) or 'no message'}); load micropip from a bundle built by `pyodide-pm bundle`"
+        )

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from .js_modules import js_module
-from .response import IN_PYODIDE, JsBytes
+from .response import IN_PYODIDE, JsBytes, js_to_bytes
 from .runtime import in_node
 
 _store: Any = None
@@ -60,7 +60,7 @@ async def store_read(where: str, name: str, *, keep_in_js: bool = False) -> byte
     if keep_in_js:
         pair = await (await js_module("requests")).digestHex(data)
         return JsBytes(pair[0], int(pair[0].length), pair[1])
-    return data.to_bytes()
+    return js_to_bytes(data, f"{name} from the persistent store")
 
 
 async def store_write(where: str, name: str, data: bytes | JsBytes) -> None:

@@ -1,0 +1,518 @@
+"""Real-network speed: ours vs micropip 0.11.1 on a recorded slice of PyPI, over a shaped link.
+
+    bash bench/network.sh                                   # set-up, recording if missing, the benchmark
+    .venv/bin/python bench/network.py --roots rich,pydantic --reps 2 --settings 100ms   # a quick look
+
+Every install is one root in a fresh Pyodide interpreter (``bench/runner.mjs``), ours and
+the reference interleaved, against ``replay.ReplayServer`` serving the recording made by
+``bench/record.py`` with a latency before every answer and a bandwidth per connection.
+Pyodide's lockfile is emptied for both micropips (its packages live on a CDN this
+machine cannot reach): every project comes from the recorded index. Then a Chromium page
+on the same link times ``loadPyodide()`` -> ``await micropip.install("rich")`` -> ``import
+rich`` for each micropip, the bundle download included (the Pyodide runtime itself is
+served on loopback without shaping, the same for both).
+
+Results: ``bench/results/network.json`` and ``bench/results/network.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import queue
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path[:0] = [str(REPO), str(BENCH)]
+
+import corpus  # noqa: E402
+import net_corpus  # noqa: E402
+import run  # noqa: E402  (the Node runner protocol, the reference pin)
+from png_chart import Bar, bar_chart  # noqa: E402
+from replay import Recording, ReplayServer  # noqa: E402
+
+WORK = corpus.CACHE / "network"
+RESULTS = BENCH / "results"
+LOG = WORK / "node-stderr.log"
+SETTINGS = {  # name -> (latency before each answer in s, bytes per second per connection)
+    "100ms": (0.100, 20e6 / 8),
+    "30ms": (0.030, 100e6 / 8),
+}
+SETTING_LABELS = {"100ms": "100 ms / 20 Mbit/s", "30ms": "30 ms / 100 Mbit/s"}
+
+
+def log(message: str) -> None:
+    print(f"[network] {message}", file=sys.stderr, flush=True)
+
+
+# ---- the two micropips -----------------------------------------------------------------------
+
+
+def _emptied_lock(lock: dict, keep: set[str]) -> dict:
+    """Pyodide's lockfile with only ``keep`` and what they depend on (files that exist beside it)."""
+    packages = lock["packages"]
+    todo, kept = list(keep), {}
+    while todo:
+        name = todo.pop()
+        if name in kept:
+            continue
+        kept[name] = packages[name]
+        todo.extend(packages[name].get("depends", []))
+    return {**lock, "packages": kept}
+
+
+def prepare_micropips() -> dict[str, Path]:
+    """{"ours": lock, "reference": lock}: each lock beside its wheels, Pyodide's packages removed."""
+    from pyodide_pm.bundle import write_bundle
+    ours = WORK / "ours"
+    shutil.rmtree(ours, ignore_errors=True)
+    write_bundle(ours)  # always the code of this checkout
+    lock_path = ours / "pyodide-lock.json"
+    lock_path.write_text(json.dumps(_emptied_lock(json.loads(lock_path.read_text()), {"micropip"})))
+
+    ref = WORK / "reference"
+    ref.mkdir(parents=True, exist_ok=True)
+    pin = corpus.REFERENCE_MICROPIP
+    corpus.fetch((pin,), ref)
+    lock = json.loads(run.PYODIDE_LOCK.read_text())
+    lock["packages"]["micropip"].update(file_name=pin.filename, sha256=pin.sha256, depends=[])  # it vendors packaging
+    (ref / "pyodide-lock.json").write_text(json.dumps(_emptied_lock(lock, {"micropip"})))
+    return {"ours": lock_path, "reference": ref / "pyodide-lock.json"}
+
+
+def index_url_for(who: str, server: ReplayServer) -> str:
+    # The reference appends "/<name>/" itself (its docs show "https://pypi.org/simple").
+    return server.simple_url if who == "ours" else server.simple_url.rstrip("/")
+
+
+# ---- Node, with a time limit ---------------------------------------------------------------------
+
+
+class TimedNode(run.Node):
+    """``bench/runner.mjs`` whose answers are awaited at most ``limit_s`` (then it is killed)."""
+
+    def __init__(self) -> None:  # noqa: D107 - run.Node.__init__ with stderr to a log and a reader thread
+        WORK.mkdir(parents=True, exist_ok=True)
+        self._stderr = open(LOG, "a")
+        self.proc = subprocess.Popen(
+            ["node", "--expose-gc", str(BENCH / "runner.mjs")], cwd=REPO,
+            env=dict(os.environ, PYODIDE_PM_NO_CACHE="1"),  # cold: no wheel cache for ours
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True, bufsize=1)
+        self._id = 0
+        self._lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.limit_s = 600.0
+        if not self._read().get("ready"):
+            raise run.BenchError("bench/runner.mjs did not start")
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put("")
+
+    def _read(self) -> dict:
+        try:
+            line = self._lines.get(timeout=self.limit_s)
+        except queue.Empty:
+            self.proc.kill()
+            raise TimeoutError(f"bench/runner.mjs gave no answer in {self.limit_s:.0f} s (killed)") from None
+        if not line:
+            raise run.BenchError(f"bench/runner.mjs exited (code {self.proc.poll()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        super().close()
+        self._stderr.close()
+
+
+INSTALL_CODE = """
+import asyncio, importlib, importlib.metadata, json, time, traceback
+import micropip
+micropip.set_index_urls([{index!r}])
+_t = time.perf_counter()
+_r = {{"ok": False}}
+try:
+    await asyncio.wait_for(micropip.install({root!r}), {timeout!r})
+    _r["ok"] = True
+except (asyncio.TimeoutError, TimeoutError):
+    _r["timeout"] = True
+    _r["error"] = "timeout after {timeout} s"
+except BaseException:
+    _r["error"] = traceback.format_exc()
+_r["ms"] = (time.perf_counter() - _t) * 1000
+if _r["ok"]:
+    importlib.invalidate_caches()
+    try:
+        _r["version"] = importlib.metadata.version({root!r})
+    except Exception as _e:
+        _r.update(ok=False, error="install returned but the root is not installed: " + repr(_e))
+_r["dists"] = len(list(importlib.metadata.distributions()))
+json.dumps(_r)
+"""
+
+
+class Runner:
+    """Fresh interpreters, one install each; Node restarted after a hard time-out."""
+
+    def __init__(self, locks: dict[str, Path]) -> None:
+        self.locks = locks
+        self.node: TimedNode | None = None
+
+    def install(self, who: str, root: str, index: str, timeout_s: float) -> dict:
+        if self.node is None or self.node.proc.poll() is not None:
+            self.node = TimedNode()
+        node = self.node
+        node.limit_s = 120.0
+        try:
+            interp, _ = node.new(self.locks[who], ["micropip"])
+        except (run.BenchError, TimeoutError) as exc:
+            self._restart()
+            return {"ok": False, "error": f"interpreter start failed: {exc}", "ms": None}
+        node.limit_s = timeout_s + 60  # asyncio.wait_for should fire first; this catches a wedged interpreter
+        try:
+            answer = node.py(interp, INSTALL_CODE.format(index=index, root=root, timeout=timeout_s))
+            result = json.loads(answer["value"])
+        except TimeoutError as exc:
+            self._restart()
+            return {"ok": False, "timeout": True, "error": str(exc), "ms": node.limit_s * 1000}
+        except run.BenchError as exc:  # the install code itself failed outside the try (should not happen)
+            result = {"ok": False, "error": str(exc), "ms": None}
+        try:
+            node.limit_s = 60
+            node.drop(interp)
+        except (run.BenchError, TimeoutError):
+            self._restart()
+        return result
+
+    def _restart(self) -> None:
+        if self.node is not None:
+            try:
+                self.node.proc.kill()
+                self.node.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self.node = None
+
+    def close(self) -> None:
+        if self.node is not None:
+            self.node.close()
+
+
+# ---- Chromium bootstrap ----------------------------------------------------------------------------
+
+
+def bootstrap_runs(server: ReplayServer, reps: int, timeout_s: float) -> dict[str, list[dict]]:
+    """``loadPyodide()`` to ``import rich`` in Chromium, ours and the reference interleaved."""
+    from index_server.server import start_static_server
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from harness.browser import launch_chromium
+
+    static = start_static_server({"/pyodide/": run.PYODIDE_LOCK.parent, "/bench/": BENCH})
+    out: dict[str, list[dict]] = {"ours": [], "reference": []}
+    try:
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            try:
+                for rep in range(reps):
+                    for who in (("ours", "reference") if rep % 2 == 0 else ("reference", "ours")):
+                        query = {"lock": f"{server.url}static/{who}/pyodide-lock.json", "index": index_url_for(who, server),
+                                 "pkg": net_corpus.BOOTSTRAP_PACKAGE}
+                        url = static.url + "bench/network_page.html?" + "&".join(
+                            f"{k}={v}" for k, v in query.items())
+                        context = browser.new_context()  # a new profile: empty HTTP cache and Cache Storage
+                        page = context.new_page()
+                        server.reset_stats()
+                        try:
+                            page.goto(url)
+                            page.wait_for_function("window.benchResult", timeout=timeout_s * 1000)
+                            result = page.evaluate("window.benchResult")
+                        except Exception as exc:  # noqa: BLE001 - a time-out is a result
+                            result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:500]}", "timeout": True}
+                        finally:
+                            context.close()
+                        result["replay"] = server.reset_stats().snapshot()
+                        out[who].append(result)
+                        log(f"bootstrap rep {rep + 1}/{reps} {who:9s} "
+                            + (f"{result['total_ms']:7.0f} ms" if result.get("ok") else f"FAILED {result.get('error', '')[:200]}"))
+            finally:
+                browser.close()
+    finally:
+        static.stop()
+    return out
+
+
+# ---- the benchmark -----------------------------------------------------------------------------
+
+
+def geomean(values: list[float]) -> float | None:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def summarize(runs: list[dict]) -> dict:
+    oks = [r["ms"] for r in runs if r.get("ok")]
+    fails = [r for r in runs if not r.get("ok")]
+    out = {"n": len(runs), "ok": len(oks), "timeouts": sum(1 for r in fails if r.get("timeout")),
+           "errors": len(fails) - sum(1 for r in fails if r.get("timeout"))}
+    if oks and len(oks) == len(runs):
+        out["status"], out["median_ms"] = "ok", statistics.median(oks)
+    elif not oks and not out["timeouts"]:
+        out["status"] = "error"
+        out["median_ms_to_error"] = statistics.median([r["ms"] for r in fails if r.get("ms") is not None] or [0])
+    elif not oks:
+        out["status"] = "timeout"
+    else:
+        out["status"] = "flaky"
+        out["median_ms"] = statistics.median(oks)
+    if fails:
+        out["last_error"] = fails[-1].get("error", "")[-3000:]
+        out["versions"] = sorted({r.get("version") for r in runs if r.get("version")})
+    else:
+        out["versions"] = sorted({r.get("version") for r in runs})
+    out["misses"] = sorted({m for r in runs for m in r.get("replay", {}).get("misses", [])})
+    out["requests"] = statistics.median([r.get("replay", {}).get("requests", 0) for r in runs])
+    out["bytes_sent"] = statistics.median([r.get("replay", {}).get("bytes_sent", 0) for r in runs])
+    return out
+
+
+def compare(ours: dict, ref: dict) -> dict:
+    if ours["status"] == "ok" and ref["status"] == "ok":
+        return {"kind": "both_ok", "ratio": ours["median_ms"] / ref["median_ms"]}
+    if ours["status"] == "error" and ref["status"] == "error":
+        return {"kind": "dead_end", "ratio": ours["median_ms_to_error"] / max(ref["median_ms_to_error"], 1e-3)}
+    return {"kind": f"ours_{ours['status']}/reference_{ref['status']}", "ratio": None}
+
+
+def bench_setting(runner: Runner, server: ReplayServer, roots: list[str], reps: int, timeout_s: float, name: str) -> dict:
+    runs: dict[str, dict[str, list[dict]]] = {root: {"ours": [], "reference": []} for root in roots}
+    for rep in range(reps):
+        for i, root in enumerate(roots):
+            order = ("ours", "reference") if (rep + i) % 2 == 0 else ("reference", "ours")
+            for who in order:
+                server.reset_stats()
+                result = runner.install(who, root, index_url_for(who, server), timeout_s)
+                result["replay"] = server.reset_stats().snapshot()
+                runs[root][who].append(result)
+                state = "ok" if result.get("ok") else ("TIMEOUT" if result.get("timeout") else "error")
+                misses = f" misses={len(result['replay']['misses'])}" if result["replay"]["misses"] else ""
+                ms = result.get("ms")
+                log(f"[{name}] rep {rep + 1}/{reps} {root:18s} {who:9s} {state:7s} "
+                    f"{(ms or 0):8.0f} ms {result['replay']['requests']:4d} req{misses}")
+    per_root = {}
+    for root, by in runs.items():
+        s = {who: summarize(rs) for who, rs in by.items()}
+        s["compare"] = compare(s["ours"], s["reference"])
+        per_root[root] = s
+    ok_ratios = [r["compare"]["ratio"] for r in per_root.values() if r["compare"]["kind"] == "both_ok"]
+    dead_ratios = [r["compare"]["ratio"] for r in per_root.values() if r["compare"]["kind"] == "dead_end"]
+    return {
+        "per_root": per_root,
+        "geomean_ours_vs_reference": geomean(ok_ratios),
+        "roots_in_geomean": sum(1 for r in per_root.values() if r["compare"]["kind"] == "both_ok"),
+        "geomean_time_to_error_ours_vs_reference": geomean(dead_ratios),
+        "dead_ends": [k for k, r in per_root.items() if r["compare"]["kind"] == "dead_end"],
+        "mismatched": {k: r["compare"]["kind"] for k, r in per_root.items() if r["compare"]["kind"] not in ("both_ok", "dead_end")},
+        "runs": runs,
+    }
+
+
+def summarize_bootstrap(runs: dict[str, list[dict]]) -> dict:
+    out: dict = {}
+    for who, rs in runs.items():
+        oks = [r for r in rs if r.get("ok")]
+        out[who] = {"n": len(rs), "ok": len(oks),
+                    "median_ms": {k: statistics.median([r[k] for r in oks]) for k in
+                                  ("total_ms", "load_pyodide_ms", "load_micropip_ms", "install_ms", "import_ms")} if oks else None,
+                    "errors": [r.get("error", "")[-2000:] for r in rs if not r.get("ok")][:3]}
+    if out["ours"]["median_ms"] and out["reference"]["median_ms"]:
+        out["ratio_total_ours_vs_reference"] = out["ours"]["median_ms"]["total_ms"] / out["reference"]["median_ms"]["total_ms"]
+    out["runs"] = runs
+    return out
+
+
+def recording_summary(recording: Recording) -> dict:
+    kinds = {"pages": 0, "metadata": 0, "wheels": 0, "not_found": 0}
+    size = {"pages": 0, "metadata": 0, "wheels": 0}
+    for url, e in recording.entries.items():
+        if e["status"] != 200:
+            kinds["not_found"] += 1
+            continue
+        kind = "pages" if "/simple/" in url else "metadata" if url.endswith(".metadata") else "wheels"
+        kinds[kind] += 1
+        size[kind] += e["size"]
+    return {"counts": kinds, "bytes": size, "info": recording.info}
+
+
+def print_table(result: dict) -> None:
+    for name, s in result["settings"].items():
+        print_setting(name, s, result["reps"])
+    for name, b in result.get("bootstrap", {}).items():
+        print_bootstrap(name, b)
+
+
+def print_setting(name: str, s: dict, reps: int) -> None:
+    print(f"\n{SETTING_LABELS.get(name, name)} (latency before each answer, bandwidth per connection); "
+          f"median of {reps} per root; install of one root in a fresh interpreter")
+    print(f"  {'root':18s} {'ours':>10s} {'reference':>10s} {'ours/ref':>9s}  notes")
+    for root, r in s["per_root"].items():
+        cells = []
+        for who in ("ours", "reference"):
+            x = r[who]
+            if x["status"] == "ok":
+                cells.append(f"{x['median_ms'] / 1000:8.2f} s")
+            elif x["status"] == "error":
+                cells.append(f"E{x['median_ms_to_error'] / 1000:7.2f} s")
+            elif x["status"] == "flaky":
+                cells.append(f"~{x['median_ms'] / 1000:7.2f} s")
+            else:
+                cells.append(f"{'TIMEOUT':>10s}")
+        ratio = r["compare"]["ratio"]
+        notes = []
+        if r["compare"]["kind"] not in ("both_ok", "dead_end"):
+            notes.append(r["compare"]["kind"])
+        for who in ("ours", "reference"):
+            if r[who]["status"] != "ok" and r[who].get("last_error"):
+                notes.append(f"{who}: " + r[who]["last_error"].strip().splitlines()[-1][:110])
+            if r[who]["misses"]:
+                notes.append(f"{who}: {len(r[who]['misses'])} replay misses")
+        print(f"  {root:18s} {cells[0]:>10s} {cells[1]:>10s} {('%.2fx' % ratio) if ratio else '-':>9s}  {' | '.join(notes)}")
+    g = s["geomean_ours_vs_reference"]
+    print(f"  geometric mean ours/reference over {s['roots_in_geomean']} roots both installed: "
+          f"{g:.3f}x" if g else "  no root installed with both")
+    if s["geomean_time_to_error_ours_vs_reference"]:
+        print(f"  dead ends ({', '.join(s['dead_ends'])}): time to error ours/reference geomean "
+              f"{s['geomean_time_to_error_ours_vs_reference']:.3f}x")
+
+
+def print_bootstrap(name: str, b: dict) -> None:
+    print(f"\nChromium bootstrap on {SETTING_LABELS.get(name, name)}: loadPyodide() to `import rich`, median")
+    for who in ("ours", "reference"):
+        m = b[who]["median_ms"]
+        if m:
+            print(f"  Chromium bootstrap {who:9s}: {m['total_ms'] / 1000:.2f} s (loadPyodide {m['load_pyodide_ms']:.0f} ms, "
+                  f"loadPackage micropip {m['load_micropip_ms']:.0f} ms, install rich {m['install_ms']:.0f} ms, "
+                  f"import {m['import_ms']:.0f} ms) ok {b[who]['ok']}/{b[who]['n']}")
+        else:
+            print(f"  Chromium bootstrap {who:9s}: failed: {b[who]['errors'][:1]}")
+    if b.get("ratio_total_ours_vs_reference"):
+        print(f"  Chromium bootstrap ours/reference: {b['ratio_total_ours_vs_reference']:.3f}x")
+
+
+def plot(result: dict, path: Path) -> None:
+    bars = []
+    for name in dict.fromkeys([*result["settings"], *result.get("bootstrap", {})]):
+        label = name.upper()
+        s = result["settings"].get(name)
+        if s:
+            bars.append(Bar(f"{label} GEOMEAN", s["geomean_ours_vs_reference"], 1.0))
+        b = result.get("bootstrap", {}).get(name, {})
+        if b:
+            bars.append(Bar(f"{label} BOOTSTRAP RICH", b.get("ratio_total_ours_vs_reference"), 1.0))
+        if s and s["geomean_time_to_error_ours_vs_reference"]:
+            bars.append(Bar(f"{label} DEAD ENDS (TO ERROR)", s["geomean_time_to_error_ours_vs_reference"]))
+    first = next(iter(result["settings"].values()), {"per_root": {}})
+    for root, r in first["per_root"].items():
+        if r["compare"]["kind"] == "both_ok":
+            bars.append(Bar(root.upper()[:20], r["compare"]["ratio"], 1.0))
+        else:
+            bars.append(Bar(root.upper()[:20], None))
+    names = ", ".join(dict.fromkeys([*result["settings"], *result.get("bootstrap", {})])).upper()
+    bar_chart(f"OURS / MICROPIP 0.11.1 ON RECORDED PYPI ({names})", bars, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--roots", default="", help="comma-separated subset of net_corpus.ROOTS (default: all)")
+    parser.add_argument("--reps", type=int, default=5, help="installs per root and micropip (medians)")
+    parser.add_argument("--settings", default=",".join(SETTINGS), help=f"link settings to run: {', '.join(SETTINGS)}")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per install before it counts as a time-out")
+    parser.add_argument("--bootstrap-reps", type=int, default=None, help="Chromium bootstrap runs per micropip (default --reps; 0 skips)")
+    parser.add_argument("--shared-link", action="store_true", help="one bandwidth budget for all connections instead of per connection")
+    parser.add_argument("--no-gzip", action="store_true", help="send pages and .metadata files uncompressed "
+                        "(PyPI's CDN compresses them for clients that accept gzip)")
+    parser.add_argument("--bootstrap-only", action="store_true", help="only the Chromium bootstrap")
+    parser.add_argument("--out", default=str(RESULTS / "network.json"))
+    args = parser.parse_args(argv)
+    roots = [r.strip() for r in args.roots.split(",") if r.strip()] or list(net_corpus.ROOTS)
+    settings = [s.strip() for s in args.settings.split(",") if s.strip()]
+    unknown = [s for s in settings if s not in SETTINGS]
+    if unknown:
+        parser.error(f"unknown settings {unknown}; known: {list(SETTINGS)}")
+    recording = Recording()
+    if not recording.entries:
+        print("no recording: run .venv/bin/python bench/record.py first (bash bench/network.sh does)", file=sys.stderr)
+        return 1
+    from replay import PYPI_SIMPLE, normalize
+
+    unrecorded = [r for r in roots if recording.get(f"{PYPI_SIMPLE}{normalize(r)}/") is None]
+    if unrecorded:
+        print(f"not recorded: {unrecorded}: run .venv/bin/python bench/record.py --roots {','.join(unrecorded)}",
+              file=sys.stderr)
+        return 1
+    bad = recording.verify()
+    if bad:
+        print(f"the recording is damaged ({len(bad)} files, e.g. {bad[0]}): run bench/record.py again", file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    locks = prepare_micropips()
+    static = {"ours": locks["ours"].parent, "reference": locks["reference"].parent}
+    runner = Runner(locks)
+    result: dict = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "pyodide": run.PYODIDE_VERSION,
+                    "node": subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()},
+        "roots": {r: net_corpus.ROOTS.get(r, "") for r in roots},
+        "reps": args.reps, "timeout_s": args.timeout,
+        "link": "shared by all connections" if args.shared_link else "per connection",
+        "gzip": not args.no_gzip,
+        "notes": [
+            "Pyodide's lockfile is emptied for both micropips (only micropip and its own dependencies stay): "
+            "every project comes from the recorded index",
+            "latency is slept before every answer (redirects, 404s and OPTIONS included); bandwidth shapes bodies; "
+            "pages and .metadata files are gzip-compressed when the client accepts it, as PyPI's CDN does",
+            "ours runs with PYODIDE_PM_NO_CACHE=1 (cold); a timed-out install may leave its fetches running in the "
+            "background of the Node process until the interpreter is dropped",
+            "Chromium bootstrap: the page and the Pyodide runtime are served on loopback without shaping; the "
+            "micropip bundle (lockfile + wheels) and the index are on the shaped link",
+        ],
+        "recording": recording_summary(recording),
+        "settings": {}, "bootstrap": {},
+    }
+    try:
+        for name in settings:
+            latency, rate = SETTINGS[name]
+            server = ReplayServer(recording, latency_s=latency, bytes_per_s=rate, shared_link=args.shared_link,
+                                  static=static, gzip_text=not args.no_gzip)
+            try:
+                if not args.bootstrap_only:
+                    result["settings"][name] = bench_setting(runner, server, roots, args.reps, args.timeout, name)
+                reps = args.reps if args.bootstrap_reps is None else args.bootstrap_reps
+                if reps:
+                    result["bootstrap"][name] = summarize_bootstrap(bootstrap_runs(server, reps, max(args.timeout, 120)))
+            finally:
+                server.stop()
+    finally:
+        runner.close()
+    result["bench_seconds"] = round(time.perf_counter() - started, 1)
+    print_table(result)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    plot(result, out.with_suffix(".png"))
+    log(f"results: {out}, {out.with_suffix('.png')} ({result['bench_seconds']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
