@@ -14,7 +14,6 @@ import sys
 import tarfile
 import urllib.error
 import urllib.request
-import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
@@ -24,6 +23,8 @@ import pytest
 from index_server.catalog import Catalog
 from index_server.server import start_server
 from index_server.static_build import build_static
+
+from .harness.handmade_wheels import write_test_wheel
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WHEELS = REPO_ROOT / "fixtures" / "wheels"
@@ -45,30 +46,6 @@ def get(url: str, accept: str | None = None) -> tuple[int, bytes]:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def write_test_wheel(folder: Path, name: str, version: str, files: dict[str, str], *, tag: str = "py3-none-any",
-                     metadata: str | None = None) -> Path:
-    """A minimal valid wheel (METADATA, WHEEL, RECORD) written with zipfile alone."""
-    import base64
-    import hashlib
-
-    dist = f"{name.replace('-', '_')}-{version}"
-    members = {path: text.encode() for path, text in files.items()}
-    members[f"{dist}.dist-info/METADATA"] = (metadata or f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n").encode()
-    pure = "true" if tag.endswith("-none-any") else "false"
-    members[f"{dist}.dist-info/WHEEL"] = f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: {pure}\nTag: {tag}\n".encode()
-    rows = []
-    for path, data in members.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        rows.append(f"{path},sha256={digest},{len(data)}")
-    rows.append(f"{dist}.dist-info/RECORD,,")
-    members[f"{dist}.dist-info/RECORD"] = ("\n".join(rows) + "\n").encode()
-    target = folder / f"{dist}-{tag}.whl"
-    with zipfile.ZipFile(target, "w") as zf:
-        for path, data in members.items():
-            zf.writestr(path, data)
-    return target
 
 
 class _Links(HTMLParser):

@@ -46,6 +46,8 @@ from micropip.sdist import (
 )
 from micropip.sdist.pkg_info import check_identity
 
+from .harness.handmade_wheels import write_test_wheel
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SDISTS = REPO_ROOT / "fixtures" / "sdists"
 WHEELS = REPO_ROOT / "fixtures" / "wheels"
@@ -92,30 +94,6 @@ def zipped(members: list[tuple[str, bytes, int]]) -> bytes:
             info.external_attr = mode << 16
             zf.writestr(info, data)
     return buffer.getvalue()
-
-
-def write_test_wheel(folder: Path, name: str, version: str, files: dict[str, str], *, tag: str = "py3-none-any",
-                     metadata: str | None = None) -> Path:
-    """A minimal valid wheel (METADATA, WHEEL, RECORD) written with zipfile alone."""
-    import base64
-    import hashlib
-
-    dist = f"{name.replace('-', '_')}-{version}"
-    members = {path: text.encode() for path, text in files.items()}
-    members[f"{dist}.dist-info/METADATA"] = (metadata or f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n").encode()
-    pure = "true" if tag.endswith("-none-any") else "false"
-    members[f"{dist}.dist-info/WHEEL"] = f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: {pure}\nTag: {tag}\n".encode()
-    rows = []
-    for path, data in members.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        rows.append(f"{path},sha256={digest},{len(data)}")
-    rows.append(f"{dist}.dist-info/RECORD,,")
-    members[f"{dist}.dist-info/RECORD"] = ("\n".join(rows) + "\n").encode()
-    target = folder / f"{dist}-{tag}.whl"
-    with zipfile.ZipFile(target, "w") as zf:
-        for path, data in members.items():
-            zf.writestr(path, data)
-    return target
 
 
 OK_FILES = [("pkg-1.0/PKG-INFO", b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n\n"), ("pkg-1.0/pkg.py", b"X = 1\n")]
