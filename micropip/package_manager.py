@@ -87,6 +87,7 @@ class PackageManager:
         self.constraints: list[str] = []
         self._gate: asyncio.Lock | None = None
         self.lock_override: tuple[dict, str] | None = None  # tests and the CLI can point at another lockfile
+        self._lock_memo: tuple[dict, str, dict[str, LockPackage]] | None = None
         self.build_sdists = False  # install()'s default (set_build_sdists)
         self.build_timeout: float | None = None  # seconds per sdist build (None: the build stage's default)
 
@@ -293,8 +294,15 @@ class PackageManager:
         found = self.lock_override or transport.pyodide_lockfile()
         if not found:
             return {}
-        lock, base_url = found
-        return lock_packages_from(lock, base_url)
+        return self._lock_packages_of(found)
+
+    def _lock_packages_of(self, found: tuple[dict, str]) -> dict[str, LockPackage]:
+        """``lock_packages_from`` once per lockfile object: the runtime lock is read once per
+        interpreter, and parsing its few hundred entries on every install cost ~25 ms each time."""
+        memo = self._lock_memo
+        if memo is None or memo[0] is not found[0] or memo[1] != found[1]:
+            memo = self._lock_memo = (found[0], found[1], lock_packages_from(*found))
+        return memo[2]
 
     async def _execute(
         self,
@@ -382,7 +390,7 @@ class PackageManager:
         a direct URL requirement), as Pyodide's micropip does.
         """
         found = self.lock_override or transport.pyodide_lockfile()
-        runtime = lock_packages_from(*found) if found else {}
+        runtime = self._lock_packages_of(found) if found else {}
         raw_names = {
             canonicalize_name(str(e.get("name", k))): str(e.get("name", k))
             for k, e in ((found[0].get("packages") or {}) if found else {}).items()

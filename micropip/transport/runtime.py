@@ -70,10 +70,19 @@ async def load_shared_libraries(paths: list[str]) -> None:
         await pyodide_js._api.loadDynlib(path)
 
 
+_lockfile: tuple[dict, str] | None = None
+
+
 def pyodide_lockfile() -> tuple[dict, str] | None:
-    """The running Pyodide's lockfile (as a dict) and the base URL of its packages."""
-    if not IN_PYODIDE:
-        return None
+    """The running Pyodide's lockfile (as a dict) and the base URL of its packages.
+
+    Read once per interpreter (Pyodide fixes it at ``loadPyodide``): converting the whole
+    lock from JS costs tens of milliseconds, which every install would pay again. Callers
+    treat the dict as read-only (``freeze`` copies it).
+    """
+    global _lockfile
+    if _lockfile is not None or not IN_PYODIDE:
+        return _lockfile
     import pyodide_js  # type: ignore[import-not-found]
 
     api = pyodide_js._api
@@ -81,7 +90,8 @@ def pyodide_lockfile() -> tuple[dict, str] | None:
     if lock is None:
         return None
     base = str(getattr(pyodide_js, "lockfileBaseUrl", "") or "")
-    return lock, base
+    _lockfile = (lock, base)
+    return _lockfile
 
 
 def _normalized(name: str) -> str:
