@@ -49,6 +49,19 @@ def fixture_index() -> Iterator:
         yield server
 
 
+SDISTS = REPO_ROOT / "fixtures" / "sdists"
+BUILD_BACKENDS = REPO_ROOT / ".cache" / "build-backends"
+
+
+@pytest.fixture(scope="session")
+def build_index() -> Iterator:
+    """The fixture wheels, the fixture sdists and the pinned PEP 517 backends as one index."""
+    if not (BUILD_BACKENDS / "setuptools-84.2.1-py3-none-any.whl").exists():
+        pytest.fail(f"{BUILD_BACKENDS} lacks the pinned build backends: run `bash scripts/setup.sh`")
+    with start_server([FIXTURE_WHEELS, SDISTS, BUILD_BACKENDS]) as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def node_runner() -> Iterator[NodeRunner]:
     runner = NodeRunner()

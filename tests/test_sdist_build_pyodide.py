@@ -14,13 +14,10 @@ test-artifacts/sdist_build_pyodide_timings.json.
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
 import pytest
-
-from index_server.server import start_server
 
 from .harness.pyodide_node import PyodideError
 
@@ -28,17 +25,7 @@ pytestmark = pytest.mark.pyodide
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SDISTS = REPO_ROOT / "fixtures" / "sdists"
-WHEELS = REPO_ROOT / "fixtures" / "wheels"
-BACKENDS = REPO_ROOT / ".cache" / "build-backends"
 TIMINGS: dict[str, dict] = {}
-
-
-@pytest.fixture(scope="module")
-def build_index():
-    if not (BACKENDS / "setuptools-84.2.1-py3-none-any.whl").exists():
-        pytest.fail(f"{BACKENDS} lacks the pinned build backends: run `bash scripts/setup.sh`")
-    with start_server([WHEELS, SDISTS, BACKENDS]) as server:
-        yield server
 
 
 SETUP = r'''

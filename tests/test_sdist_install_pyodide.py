@@ -30,8 +30,6 @@ pytestmark = pytest.mark.pyodide
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SDISTS = REPO_ROOT / "fixtures" / "sdists"
-WHEELS = REPO_ROOT / "fixtures" / "wheels"
-BACKENDS = REPO_ROOT / ".cache" / "build-backends"
 TIMINGS: dict[str, dict] = {}
 
 # Log lines of the ``micropip`` logger, kept in a list (to see what was built or cached).
@@ -45,14 +43,6 @@ _log = logging.getLogger("micropip")
 _log.addHandler(_Keep())
 _log.setLevel(logging.INFO)
 """
-
-
-@pytest.fixture(scope="module")
-def build_index():
-    if not (BACKENDS / "setuptools-84.2.1-py3-none-any.whl").exists():
-        pytest.fail(f"{BACKENDS} lacks the pinned build backends: run `bash scripts/setup.sh`")
-    with start_server([WHEELS, SDISTS, BACKENDS]) as server:
-        yield server
 
 
 @pytest.fixture
