@@ -14,11 +14,12 @@ still list it in ``[build-system] requires``.
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from pathlib import Path
 from typing import NamedTuple
+
+from pyodide_pm.bundle import sha256_file  # the one streaming file hash (the bundle's pinned wheels use it too)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DEST = REPO_ROOT / ".cache" / "build-backends"
@@ -47,14 +48,6 @@ PINS: tuple[Pin, ...] = (
 )
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def fetch(dest: Path = DEFAULT_DEST) -> list[Path]:
     """Make ``dest`` hold every pinned wheel, verified; returns their paths.
 
@@ -75,7 +68,7 @@ def fetch(dest: Path = DEFAULT_DEST) -> list[Path]:
         path = dest / pin.filename
         if not path.exists():
             raise SystemExit(f"fetch_build_backends: pip did not write {path} for {pin.requirement}")
-        actual = sha256_of(path)
+        actual = sha256_file(path)
         if actual != pin.sha256:
             path.unlink()
             raise SystemExit(
@@ -87,7 +80,7 @@ def fetch(dest: Path = DEFAULT_DEST) -> list[Path]:
 
 
 def _good(path: Path, pin: Pin) -> bool:
-    return path.exists() and sha256_of(path) == pin.sha256
+    return path.exists() and sha256_file(path) == pin.sha256
 
 
 def main(argv: list[str]) -> int:
