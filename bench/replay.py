@@ -235,6 +235,7 @@ class Stats:
     misses: list[str] = field(default_factory=list)
     recorded: list[str] = field(default_factory=list)  # upstream mode: fetched from PyPI and stored
     paths: list[str] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each request, beside ``paths``
 
     def snapshot(self) -> dict:
         return {"requests": self.requests, "bytes_sent": self.bytes_sent, "misses": list(self.misses),
@@ -394,6 +395,7 @@ def _make_handler(server: ReplayServer):
             with server._stats_lock:
                 server.stats.requests += 1
                 server.stats.paths.append(self.path)
+                server.stats.arrivals.append(time.monotonic())
             if server.latency_s:
                 time.sleep(server.latency_s)
 

@@ -34,7 +34,7 @@ from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter
 from .resolution.requirements import RootRequirement, parse_inputs
 from .resolution.resolver import resolve
-from .resolution.selection import is_sdist
+from .resolution.selection import is_sdist, other_platform_wheel
 from .resolution.sources import InstalledInfo, LockPackage, Sources, lock_packages_from
 from .installation.uninstaller import uninstall_distributions
 from .installation.wheelfile import WheelFile, top_level_modules
@@ -255,6 +255,7 @@ class PackageManager:
         index = IndexClient(
             tuple(urls), merge=self.merge_indexes if merge_indexes is None else merge_indexes, credentials=credentials,
             lookup=package_index.lookup_override(urls, credentials),
+            keep=lambda filename: not other_platform_wheel(filename, env),
         )
         builder = self.sdist_builder(index, credentials=credentials) if build_sdists else None
         sources = Sources(

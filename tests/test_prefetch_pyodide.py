@@ -1,7 +1,7 @@
 """Wheels fetched ahead while the resolver works (micropip.installation.fetch.WheelPrefetcher), in real Pyodide.
 
-The fixture wheels are tiny, so each test lowers the size threshold to 0: every wheel the
-resolver's crawl expects is then fetched ahead.
+Every wheel the resolver's crawl expects is fetched ahead (the size threshold is 0 by
+default; each test sets it anyway, so a later change of the default does not hide these).
 """
 
 from __future__ import annotations

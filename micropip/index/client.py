@@ -98,6 +98,8 @@ class IndexClient:
     # Asked instead of the indexes when set: a client's replacement of
     # ``micropip.package_index.query_package`` (see ``package_index.lookup_override``).
     lookup: Callable[[str], Awaitable[ProjectPage | None]] | None = None
+    # Files whose names this refuses are left unread (see ``parse_project_page``).
+    keep: Callable[[str], bool] | None = None
 
     def __post_init__(self) -> None:
         # User-info leaves the URLs here (remembered for their origin, see ``auth``), so
@@ -125,13 +127,18 @@ class IndexClient:
             if not found:
                 return None
             files: list[ProjectFile] = []
+            set_aside: list[tuple[str, bool]] = []
             seen: set[str] = set()
             for page in found:
                 for f in page.files:
                     if f.filename not in seen:
                         seen.add(f.filename)
                         files.append(f)
-            return ProjectPage(name, tuple(files), found[0].url)
+                for entry in page.set_aside:
+                    if entry[0] not in seen:
+                        seen.add(entry[0])
+                        set_aside.append(entry)
+            return ProjectPage(name, tuple(files), found[0].url, tuple(set_aside))
         for index_url in self.index_urls:
             page = await self._from_index(index_url, name)
             if page is not None:
@@ -166,7 +173,7 @@ class IndexClient:
                 status=response.status,
             )
         try:
-            return parse_project_page(response.body, response.content_type, final, name)
+            return parse_project_page(response.body, response.content_type, final, name, keep=self.keep)
         except IndexFormatError:
             raise
         except Exception as exc:  # the parsers promise IndexFormatError; be defensive

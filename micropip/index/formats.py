@@ -8,7 +8,9 @@ broken or hostile index produces an actionable message instead of a crash.
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 from packaging.utils import canonicalize_name
@@ -20,11 +22,19 @@ JSON_SIMPLE = "application/vnd.pypi.simple.v1+json"
 HTML_SIMPLE = "application/vnd.pypi.simple.v1+html"
 # PEP 691 content negotiation: JSON preferred, HTML accepted (q-values keep old servers working).
 ACCEPT_HEADER = f"{JSON_SIMPLE}, {HTML_SIMPLE};q=0.2, text/html;q=0.01"
+_PLAIN_ABSOLUTE = re.compile(r"https?://[^/:@\[\]#?\\\s]+(?::(\d{1,5}))?/[^#?\\\s]*\Z")
 SUPPORTED_HASHES = ("sha256",)  # the only algorithm we verify; others are ignored, not trusted
 
 
-def parse_project_page(body: bytes, content_type: str, url: str, name: str) -> ProjectPage:
-    """Read one project's page in whichever format the index answered with."""
+def parse_project_page(
+    body: bytes, content_type: str, url: str, name: str, *, keep: Callable[[str], bool] | None = None
+) -> ProjectPage:
+    """Read one project's page in whichever format the index answered with.
+
+    ``keep``: a PEP 691 file whose name it refuses is only listed in ``set_aside``, not read
+    (its URL, hashes and metadata flags are never looked at): the resolver passes a test for
+    wheels built only for other platforms, which is 15 000 of pydantic-core's 15 057 files.
+    """
     kind = _detect_kind(body, content_type, url)
     if kind == "html":
         files = parse_simple_html(body, url)
@@ -32,18 +42,19 @@ def parse_project_page(body: bytes, content_type: str, url: str, name: str) -> P
     data = _load_json(body, url)
     if not isinstance(data, dict):
         raise IndexFormatError(f"index page {url} is JSON but not an object; is this a package index?", url=url)
+    set_aside: tuple[tuple[str, bool], ...] = ()
     if "info" in data and ("releases" in data or "urls" in data):
         files = parse_json_api(data, url)
         info = data.get("info")
         page_name = info.get("name") if isinstance(info, dict) else None
     else:
-        files = parse_simple_json(data, url)
+        files, set_aside = _read_simple_json(data, url, keep)
         page_name = data.get("name")
     if isinstance(page_name, str) and page_name and canonicalize_name(page_name) != canonicalize_name(name):
         raise IndexFormatError(
             f"index page {url} describes project {page_name!r}, not {name!r}; the index is misconfigured", url=url
         )
-    return ProjectPage(canonicalize_name(name), files, url)
+    return ProjectPage(canonicalize_name(name), files, url, set_aside)
 
 
 def _detect_kind(body: bytes, content_type: str, url: str) -> str:
@@ -115,15 +126,19 @@ def _file(
     size: Any = None,
     upload_time: Any = None,
 ) -> ProjectFile:
-    if not isinstance(filename, str) or not filename or any(c in filename for c in "/\\\x00"):
+    if not isinstance(filename, str) or not filename or ("/" in filename or "\\" in filename or "\x00" in filename):
         raise IndexFormatError(f"index page {page_url} lists a file without a valid filename: {filename!r}", url=page_url)
     if not isinstance(href, str) or not href:
         raise IndexFormatError(f"index page {page_url} lists {filename} without a URL", url=page_url)
-    absolute = _join(page_url, href, page_url)
-    parts = urllib.parse.urlsplit(absolute)
-    from_fragment = fragment_hashes(parts.fragment)
-    merged = {**from_fragment, **hashes}
-    clean = urllib.parse.urlunsplit(parts._replace(fragment=""))
+    if _plain_absolute(href):
+        # PyPI's pages list thousands of files as plain absolute URLs (pydantic-core: 15 000);
+        # joining and splitting each was most of the time to read such a page in Pyodide.
+        clean, merged = href, hashes
+    else:
+        absolute = _join(page_url, href, page_url)
+        parts = urllib.parse.urlsplit(absolute)
+        merged = {**fragment_hashes(parts.fragment), **hashes}
+        clean = urllib.parse.urlunsplit(parts._replace(fragment=""))
     is_yanked, reason = _yanked(yanked)
     return ProjectFile(
         filename=filename,
@@ -137,6 +152,13 @@ def _file(
         upload_time=upload_time if isinstance(upload_time, str) else None,
         index_url=page_url,
     )
+
+
+def _plain_absolute(href: str) -> bool:
+    """An ``http(s)://host/path`` URL that joining and splitting would return unchanged:
+    no fragment, query, port, user-info, IPv6 literal, backslash, whitespace or dot segment."""
+    m = _PLAIN_ABSOLUTE.match(href)
+    return m is not None and "/." not in href and (m.group(1) is None or int(m.group(1)) <= 65535)
 
 
 def _join(base: str, href: str, page_url: str) -> str:
@@ -159,6 +181,13 @@ def fragment_hashes(fragment: str) -> dict[str, str]:
 
 def parse_simple_json(data: dict, url: str) -> tuple[ProjectFile, ...]:
     """PEP 691 project page (api-version 1.x)."""
+    return _read_simple_json(data, url, None)[0]
+
+
+def _read_simple_json(
+    data: dict, url: str, keep: Callable[[str], bool] | None
+) -> tuple[tuple[ProjectFile, ...], tuple[tuple[str, bool], ...]]:
+    """PEP 691 project page: the files read, and (filename, yanked) of those ``keep`` refused."""
     meta = data.get("meta")
     version = meta.get("api-version") if isinstance(meta, dict) else None
     if isinstance(version, str) and version.split(".", 1)[0] != "1":
@@ -169,9 +198,15 @@ def parse_simple_json(data: dict, url: str) -> tuple[ProjectFile, ...]:
     if not isinstance(files, list):
         raise IndexFormatError(f"index page {url} has no 'files' list (PEP 691)", url=url)
     out = []
+    set_aside = []
     for entry in files:
         if not isinstance(entry, dict):
             raise IndexFormatError(f"index page {url} has a file entry that is not an object", url=url)
+        if keep is not None:
+            filename = entry.get("filename")
+            if isinstance(filename, str) and not keep(filename):
+                set_aside.append((filename, _yanked(entry.get("yanked"))[0]))
+                continue
         core = entry.get("core-metadata", entry.get("data-dist-info-metadata", entry.get("dist-info-metadata")))
         out.append(
             _file(
@@ -186,7 +221,7 @@ def parse_simple_json(data: dict, url: str) -> tuple[ProjectFile, ...]:
                 upload_time=entry.get("upload-time"),
             )
         )
-    return tuple(out)
+    return tuple(out), tuple(set_aside)
 
 
 def parse_json_api(data: dict, url: str) -> tuple[ProjectFile, ...]:

@@ -44,3 +44,6 @@ class ProjectPage:
     name: str  # canonical name
     files: tuple[ProjectFile, ...]
     url: str  # the page the files were read from
+    # (filename, yanked) of files the reader was told to leave unread (``parse_project_page``'s
+    # ``keep``): wheels only for other platforms, which on a big page are almost every file.
+    set_aside: tuple[tuple[str, bool], ...] = ()

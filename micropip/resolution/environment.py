@@ -59,6 +59,9 @@ def emscripten_platforms(abi_version: str, emscripten: str | None = None) -> lis
     return platforms
 
 
+_CURRENT: "TargetEnvironment | None" = None
+
+
 @dataclass(frozen=True)
 class TargetEnvironment:
     """Everything candidate selection needs to know about the target."""
@@ -78,13 +81,28 @@ class TargetEnvironment:
             rank.setdefault(tag, i)
         return rank
 
+    @cached_property
+    def platforms(self) -> frozenset[str]:
+        """Every platform tag some supported tag has: a wheel for none of them never fits."""
+        return frozenset(t.platform for t in self.tags)
+
     @property
     def python(self) -> Version:
         return Version(self.python_version)
 
     @classmethod
     def current(cls) -> "TargetEnvironment":
-        """The running interpreter (Pyodide in the browser, CPython on the host)."""
+        """The running interpreter (Pyodide in the browser, CPython on the host).
+
+        Worked out once per interpreter: it cannot change, and reading sysconfig and the
+        supported tags cost ~30 ms of every install in Pyodide."""
+        global _CURRENT
+        if _CURRENT is None:
+            _CURRENT = cls._of_running_interpreter()
+        return _CURRENT
+
+    @classmethod
+    def _of_running_interpreter(cls) -> "TargetEnvironment":
         markers = dict(default_environment())
         tags = list(pkg_tags.sys_tags())
         abi = None

@@ -193,9 +193,10 @@ def _newest_release(name: str, specs: list[SpecifierSet], pre: bool, sources: So
     """The newest version the index (or the Pyodide lockfile) offers that the requirement allows, yanked aside."""
     versions: set[Version] = set()
     page = sources.pages.get(name)
-    for f in page.files if page is not None else ():
-        v = file_version(f.filename)
-        if v is not None and not f.yanked:
+    listed = [(f.filename, f.yanked) for f in page.files] + list(page.set_aside) if page is not None else []
+    for filename, yanked in listed:
+        v = file_version(filename)
+        if v is not None and not yanked:
             versions.add(v)
     lock = sources.lock_packages.get(name)
     if lock is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -112,6 +113,9 @@ def judge_file(f: ProjectFile, env: TargetEnvironment, *, build_sdists: bool = F
             return Rejected(f.filename, f"invalid sdist file name: {exc}", invalid=True)
         ranks = [SDIST_RANK]
     else:
+        foreign = _foreign_platforms(f.filename, env)
+        if foreign:
+            return Rejected(f.filename, _platform_reason(foreign, env), kind=KIND_PLATFORM)
         try:
             _name, version, _build, tags = parse_wheel_filename(f.filename)
         except ValueError as exc:  # InvalidWheelFilename, or a version number too long to convert
@@ -120,26 +124,73 @@ def judge_file(f: ProjectFile, env: TargetEnvironment, *, build_sdists: bool = F
         if not ranks:
             return Rejected(f.filename, explain_tags(tags, env), kind=tag_kind(tags, env))
     if f.requires_python:
-        try:
-            spec = SpecifierSet(f.requires_python)
-        except InvalidSpecifier:
+        fits = _python_fits(f.requires_python, env.python_version)
+        if fits is None:
             return Rejected(f.filename, f"invalid Requires-Python {f.requires_python!r} on the index", invalid=True)
-        if not spec.contains(env.python, prereleases=True):
+        if not fits:
             return Rejected(
                 f.filename, f"requires Python {f.requires_python}, this is Python {env.python_version}", kind=KIND_REQUIRES_PYTHON
             )
     return Usable(f, version, min(ranks))
 
 
+@functools.lru_cache(maxsize=1024)
+def _python_fits(requires_python: str, python_version: str) -> bool | None:
+    """Whether this Python meets a Requires-Python (None: not a valid specifier).
+
+    A page repeats the same few strings on hundreds of files; parsing and checking each
+    again was a third of reading tqdm's page in Pyodide."""
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return None
+    return spec.contains(Version(python_version), prereleases=True)
+
+
+def _foreign_platforms(filename: str, env: TargetEnvironment) -> list[str] | None:
+    """The platform tags of a wheel built only for other platforms, read from its name alone.
+
+    Most files on a big project's page are such wheels (pydantic-core: 15 000 for Linux,
+    macOS and Windows); turning down each without parsing its name and tags is what
+    makes reading that page cheap. None when the name needs the full check (a Pyodide
+    wheel for another ABI is explained by ``explain_tags``).
+    """
+    if filename.count("-") not in (4, 5):
+        return None  # malformed: parse_wheel_filename explains it
+    platforms = filename[filename.rindex("-") + 1 : -4].lower().split(".")
+    ours = env.platforms
+    for p in platforms:
+        if p in ours or p == "any" or p.startswith(_PYODIDE_PLATFORM_PREFIXES):
+            return None
+    return sorted(set(platforms))
+
+
+def other_platform_wheel(filename: str, env: TargetEnvironment) -> bool:
+    """True for a wheel whose name alone shows it can never be used here (see ``_foreign_platforms``)."""
+    return filename.endswith(".whl") and _foreign_platforms(filename, env) is not None
+
+
+def set_aside_rejections(filenames: list[str], env: TargetEnvironment) -> list[Rejected]:
+    """The rejections of the wheels a page reader left unread because ``other_platform_wheel``."""
+    return [Rejected(fn, _platform_reason(_foreign_platforms(fn, env) or [], env), kind=KIND_PLATFORM) for fn in filenames]
+
+
+_PYODIDE_PLATFORM_PREFIXES = ("emscripten", "pyodide", "pyemscripten")
+
+
+def _platform_reason(platforms: list[str], env: TargetEnvironment) -> str:
+    target = f"pyemscripten_{env.abi_version}_wasm32" if env.abi_version else "this platform"
+    return f"built for platform {', '.join(platforms)}, not for Pyodide (needs {target} or a pure-Python wheel)"
+
+
 def explain_tags(tags: frozenset[Tag], env: TargetEnvironment) -> str:
     """Say in words why none of a wheel's tags fits: platform, ABI, Python or interpreter."""
     py = env.python
     want_interp = f"cp{py.major}{py.minor}"
-    target = f"pyemscripten_{env.abi_version}_wasm32" if env.abi_version else "this platform"
     reasons: list[str] = []
     platforms = sorted({t.platform for t in tags})
-    if not any(p == "any" or p.startswith(("emscripten", "pyodide", "pyemscripten")) for p in platforms):
-        reasons.append(f"built for platform {', '.join(platforms)}, not for Pyodide (needs {target} or a pure-Python wheel)")
+    if not any(p == "any" or p.startswith(_PYODIDE_PLATFORM_PREFIXES) for p in platforms):
+        reasons.append(_platform_reason(platforms, env))
     else:
         abis = {m.group(2) for p in platforms if (m := _EMSCRIPTEN_PLATFORM.match(p))}
         if env.abi_version and abis and env.abi_version not in abis:
@@ -159,7 +210,7 @@ def explain_tags(tags: frozenset[Tag], env: TargetEnvironment) -> str:
 def tag_kind(tags: frozenset[Tag], env: TargetEnvironment) -> str:
     """The category of a tag mismatch (see ``explain_tags`` for the words)."""
     platforms = {t.platform for t in tags}
-    if not any(p == "any" or p.startswith(("emscripten", "pyodide", "pyemscripten")) for p in platforms):
+    if not any(p == "any" or p.startswith(_PYODIDE_PLATFORM_PREFIXES) for p in platforms):
         return KIND_PLATFORM
     abis = {m.group(2) for p in platforms if (m := _EMSCRIPTEN_PLATFORM.match(p))}
     if env.abi_version and abis and env.abi_version not in abis:

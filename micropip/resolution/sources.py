@@ -31,7 +31,7 @@ from ..index.client import IndexClient
 from ..index.formats import fragment_hashes
 from ..index.metadata import CoreMetadata, parse_core_metadata
 from ..index.project import ProjectFile, ProjectPage
-from .selection import SDIST_OPT_IN, Rejected, allowed_versions, classify_files, is_sdist
+from .selection import SDIST_OPT_IN, Rejected, allowed_versions, classify_files, is_sdist, set_aside_rejections
 
 logger = logging.getLogger("micropip")
 MAX_CRAWL = 400  # speculative fetches per fill; bounds an enormous fan-out
@@ -145,7 +145,7 @@ class Sources:
         self.metadata_errors: dict[str, MicropipError] = {}
         self.wheel_bytes: dict[str, bytes] = {}
         self.url_candidates: dict[str, Candidate] = {}  # by url
-        self.rejections: dict[str, list[Rejected]] = {}
+        self.rejections = _Rejections(env)
         self._candidates: dict[str, list[Candidate]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future] = {}
         self.bytes_metadata = 0
@@ -225,6 +225,8 @@ class Sources:
         found = _newest_first(found)
         self._candidates[name] = found
         self.rejections[name] = rejected
+        if page is not None and page.set_aside:
+            self.rejections.later(name, [filename for filename, _yanked in page.set_aside])
         return found
 
     def _hashed_only(self, page: ProjectPage, usable: dict, rejected: list[Rejected]) -> dict:
@@ -498,6 +500,25 @@ class Sources:
                 return zf.read(names[0])
         except zipfile.BadZipFile as exc:
             raise MetadataError(f"{f.filename} ({f.url}) is not a valid zip file: {exc}") from exc
+
+
+class _Rejections(dict):
+    """Rejected files by project. The wheels a page reader set aside (other platforms only:
+    15 000 on pydantic-core's page) become ``Rejected`` records only when an error asks."""
+
+    def __init__(self, env: TargetEnvironment) -> None:
+        super().__init__()
+        self._env = env
+        self._later: dict[str, list[str]] = {}
+
+    def later(self, name: str, filenames: list[str]) -> None:
+        self._later[name] = filenames
+
+    def get(self, name: str, default=None):  # type: ignore[override]
+        pending = self._later.pop(name, None)
+        if pending:
+            self[name] = list(super().get(name, [])) + set_aside_rejections(pending, self._env)
+        return super().get(name, default)
 
 
 def has_sha256(f: ProjectFile) -> bool:
