@@ -160,7 +160,40 @@ if _r["ok"]:
     except Exception as _e:
         _r.update(ok=False, error="install returned but the root is not installed: " + repr(_e))
 _r["dists"] = len(list(importlib.metadata.distributions()))
+if _r["ok"]:
+    _r["levels"] = _levels({root!r})
 json.dumps(_r)
+"""
+
+# Run after an install, in the same interpreter: how many dependency hops each installed
+# distribution is from the root (the root is 1), by the shortest path through the installed
+# METADATA with markers evaluated. No resolver can learn a project's name sooner than that.
+LEVELS_CODE = """
+def _levels(root):
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    env = default_environment()
+    out, todo, seen = {{}}, [(canonicalize_name(root), frozenset(), 1)], set()
+    while todo:
+        todo.sort(key=lambda t: t[2])
+        name, extras, level = todo.pop(0)
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        out[name] = min(out.get(name, level), level)
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for line in requires:
+            req = Requirement(line)
+            if req.marker is not None and not any(req.marker.evaluate(dict(env, extra=e)) for e in (sorted(extras) or [""])):
+                continue
+            child = canonicalize_name(req.name)
+            if (child, frozenset(req.extras)) not in seen:
+                todo.append((child, frozenset(req.extras), level + 1))
+    return out
 """
 
 
@@ -183,7 +216,7 @@ class Runner:
             return {"ok": False, "error": f"interpreter start failed: {exc}", "ms": None}
         node.limit_s = timeout_s + 60  # asyncio.wait_for should fire first; this catches a wedged interpreter
         try:
-            answer = node.py(interp, INSTALL_CODE.format(index=index, root=root, timeout=timeout_s))
+            answer = node.py(interp, LEVELS_CODE.format() + INSTALL_CODE.format(index=index, root=root, timeout=timeout_s))
             result = json.loads(answer["value"])
         except TimeoutError as exc:
             self._restart()
@@ -245,7 +278,9 @@ def bootstrap_runs(server: ReplayServer, reps: int, timeout_s: float) -> dict[st
                             result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:500]}", "timeout": True}
                         finally:
                             context.close()
-                        result["replay"] = server.reset_stats().snapshot()
+                        stats = server.reset_stats()
+                result["replay"] = stats.snapshot()
+                result["floor_ms"] = network_floor(server, stats.paths, result.get("levels"), *SETTINGS[name])
                         out[who].append(result)
                         log(f"bootstrap rep {rep + 1}/{reps} {who:9s} "
                             + (f"{result['total_ms']:7.0f} ms" if result.get("ok") else f"FAILED {result.get('error', '')[:200]}"))
@@ -274,6 +309,8 @@ def summarize(runs: list[dict]) -> dict:
         # (the reference imports its whole package up front, ours on first use).
         out["median_ms_with_import"] = statistics.median(r["ms"] + r.get("import_ms", 0) for r in runs)
         out["median_import_ms"] = statistics.median(r.get("import_ms", 0) for r in runs)
+        floors = [r["floor_ms"] for r in runs if r.get("floor_ms")]
+        out["floor_ms"] = statistics.median(floors) if floors else None
     elif not oks and not out["timeouts"]:
         out["status"] = "error"
         out["median_ms_to_error"] = statistics.median([r["ms"] for r in fails if r.get("ms") is not None] or [0])
@@ -302,6 +339,36 @@ def compare(ours: dict, ref: dict) -> dict:
     return {"kind": f"ours_{ours['status']}/reference_{ref['status']}", "ratio": None}
 
 
+def network_floor(server: ReplayServer, paths: list[str], levels: dict[str, int] | None,
+                  latency_s: float, bytes_per_s: float) -> float | None:
+    """A lower bound on any installer's time for this run's result, in ms.
+
+    A project ``level`` hops below the root is named only by its parent's metadata, so
+    fetching its wheel needs at least ``2 * level`` requests one after another (page, then
+    metadata or wheel, at each level), each waiting the latency, plus its own page and
+    wheel crossing the link. The floor is the worst such chain; CPU time counts as zero.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    from replay import PYPI_FILES, PYPI_SIMPLE, normalize
+    if not levels:
+        return None
+    wheel_bytes: dict[str, int] = {}
+    for path in paths:
+        part = unquote(urlsplit(path).path)
+        if part.startswith("/files/") and part.endswith(".whl"):
+            entry = server.recording.get(PYPI_FILES + part[len("/files/"):])
+            if entry is not None:
+                wheel_bytes[normalize(part.rsplit("/", 1)[1].split("-")[0])] = entry["size"]
+    worst = 0.0
+    for name, level in levels.items():
+        if name not in wheel_bytes:
+            continue  # already in the interpreter (micropip's own dependencies): nothing fetched
+        page = server._gz.get(f"{PYPI_SIMPLE}{name}/")
+        worst = max(worst, 2 * level * latency_s + ((len(page) if page else 0) + wheel_bytes[name]) / bytes_per_s)
+    return worst * 1000
+
+
 def bench_setting(runner: Runner, server: ReplayServer, roots: list[str], reps: int, timeout_s: float, name: str) -> dict:
     runs: dict[str, dict[str, list[dict]]] = {root: {"ours": [], "reference": []} for root in roots}
     for rep in range(reps):
@@ -310,7 +377,9 @@ def bench_setting(runner: Runner, server: ReplayServer, roots: list[str], reps: 
             for who in order:
                 server.reset_stats()
                 result = runner.install(who, root, index_url_for(who, server), timeout_s)
-                result["replay"] = server.reset_stats().snapshot()
+                stats = server.reset_stats()
+                result["replay"] = stats.snapshot()
+                result["floor_ms"] = network_floor(server, stats.paths, result.get("levels"), *SETTINGS[name])
                 runs[root][who].append(result)
                 state = "ok" if result.get("ok") else ("TIMEOUT" if result.get("timeout") else "error")
                 misses = f" misses={len(result['replay']['misses'])}" if result["replay"]["misses"] else ""
@@ -324,11 +393,15 @@ def bench_setting(runner: Runner, server: ReplayServer, roots: list[str], reps: 
         per_root[root] = s
     ok_ratios = [r["compare"]["ratio"] for r in per_root.values() if r["compare"]["kind"] == "both_ok"]
     ok_ratios_import = [r["compare"]["ratio_with_import"] for r in per_root.values() if r["compare"]["kind"] == "both_ok"]
+    floor_ratios = [r["ours"]["floor_ms"] / r["reference"]["median_ms"] for r in per_root.values()
+                    if r["compare"]["kind"] == "both_ok" and r["ours"].get("floor_ms")]
     dead_ratios = [r["compare"]["ratio"] for r in per_root.values() if r["compare"]["kind"] == "dead_end"]
     return {
         "per_root": per_root,
         "geomean_ours_vs_reference": geomean(ok_ratios),
         "geomean_with_import_ours_vs_reference": geomean(ok_ratios_import),
+        # The best any installer could score against the reference (see network_floor).
+        "geomean_floor_vs_reference": geomean(floor_ratios),
         "roots_above_reference": sorted(k for k, r in per_root.items() if r["compare"]["kind"] == "both_ok" and r["compare"]["ratio"] > 1.0),
         "roots_in_geomean": sum(1 for r in per_root.values() if r["compare"]["kind"] == "both_ok"),
         "geomean_time_to_error_ours_vs_reference": geomean(dead_ratios),
@@ -375,7 +448,7 @@ def print_table(result: dict) -> None:
 def print_setting(name: str, s: dict, reps: int) -> None:
     print(f"\n{SETTING_LABELS.get(name, name)} (latency before each answer, bandwidth per connection); "
           f"median of {reps} per root; install of one root in a fresh interpreter")
-    print(f"  {'root':18s} {'ours':>10s} {'reference':>10s} {'ours/ref':>9s} {'+import':>8s}  notes")
+    print(f"  {'root':18s} {'ours':>10s} {'reference':>10s} {'ours/ref':>9s} {'+import':>8s} {'floor':>8s} {'floor/ref':>9s}  notes")
     for root, r in s["per_root"].items():
         cells = []
         for who in ("ours", "reference"):
@@ -399,12 +472,24 @@ def print_setting(name: str, s: dict, reps: int) -> None:
                 notes.append(f"{who}: {len(r[who]['misses'])} replay misses")
         with_import = r["compare"].get("ratio_with_import")
         print(f"  {root:18s} {cells[0]:>10s} {cells[1]:>10s} {('%.2fx' % ratio) if ratio else '-':>9s} "
-              f"{('%.2fx' % with_import) if with_import else '-':>8s}  {' | '.join(notes)}")
+              f"{('%.2fx' % with_import) if with_import else '-':>8s} {floor_cell(r):>8s} {floor_ratio_cell(r):>9s}  {' | '.join(notes)}")
     g = s["geomean_ours_vs_reference"]
     print(f"  geometric mean ours/reference over {s['roots_in_geomean']} roots both installed: "
           f"{g:.3f}x (install only), {s['geomean_with_import_ours_vs_reference']:.3f}x (import micropip + install)"
           if g else "  no root installed with both")
     print(f"  roots above the reference (install only): {', '.join(s['roots_above_reference']) or 'none'}")
+    if s.get("geomean_floor_vs_reference"):
+        print(f"  network floor / reference geomean: {s['geomean_floor_vs_reference']:.3f}x (no installer can go below this)")
+
+
+def floor_cell(r: dict) -> str:
+    floor = r["ours"].get("floor_ms")
+    return f"{floor / 1000:6.2f} s" if floor else "-"
+
+
+def floor_ratio_cell(r: dict) -> str:
+    floor, ref = r["ours"].get("floor_ms"), r["reference"].get("median_ms")
+    return f"{floor / ref:.2f}x" if floor and ref and r["compare"]["kind"] == "both_ok" else "-"
     if s["geomean_time_to_error_ours_vs_reference"]:
         print(f"  dead ends ({', '.join(s['dead_ends'])}): time to error ours/reference geomean "
               f"{s['geomean_time_to_error_ours_vs_reference']:.3f}x")
