@@ -160,7 +160,7 @@ class PackageManager:
         merge_indexes, progress, require_hashes, build_sdists=False,
     ) -> Plan | None:
         async with self._lock, Reporter(progress, verbose, _redacted(requirements)) as report:
-            # Large wheels the resolver will likely pick download while it still works.
+            # The wheels the resolver will likely pick download while it still works.
             ahead = None if dry_run or require_hashes else WheelPrefetcher(credentials=credentials, cache=wheel_cache.current())
             try:
                 plan, sources = await self._plan(
@@ -265,6 +265,7 @@ class PackageManager:
             installed=_installed_infos(),
             reinstall=reinstall,
             speculate=ahead.start if ahead is not None else None,
+            fetched_ahead=ahead.peek if ahead is not None else None,
             wheel_cache=wheel_cache.current(),
             require_hashes=require_hashes,
             credentials=credentials,

@@ -72,3 +72,26 @@ def test_tampered_lockfile_hash_refused(pyodide):
     with pytest.raises(PyodideError) as info:
         pyodide.run("await micropip.install('shared==2.0')")
     assert info.value.type == "HashMismatchError"
+
+
+def test_a_lock_package_that_fits_is_taken_without_asking_the_index(pyodide, fixture_index):
+    """As in Pyodide's micropip: no index round trip (or private-index 404) for what the lock has."""
+    from .conftest import FIXTURE_WHEELS
+    from .harness.fault_server import FaultServer
+
+    files = pyodide.index_url.replace("/simple/", "/files/")
+    use_lock(pyodide, {"shared": entry("shared", "2.0", "shared-2.0-py3-none-any.whl", sha(FIXTURE_WHEELS / "shared-2.0-py3-none-any.whl"))}, files)
+    with FaultServer(upstream=fixture_index.url) as index:
+        plan = pyodide.run(
+            f"p = await micropip.install('shared', index_urls=[{index.simple_url!r}], dry_run=True); "
+            "[(x.name, x.version, x.source) for x in p.install]"
+        )
+        assert plan == [["shared", "2.0", "lockfile"]]
+        assert index.count("/simple/shared/") == 0
+        # conflict-a needs shared==1.0, which the lock's 2.0 does not meet: now the index is asked.
+        plan = pyodide.run(
+            f"p = await micropip.install('conflict-a', index_urls=[{index.simple_url!r}], dry_run=True); "
+            "sorted((x.name, x.version, x.source) for x in p.install)"
+        )
+        assert plan == [["conflict-a", "1.0", "index"], ["shared", "1.0", "index"]]
+        assert index.count("/simple/shared/") == 1

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from .harness.fault_server import FaultServer, Reply, upstream
+from .harness.pyodide_node import PyodideError
 from .snippets import installed_version
 
 pytestmark = pytest.mark.pyodide
@@ -35,11 +36,19 @@ def test_a_backtracked_guess_is_not_installed_and_a_good_one_is_not_fetched_twic
     assert fault.count("/files/bt_top-2.0-py3-none-any.whl") <= 1
 
 
-def test_a_failed_download_ahead_is_fetched_again_by_the_install(pyodide, fault):
+def test_a_failed_download_ahead_is_the_installs_download_not_retried_on_top(pyodide, fault):
     pyodide.run(ALL_AHEAD)
     wheel = "/files/greeting-1.1-py3-none-any.whl"
-    # Three failures use up the fetch ahead (with its retries); the install's own fetch succeeds.
+    # The fetch ahead uses up its three attempts; the install reports that failure (naming the
+    # file) instead of three more attempts, and changes nothing.
     fault.route(wheel, Reply(503), Reply(503), Reply(503), upstream())
+    with pytest.raises(PyodideError) as info:
+        pyodide.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}])")
+    assert info.value.type == "TransportError"
+    assert "downloading greeting-1.1-py3-none-any.whl (greeting 1.1) failed: HTTP 503" in info.value.message
+    assert fault.count(wheel) == 3
+    assert pyodide.run(installed_version("greeting")) is None
+    # The next install fetches it afresh (the fault is over).
     pyodide.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}])")
     assert pyodide.run(installed_version("greeting")) == "1.1"
     assert fault.count(wheel) == 4

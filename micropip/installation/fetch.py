@@ -51,7 +51,7 @@ class WheelPrefetcher:
         sha256 = f.hashes.get("sha256")
         if not sha256 or (f.size or 0) < self.min_bytes or f.url in self._tasks or not f.filename.endswith(".whl"):
             return
-        self._tasks[f.url] = asyncio.ensure_future(self._fetch(f.url, sha256, f.filename))
+        self._tasks[f.url] = asyncio.ensure_future(self._fetch(f.url, sha256, _label(f.filename)))
 
     async def _fetch(self, url: str, sha256: str, filename: str) -> bytes | JsBytes:
         async with self._gate:
@@ -59,6 +59,11 @@ class WheelPrefetcher:
 
     def take(self, url: str) -> asyncio.Future | None:
         return self._tasks.pop(url, None)
+
+    def peek(self, url: str) -> asyncio.Future | None:
+        """The download of ``url`` begun ahead, left for the install to take: a wheel read for
+        its METADATA (no PEP 658 file on the index) shares it instead of downloading twice."""
+        return self._tasks.get(url)
 
     async def close(self) -> None:
         """Cancel what the plan did not take."""
@@ -70,6 +75,17 @@ class WheelPrefetcher:
                 self.unused_bytes += len(outcome)
         if self.unused_bytes:
             logger.debug("fetched ahead but not chosen: %d bytes", self.unused_bytes)
+
+
+def _label(filename: str) -> str:
+    """``name-1.0-py3-none-any.whl (name 1.0)``, as the install names a file in its errors."""
+    try:
+        from packaging.utils import parse_wheel_filename
+
+        name, version, _build, _tags = parse_wheel_filename(filename)
+    except ValueError:
+        return filename
+    return f"{filename} ({name} {version})"
 
 
 async def get_file(
@@ -102,7 +118,8 @@ async def fetch_all(
     still download; the result then maps each name to what ``then`` returned.
     ``cache``: a persistent wheel cache, read before downloading a file whose sha256 the
     index gave, and filled with each such download (verified both ways).
-    ``prefetched``: downloads begun during resolution; one that failed is fetched again here.
+    ``prefetched``: downloads begun during resolution, taken as this function's own: a
+    failed one (after its retries) fails the install, it is not tried all over again.
     """
     cached = cached or {}
     gate = asyncio.Semaphore(concurrency)
@@ -119,12 +136,9 @@ async def fetch_all(
         elif ahead is not None:
             if on_start:
                 on_start(pkg)
-            try:
-                data = await ahead
-                if pkg.sha256:
-                    http.check_sha256(data, pkg.sha256, pkg.url, pkg.filename)
-            except Exception:  # fetched again below, where a failure is reported in full
-                data = None
+            data = await ahead
+            if pkg.sha256:
+                http.check_sha256(data, pkg.sha256, pkg.url, pkg.filename)
         if data is None:
             async with gate:
                 if on_start and ahead is None:

@@ -150,6 +150,9 @@ class Provider(AbstractProvider):
             if self.sources.metadata_problem(cand):
                 continue
             matches.append(cand.with_extras(extras) if extras else cand)
+        if not matches and not url_reqs and self.sources.need_index(name):
+            # Pyodide's lock was asked first and its version does not do: the index may have one.
+            raise NeedData(pages={name})
         if not matches:
             self._record_no_match(identifier, name, options, specs)
         else:

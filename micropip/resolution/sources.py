@@ -119,6 +119,7 @@ class Sources:
         installed: dict[str, InstalledInfo] | None = None,
         reinstall: bool = False,
         speculate: Callable[[ProjectFile], None] | None = None,
+        fetched_ahead: Callable[[str], Awaitable | None] | None = None,
         wheel_cache: http.CacheLike | None = None,
         require_hashes: bool = False,
         credentials: str | None = None,
@@ -135,6 +136,8 @@ class Sources:
         self.credentials = credentials
         # Told of each file the crawl expects the resolver to pick, so it can be fetched ahead.
         self.speculate = speculate
+        # The download ``speculate`` began for a URL, if any (shared, not started twice).
+        self.fetched_ahead = fetched_ahead
         self.index = index
         self.lock_packages = lock_packages or {}
         self.installed = installed or {}
@@ -159,6 +162,7 @@ class Sources:
         # the resolver must backtrack (or report a dead end) before the rest of the tree matters.
         self._prefetching = False
         self._dead_seen = False
+        self._need_index: set[str] = set()  # lock packages whose lock version a requirement ruled out
 
     # ---- synchronous questions from the provider -------------------------------------
 
@@ -177,9 +181,24 @@ class Sources:
         return self.pages[name]
 
     def _lock_only(self, name: str) -> bool:
-        """Never ask the index for packages only Pyodide builds (shared libraries)."""
+        """Pyodide's lockfile answers for ``name`` without any index.
+
+        Always for what only Pyodide builds (shared libraries). For a package, until a
+        requirement rules its lock version out (``need_index``): Pyodide's micropip takes
+        numpy, pandas, ... from the lock without asking an index, and asking cost one round
+        trip per such package (a 404 on every private index)."""
         lock = self.lock_packages.get(name)
-        return lock is not None and lock.package_type != "package"
+        return lock is not None and (lock.package_type != "package" or name not in self._need_index)
+
+    def need_index(self, name: str) -> bool:
+        """The lock's version of ``name`` does not do: its index pages count from now on.
+        False when that changes nothing (not in the lock, or already asked)."""
+        lock = self.lock_packages.get(name)
+        if lock is None or lock.package_type != "package" or name in self._need_index:
+            return False
+        self._need_index.add(name)
+        self._candidates.pop(name, None)
+        return True
 
     def candidates(self, name: str) -> list[Candidate]:
         """All candidates of a project, newest first, preferred source first."""
@@ -373,6 +392,9 @@ class Sources:
             return
         seen.add(key)
         budget[0] -= 1
+        lock = self.lock_packages.get(name)
+        if lock is not None and name not in self._need_index and not _lock_fits(lock, [spec, self.pins.get(name, SpecifierSet())]):
+            self.need_index(name)
         await self.ensure_page(name)
         if name in self.page_errors:
             return
@@ -487,9 +509,15 @@ class Sources:
     async def wheel_metadata(self, f: ProjectFile) -> bytes:
         """No metadata file: read METADATA from the wheel itself (kept for install)."""
         if f.url not in self.wheel_bytes:
-            body = await http.download_cached(
-                f.url, f.sha256, f.filename, credentials=self.credentials, cache=self.wheel_cache
-            )
+            pending = self.fetched_ahead(f.url) if self.fetched_ahead is not None else None
+            if pending is not None:
+                # Shielded: the install takes the same download later, whatever happens here.
+                data = await asyncio.shield(pending)
+                body = data if isinstance(data, bytes) else data.to_bytes()
+            else:
+                body = await http.download_cached(
+                    f.url, f.sha256, f.filename, credentials=self.credentials, cache=self.wheel_cache
+                )
             self.wheel_bytes[f.url] = body
             self.bytes_wheels_for_metadata += len(body)
         try:
@@ -519,6 +547,14 @@ class _Rejections(dict):
         if pending:
             self[name] = list(super().get(name, [])) + set_aside_rejections(pending, self._env)
         return super().get(name, default)
+
+
+def _lock_fits(lock: LockPackage, specs: list[SpecifierSet]) -> bool:
+    try:
+        version = Version(lock.version)
+    except InvalidVersion:
+        return False
+    return all(s.contains(version, prereleases=True) for s in specs)
 
 
 def has_sha256(f: ProjectFile) -> bool:
