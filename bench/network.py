@@ -139,8 +139,8 @@ INSTALL_CODE = """
 import asyncio, importlib, importlib.metadata, json, time, traceback
 _t0 = time.perf_counter()
 import micropip
+micropip.set_index_urls([{index!r}])  # ours imports its machinery here (on first use)
 _import_ms = (time.perf_counter() - _t0) * 1000
-micropip.set_index_urls([{index!r}])
 _t = time.perf_counter()
 _r = {{"ok": False}}
 try:
@@ -161,7 +161,10 @@ if _r["ok"]:
         _r.update(ok=False, error="install returned but the root is not installed: " + repr(_e))
 _r["dists"] = len(list(importlib.metadata.distributions()))
 if _r["ok"]:
-    _r["levels"] = _levels({root!r})
+    try:
+        _r["levels"] = _levels({root!r})
+    except Exception as _e:  # only feeds the floor; never fails a run
+        _r["levels_error"] = repr(_e)
 json.dumps(_r)
 """
 
@@ -170,9 +173,14 @@ json.dumps(_r)
 # METADATA with markers evaluated. No resolver can learn a project's name sooner than that.
 LEVELS_CODE = """
 def _levels(root):
-    from packaging.markers import default_environment
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
+    try:
+        from packaging.markers import default_environment
+        from packaging.requirements import Requirement
+        from packaging.utils import canonicalize_name
+    except ImportError:  # micropip 0.11.1 vendors its own copy
+        from micropip._vendored.packaging.src.packaging.markers import default_environment
+        from micropip._vendored.packaging.src.packaging.requirements import Requirement
+        from micropip._vendored.packaging.src.packaging.utils import canonicalize_name
     env = default_environment()
     out, todo, seen = {{}}, [(canonicalize_name(root), frozenset(), 1)], set()
     while todo:
@@ -278,9 +286,7 @@ def bootstrap_runs(server: ReplayServer, reps: int, timeout_s: float) -> dict[st
                             result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:500]}", "timeout": True}
                         finally:
                             context.close()
-                        stats = server.reset_stats()
-                result["replay"] = stats.snapshot()
-                result["floor_ms"] = network_floor(server, stats.paths, result.get("levels"), *SETTINGS[name])
+                        result["replay"] = server.reset_stats().snapshot()
                         out[who].append(result)
                         log(f"bootstrap rep {rep + 1}/{reps} {who:9s} "
                             + (f"{result['total_ms']:7.0f} ms" if result.get("ok") else f"FAILED {result.get('error', '')[:200]}"))

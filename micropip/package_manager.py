@@ -16,6 +16,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -28,16 +29,21 @@ from .resolution.environment import TargetEnvironment
 from .errors import BuildError, InstallError, MicropipError, RequirementError
 from .installation.fetch import WheelPrefetcher, fetch_all
 from .index.client import DEFAULT_INDEX_URLS, IndexClient
-from .installation.installed import InstalledDist, find_distribution, installed_distributions
-from .installation.installer import IncrementalInstall, InstallItem, Scheme, install_transaction, install_wheels
+from .installation.installed import InstalledDist, Scheme, find_distribution, installed_distributions
 from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter
 from .resolution.requirements import RootRequirement, parse_inputs
 from .resolution.resolver import resolve
 from .resolution.selection import is_sdist, other_platform_wheel
 from .resolution.sources import InstalledInfo, LockPackage, Sources, lock_packages_from
-from .installation.uninstaller import uninstall_distributions
-from .installation.wheelfile import WheelFile, top_level_modules
+
+if TYPE_CHECKING:
+    from .installation.installer import InstallItem
+    from .installation.wheelfile import WheelFile
+
+# The install stage (``installation.installer``, ``wheelfile``, ``uninstaller``) is imported on
+# first use: compiling it from source took ~140 ms of a first install in Chromium before the
+# first request could go out. ``_warm_install_stage`` imports it while the first pages download.
 
 logger = logging.getLogger("micropip")
 INSTALLER_NAME = "micropip"
@@ -183,6 +189,7 @@ class PackageManager:
             finally:
                 if ahead is not None:
                     await ahead.close()
+                await http.flush_cache_writes()
             report.done(plan)
             return None
 
@@ -262,7 +269,7 @@ class PackageManager:
             env,
             index,
             lock_packages=self._lock_packages(),
-            installed=_installed_infos(),
+            installed=_installed_infos,
             reinstall=reinstall,
             speculate=ahead.start if ahead is not None else None,
             fetched_ahead=ahead.peek if ahead is not None else None,
@@ -272,15 +279,19 @@ class PackageManager:
             sdist_metadata=builder.metadata if builder is not None else None,
         )
         sources.builder = builder  # the install takes the wheels it built while resolving
-        plan = await resolve(
-            parsed.requirements,
-            sources,
-            pre=pre,
-            constraints=all_constraints,
-            deps=deps,
-            keep_going=keep_going,
-            index_urls=tuple(urls),
-        )
+        warm = asyncio.ensure_future(_warm_up(sources))
+        try:
+            plan = await resolve(
+                parsed.requirements,
+                sources,
+                pre=pre,
+                constraints=all_constraints,
+                deps=deps,
+                keep_going=keep_going,
+                index_urls=tuple(urls),
+            )
+        finally:
+            await warm
         pins: dict[str, frozenset[str]] = {}
         for root in parsed.requirements:
             if root.hashes:
@@ -317,6 +328,7 @@ class PackageManager:
         ahead: WheelPrefetcher | None = None,
         builder=None,
     ) -> None:
+        from .installation.installer import IncrementalInstall, install_transaction
         progress = progress or Reporter(False)
         labels = self._source_labels(plan.install)
         # Source distributions are built (or taken from the cache) before anything is written.
@@ -382,6 +394,7 @@ class PackageManager:
         finally:
             for wheel in opened:
                 wheel.release()
+            await http.flush_cache_writes()  # the wheel cache is complete when install() returns
         progress.installed(plan.install)
 
     def _source_labels(self, packages: Iterable[PlannedPackage]) -> dict[str, tuple[str, str]]:
@@ -415,6 +428,8 @@ class PackageManager:
         self, pkg: PlannedPackage, data: bytes | transport.JsBytes, archive: transport.NativeArchive | None, label: str,
         built_from: tuple[str, str] | None = None,
     ) -> InstallItem:
+        from .installation.installer import InstallItem
+        from .installation.wheelfile import WheelFile
         if archive is not None:
             wheel = WheelFile.from_archive(pkg.filename, archive, source=pkg.url)
         else:
@@ -455,6 +470,7 @@ class PackageManager:
 
     def freeze(self) -> str:
         """The environment as ``pyodide-lock.json`` text: Pyodide's lock plus what micropip installed."""
+        from .installation.wheelfile import top_level_modules
         from lockfile import LockPackage as LockEntry
 
         found = self.lock_override or transport.pyodide_lockfile()
@@ -512,6 +528,7 @@ class PackageManager:
         return self._uninstall_now(names, verbose)
 
     def _uninstall_now(self, names: list[str], verbose: bool | int | None) -> "Uninstalled":
+        from .installation.uninstaller import uninstall_distributions
         with _verbosity(verbose):
             present: list[InstalledDist] = []
             skipped = []
@@ -548,6 +565,8 @@ class PackageManager:
         ``persistent=True`` writes a real distribution into site-packages (it lasts as long
         as the file system does); otherwise the mock lives in memory only.
         """
+        from .installation.installer import InstallItem, install_wheels
+        from .installation.wheelfile import WheelFile
         from .installation.wheelbuilder import make_metadata, write_wheel
 
         modules = modules if modules is not None else {canonicalize_name(name).replace("-", "_"): ""}
@@ -577,6 +596,7 @@ class PackageManager:
         return sorted(d.name for d in installed_distributions() if d.installer == MOCK_INSTALLER_NAME)
 
     def remove_mock_package(self, name: str) -> None:
+        from .installation.uninstaller import uninstall_distributions
         dist = find_distribution(name)
         if dist is None or dist.installer != MOCK_INSTALLER_NAME:
             raise MicropipError(f"{name!r} is not a mock package; see micropip.list_mock_packages()")
@@ -653,6 +673,8 @@ def sdist_builder(
     cache = wheel_cache.current()
 
     async def install_into(prefix: Path, requirements: list[str]) -> None:
+        from .installation.installer import InstallItem, install_wheels
+        from .installation.wheelfile import WheelFile
         env = TargetEnvironment.current()
         sources = Sources(
             env, index, lock_packages=lock_packages or {}, wheel_cache=cache, credentials=credentials,
@@ -703,6 +725,22 @@ class _LazyBuilder:
 
     async def wheel(self, url: str, filename: str, sha256: str | None):
         return await (await self.real()).wheel(url, filename, sha256)
+
+
+async def _warm_up(sources: Sources) -> None:
+    """Work for the first network wait: what is installed, and the install stage's modules.
+
+    Both used to run before the first request could go out (~250 ms of compiling and reading
+    in Chromium). The short sleep lets the first index requests leave first; this then takes
+    the (single) thread while they are in flight. A failure is left for the real use to report.
+    """
+    await asyncio.sleep(0.005)
+    try:
+        sources.installed  # noqa: B018 - read now, see Sources.installed
+        from email.parser import Parser  # noqa: F401 - index.metadata's parser
+        from .installation import installer, uninstaller, wheelfile  # noqa: F401
+    except Exception:  # noqa: BLE001 - reported by the real use, in context
+        pass
 
 
 async def _built_wheels(

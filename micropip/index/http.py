@@ -151,8 +151,23 @@ async def download_cached(
             return data
     data = await download(url, sha256=sha256, what=what, credentials=credentials, keep_in_js=keep_in_js)
     if cache is not None and sha256:
-        await cache.put(sha256, data)
+        # Written while the install goes on (Cache Storage in a page took 100-200 ms of a
+        # first install when awaited here); ``flush_cache_writes`` waits for the rest.
+        task = asyncio.ensure_future(cache.put(sha256, data))
+        _cache_writes.add(task)
+        task.add_done_callback(_cache_writes.discard)
     return data
+
+
+_cache_writes: set[asyncio.Future] = set()
+
+
+async def flush_cache_writes() -> None:
+    """Wait for the wheel cache writes begun by ``download_cached`` (an install ends with this).
+
+    A failed write only costs a later download: the cache logs it, the install goes on."""
+    while _cache_writes:
+        await asyncio.gather(*list(_cache_writes), return_exceptions=True)
 
 
 def _missing_local_file(url: str, what: str) -> LocalFileNotFoundError:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.message import Message
-from email.parser import Parser
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -12,6 +11,9 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..errors import MetadataError
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ def parse_core_metadata(data: bytes, source: str) -> CoreMetadata:
     except UnicodeDecodeError as exc:
         raise MetadataError(f"metadata in {source} is not UTF-8 text: {exc}") from exc
     try:
+        # Imported here: compiling the email package is ~100 ms in a page, better spent while
+        # the first index pages download than before the first request (see package_manager).
+        from email.parser import Parser
+
         msg = Parser().parsestr(text)  # compat32 is the default; naming it imports email.policy (slow in wasm)
     except Exception as exc:  # the email parser is lenient; be safe anyway
         raise MetadataError(f"unreadable metadata in {source}: {exc}") from exc

@@ -116,7 +116,7 @@ class Sources:
         index: IndexClient,
         *,
         lock_packages: dict[str, LockPackage] | None = None,
-        installed: dict[str, InstalledInfo] | None = None,
+        installed: dict[str, InstalledInfo] | Callable[[], dict[str, InstalledInfo]] | None = None,
         reinstall: bool = False,
         speculate: Callable[[ProjectFile], None] | None = None,
         fetched_ahead: Callable[[str], Awaitable | None] | None = None,
@@ -140,7 +140,9 @@ class Sources:
         self.fetched_ahead = fetched_ahead
         self.index = index
         self.lock_packages = lock_packages or {}
-        self.installed = installed or {}
+        # A callable is read on first use (``installed``): scanning the installed distributions
+        # then happens while the first index pages download, not before the first request.
+        self._installed = installed if installed is not None else {}
         self.reinstall = reinstall
         self.pages: dict[str, ProjectPage | None] = {}
         self.page_errors: dict[str, MicropipError] = {}
@@ -163,6 +165,13 @@ class Sources:
         self._prefetching = False
         self._dead_seen = False
         self._need_index: set[str] = set()  # lock packages whose lock version a requirement ruled out
+
+    @property
+    def installed(self) -> dict[str, InstalledInfo]:
+        """What is installed now, by canonical name (read once)."""
+        if callable(self._installed):
+            self._installed = self._installed()
+        return self._installed
 
     # ---- synchronous questions from the provider -------------------------------------
 
