@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { parseCentralDirectory, open } from "../../micropip/transport/unpack.mjs";
+import { BROWSER_MIN_AVG_MEMBER, parseCentralDirectory, open, preferNativeInBrowser } from "../../micropip/transport/unpack.mjs";
 import { buildZip } from "./zip_builder.mjs";
 
 const recordHash = (text) => createHash("sha256").update(text).digest("base64url");
@@ -67,4 +67,13 @@ test("a member that inflates past its declared size is not unpacked", async () =
 
 test("a NUL in a name is refused", () => {
   assert.equal(parseCentralDirectory(buildZip([{ name: "a\0.py", data: "1" }])), undefined);
+});
+
+test("in a browser only wheels of big members are inflated in JS (many small ones go to zlib in wasm)", () => {
+  const big = "x".repeat(BROWSER_MIN_AVG_MEMBER);
+  const small = buildZip([{ name: "a/", data: "", method: 0 }, { name: "a/x.py", data: "x = 1\n" }, { name: "a/y.py", data: "y = 2\n" }]);
+  const large = buildZip([{ name: "a/", data: "", method: 0 }, { name: "a/_ext.so", data: big + big }, { name: "a/__init__.py", data: "" }]);
+  assert.equal(preferNativeInBrowser(parseCentralDirectory(small)), false);
+  assert.equal(preferNativeInBrowser(parseCentralDirectory(large)), true);  // folders do not count
+  assert.equal(preferNativeInBrowser([]), false);
 });
