@@ -1,4 +1,6 @@
-"""The native unpack path (Node zlib/crypto, browser DecompressionStream/WebCrypto) agrees with zipfile."""
+"""The native unpack path (Node zlib/crypto, browser DecompressionStream/WebCrypto) agrees with zipfile.
+
+In a browser only wheels of big members take it by default (``BROWSER_NATIVE_MIN_AVG_MEMBER``)."""
 
 from __future__ import annotations
 
@@ -52,8 +54,25 @@ def _url(index_url: str) -> str:
     return index_url.replace("/simple/", "/files/") + "treepkg-1.0-py3-none-any.whl"
 
 
-def _check(run, index_url):
-    assert run(CHECK.format(url=_url(index_url))) == [True, True, True, True]
+SMALL_MEMBERS_IN_A_BROWSER = """
+from pyodide.http import pyfetch
+from micropip import transport
+data = await (await pyfetch({url!r})).bytes()
+[transport.native.BROWSER_NATIVE_MIN_AVG_MEMBER, (await transport.open_archive(data)) is None]
+"""
+
+
+def _check(run, index_url, browser=False):
+    if browser:
+        # treepkg's members are tiny: a page sends it down the Python path by default...
+        assert run(SMALL_MEMBERS_IN_A_BROWSER.format(url=_url(index_url))) == [128 * 1024, True]
+        # ...and the native browser path (DecompressionStream, WebCrypto) is checked with no minimum.
+        run("micropip.transport.native.BROWSER_NATIVE_MIN_AVG_MEMBER = 0")
+    try:
+        assert run(CHECK.format(url=_url(index_url))) == [True, True, True, True]
+    finally:
+        if browser:
+            run("micropip.transport.native.BROWSER_NATIVE_MIN_AVG_MEMBER = 128 * 1024")
     refused, message = run(LYING)
     assert refused is True
     assert "inflates to" in message or "size mismatch" in message
@@ -66,4 +85,4 @@ def test_native_unpack_in_node(pyodide):
 
 @pytest.mark.browser
 def test_native_unpack_in_chromium(browser_page):
-    _check(browser_page.run, browser_page.index_url)
+    _check(browser_page.run, browser_page.index_url, browser=True)

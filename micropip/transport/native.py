@@ -15,6 +15,12 @@ from .js_modules import js_module
 from .response import IN_PYODIDE, JsBytes, js_to_bytes
 
 
+# In a browser, wheels whose members average less than this (uncompressed) go down the Python
+# path (zlib in wasm): there a DecompressionStream per member costs more than it saves
+# (``unpack.mjs``). Read on each call, so a test can send every wheel down the native path.
+BROWSER_NATIVE_MIN_AVG_MEMBER = 128 * 1024
+
+
 class ArchiveEntry(NamedTuple):
     """One central-directory record, with the attribute names of ``zipfile.ZipInfo``.
 
@@ -73,7 +79,8 @@ class NativeArchive:
 
 
 async def open_archive(data: bytes | JsBytes) -> NativeArchive | None:
-    """Inflate and hash a wheel natively; None off the browser, or when the archive is unusual."""
+    """Inflate and hash a wheel natively; None off Pyodide, for an unusual archive, or in a
+    browser for a wheel of small members (``BROWSER_NATIVE_MIN_AVG_MEMBER``)."""
     if not IN_PYODIDE:
         return None
     try:
@@ -81,7 +88,8 @@ async def open_archive(data: bytes | JsBytes) -> NativeArchive | None:
         from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
         native = await js_module("unpack")
-        proxy = await native.open(pyodide_js.FS, data.proxy if isinstance(data, JsBytes) else to_js(data))
+        buf = data.proxy if isinstance(data, JsBytes) else to_js(data)
+        proxy = await native.open(pyodide_js.FS, buf, BROWSER_NATIVE_MIN_AVG_MEMBER)
         if proxy is None:
             return None
         rows = json.loads(proxy.info())

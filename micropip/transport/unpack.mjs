@@ -104,11 +104,11 @@ export function parseCentralDirectory(buf) {
 // instead; a wheel of few big members (a compiled extension) is inflated here.
 export const BROWSER_MIN_AVG_MEMBER = 128 * 1024;
 
-export function preferNativeInBrowser(entries) {
+export function preferNativeInBrowser(entries, minAvgMember = BROWSER_MIN_AVG_MEMBER) {
   const files = entries.filter((e) => !e.name.endsWith("/"));
   if (files.length === 0) return false;
   const total = files.reduce((sum, e) => sum + e.size, 0);
-  return total / files.length >= BROWSER_MIN_AVG_MEMBER;
+  return total / files.length >= minAvgMember;
 }
 
 /** Inflated members kept in JS memory; Python reads the few it needs and has the rest written. */
@@ -134,10 +134,10 @@ export class Archive {
 }
 
 /** Inflate and hash every member of the wheel in buf; undefined sends it down the Python path. */
-export async function open(FS, buf) {
+export async function open(FS, buf, minAvgMember = BROWSER_MIN_AVG_MEMBER) {
   const entries = parseCentralDirectory(buf);
   if (!entries) return undefined;
-  if (!zlib && !preferNativeInBrowser(entries)) return undefined;
+  if (!zlib && !preferNativeInBrowser(entries, minAvgMember)) return undefined;
   let outs;
   try {
     outs = await Promise.all(entries.map((e) => {
