@@ -370,8 +370,8 @@ def network_floor(server: ReplayServer, paths: list[str], levels: dict[str, int]
     for name, level in levels.items():
         if name not in wheel_bytes:
             continue  # already in the interpreter (micropip's own dependencies): nothing fetched
-        page = server._gz.get(f"{PYPI_SIMPLE}{name}/")
-        worst = max(worst, 2 * level * latency_s + ((len(page) if page else 0) + wheel_bytes[name]) / bytes_per_s)
+        page_bytes = server.compressed_size(f"{PYPI_SIMPLE}{name}/") or 0
+        worst = max(worst, 2 * level * latency_s + (page_bytes + wheel_bytes[name]) / bytes_per_s)
     return worst * 1000
 
 

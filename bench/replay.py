@@ -364,6 +364,11 @@ class ReplayServer:
             f["core-metadata"] = f["data-dist-info-metadata"] = value
         return json.dumps(page, separators=(",", ":")).encode()
 
+    def compressed_size(self, key: str) -> int | None:
+        """Bytes of the gzip-compressed answer for ``key`` once one was sent (else None)."""
+        data = self._gz.get(key)
+        return len(data) if data is not None else None
+
     def gzipped(self, key: str, body: bytes) -> bytes:
         data = self._gz.get(key)
         if data is None:

@@ -77,15 +77,20 @@ class WheelPrefetcher:
             logger.debug("fetched ahead but not chosen: %d bytes", self.unused_bytes)
 
 
+def describe(filename: str, name: str, version: object) -> str:
+    """``name-1.0-py3-none-any.whl (name 1.0)``: how a download is named in its errors."""
+    return f"{filename} ({name} {version})"
+
+
 def _label(filename: str) -> str:
-    """``name-1.0-py3-none-any.whl (name 1.0)``, as the install names a file in its errors."""
+    """``describe`` for a wheel fetched ahead, whose project and version its name gives."""
     try:
         from packaging.utils import parse_wheel_filename
 
         name, version, _build, _tags = parse_wheel_filename(filename)
     except ValueError:
         return filename
-    return f"{filename} ({name} {version})"
+    return describe(filename, name, version)
 
 
 async def get_file(
@@ -146,7 +151,7 @@ async def fetch_all(
                 data = await get_file(
                     pkg.url,
                     pkg.sha256,
-                    f"{pkg.filename} ({pkg.name} {pkg.version})",
+                    describe(pkg.filename, pkg.name, pkg.version),
                     credentials=credentials,
                     keep_in_js=keep_in_js,
                     cache=cache,

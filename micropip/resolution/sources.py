@@ -23,6 +23,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from .. import transport
 from ..index import auth, http
 from .candidates import INDEX, INSTALLED, LOCKFILE, SOURCE_ORDER, URL, Candidate
 from .environment import TargetEnvironment
@@ -521,8 +522,7 @@ class Sources:
             pending = self.fetched_ahead(f.url) if self.fetched_ahead is not None else None
             if pending is not None:
                 # Shielded: the install takes the same download later, whatever happens here.
-                data = await asyncio.shield(pending)
-                body = data if isinstance(data, bytes) else data.to_bytes()
+                body = transport.as_bytes(await asyncio.shield(pending))
             else:
                 body = await http.download_cached(
                     f.url, f.sha256, f.filename, credentials=self.credentials, cache=self.wheel_cache
@@ -551,11 +551,14 @@ class _Rejections(dict):
     def later(self, name: str, filenames: list[str]) -> None:
         self._later[name] = filenames
 
-    def get(self, name: str, default=None):  # type: ignore[override]
+    def __getitem__(self, name: str) -> list[Rejected]:
         pending = self._later.pop(name, None)
         if pending:
             self[name] = list(super().get(name, [])) + set_aside_rejections(pending, self._env)
-        return super().get(name, default)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default=None):  # type: ignore[override]
+        return self[name] if name in self else default
 
 
 def _lock_fits(lock: LockPackage, specs: list[SpecifierSet]) -> bool:
