@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import importlib
 import io
 import json
 import logging
@@ -167,7 +168,9 @@ class PackageManager:
     ) -> Plan | None:
         async with self._lock, Reporter(progress, verbose, _redacted(requirements)) as report:
             # The wheels the resolver will likely pick download while it still works.
-            ahead = None if dry_run or require_hashes else WheelPrefetcher(credentials=credentials, cache=wheel_cache.current())
+            ahead = None if dry_run or require_hashes else WheelPrefetcher(
+                credentials=credentials, cache=wheel_cache.current(), opener=_open_wheel
+            )
             try:
                 plan, sources = await self._plan(
                     requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall,
@@ -341,15 +344,16 @@ class PackageManager:
         early = IncrementalInstall(scheme) if not plan.replace and not reinstall else None
 
         async def verify(pkg: PlannedPackage, data: bytes | transport.JsBytes) -> InstallItem:
-            # Each wheel is inflated, hashed and checked as soon as it arrives, while others download.
-            archive = await transport.open_archive(data)
-            try:
-                item = self._install_item(pkg, data, archive, labels[pkg.name][0], built_from.get(pkg.name))
-            except BaseException:
-                if archive is not None:
-                    archive.release()
-                raise
-            opened.append(item.wheel)
+            # Each wheel is inflated, hashed and checked as soon as it arrives, while others download
+            # (a wheel fetched ahead was opened on arrival, while the resolver still waited).
+            wheel = await ahead.opened(pkg.url) if ahead is not None else None
+            if wheel is not None and wheel.filename != pkg.filename:  # cannot happen for one URL; be safe
+                wheel.release()
+                wheel = None
+            if wheel is None:
+                wheel = await _open_wheel(pkg.url, pkg.filename, data)
+            opened.append(wheel)
+            item = self._install_item(pkg, data, wheel, labels[pkg.name][0], built_from.get(pkg.name))
             if early is not None:
                 try:
                     early.add(item)
@@ -425,15 +429,10 @@ class PackageManager:
         return out
 
     def _install_item(
-        self, pkg: PlannedPackage, data: bytes | transport.JsBytes, archive: transport.NativeArchive | None, label: str,
+        self, pkg: PlannedPackage, data: bytes | transport.JsBytes, wheel: WheelFile, label: str,
         built_from: tuple[str, str] | None = None,
     ) -> InstallItem:
         from .installation.installer import InstallItem
-        from .installation.wheelfile import WheelFile
-        if archive is not None:
-            wheel = WheelFile.from_archive(pkg.filename, archive, source=pkg.url)
-        else:
-            wheel = WheelFile.from_bytes(pkg.filename, transport.as_bytes(data), source=pkg.url)
         if wheel.canonical_name != pkg.name or str(wheel.version) != pkg.version:
             raise InstallError(f"{pkg.url} contains {wheel.name} {wheel.version}, expected {pkg.name} {pkg.version}")
         sha256 = pkg.sha256 or transport.sha256_hex(data)  # a known hash was already checked by fetch_all
@@ -732,15 +731,32 @@ async def _warm_up(sources: Sources) -> None:
 
     Both used to run before the first request could go out (~250 ms of compiling and reading
     in Chromium). The short sleep lets the first index requests leave first; this then takes
-    the (single) thread while they are in flight. A failure is left for the real use to report.
+    the (single) thread while they are in flight, a piece at a time, so an answer that arrives
+    meanwhile waits for one piece at most. A failure is left for the real use to report.
     """
     await asyncio.sleep(0.005)
     try:
         sources.installed  # noqa: B018 - read now, see Sources.installed
-        from email.parser import Parser  # noqa: F401 - index.metadata's parser
-        from .installation import installer, uninstaller, wheelfile  # noqa: F401
+        for stage in ("wheelfile", "uninstaller", "installer"):
+            await asyncio.sleep(0)
+            importlib.import_module(f"{__package__}.installation.{stage}")
     except Exception:  # noqa: BLE001 - reported by the real use, in context
         pass
+
+
+async def _open_wheel(url: str, filename: str, data: bytes | transport.JsBytes) -> WheelFile:
+    """A downloaded wheel inflated, hashed and checked (natively in Pyodide when it can): nothing written."""
+    from .installation.wheelfile import WheelFile
+
+    archive = await transport.open_archive(data)
+    try:
+        if archive is not None:
+            return WheelFile.from_archive(filename, archive, source=url)
+        return WheelFile.from_bytes(filename, transport.as_bytes(data), source=url)
+    except BaseException:
+        if archive is not None:
+            archive.release()
+        raise
 
 
 async def _built_wheels(

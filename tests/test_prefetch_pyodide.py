@@ -58,3 +58,33 @@ def test_dry_run_fetches_nothing_ahead(pyodide, fault):
     pyodide.run(ALL_AHEAD)
     pyodide.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}], dry_run=True)")
     assert fault.count("/files/greeting-1.1-py3-none-any.whl") == 0
+
+
+
+COUNT_OPENS = """
+import micropip.package_manager as _pm
+_opens = []
+_open_wheel, _fetch_all = _pm._open_wheel, _pm.fetch_all
+async def _counting(url, filename, data):
+    _opens.append(filename)
+    return await _open_wheel(url, filename, data)
+async def _marking(*args, **kwargs):
+    _opens.append("the install's downloads begin")
+    return await _fetch_all(*args, **kwargs)
+_pm._open_wheel, _pm.fetch_all = _counting, _marking
+"""
+
+
+def test_a_wheel_fetched_ahead_is_checked_while_the_resolver_waits_and_only_then(pyodide, fault):
+    # needs-greeting-11's wheel arrives while the resolver waits for greeting's (slow) page:
+    # it is opened (inflated, hashed, RECORD checked) then, and the install takes it as it is.
+    pyodide.run(ALL_AHEAD)
+    pyodide.run(COUNT_OPENS)
+    fault.route("/simple/greeting/", upstream(delay=1.0))
+    pyodide.run(f"await micropip.install('needs-greeting-11', index_urls=[{fault.simple_url!r}])")
+    opens = pyodide.run("_opens")
+    assert opens.count("needs_greeting_11-1.0-py3-none-any.whl") == 1, opens
+    assert opens.count("greeting-1.1-py3-none-any.whl") == 1, opens
+    assert opens.index("needs_greeting_11-1.0-py3-none-any.whl") < opens.index("the install's downloads begin"), opens
+    assert pyodide.run(installed_version("needs-greeting-11")) == "1.0"
+    assert pyodide.run(installed_version("greeting")) == "1.1"

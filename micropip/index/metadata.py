@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from ..errors import MetadataError
-
-if TYPE_CHECKING:
-    from email.message import Message
+from .metadata_headers import Headers, parse_headers
 
 
 @dataclass(frozen=True)
@@ -39,14 +35,7 @@ def parse_core_metadata(data: bytes, source: str) -> CoreMetadata:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MetadataError(f"metadata in {source} is not UTF-8 text: {exc}") from exc
-    try:
-        # Imported here: compiling the email package is ~100 ms in a page, better spent while
-        # the first index pages download than before the first request (see package_manager).
-        from email.parser import Parser
-
-        msg = Parser().parsestr(text)  # compat32 is the default; naming it imports email.policy (slow in wasm)
-    except Exception as exc:  # the email parser is lenient; be safe anyway
-        raise MetadataError(f"unreadable metadata in {source}: {exc}") from exc
+    msg = parse_headers(text)  # reads any text: a missing field is what can go wrong
     name = _field(msg, "Name")
     raw_version = _field(msg, "Version")
     if not name or not raw_version:
@@ -72,10 +61,10 @@ def parse_core_metadata(data: bytes, source: str) -> CoreMetadata:
     return CoreMetadata(name, version, tuple(requires), requires_python, extras)
 
 
-def _field(msg: Message, key: str) -> str:
+def _field(msg: Headers, key: str) -> str:
     value = msg.get(key)
     return str(value).strip() if value is not None else ""
 
 
-def _fields(msg: Message, key: str) -> list[str]:
+def _fields(msg: Headers, key: str) -> list[str]:
     return [str(v).strip() for v in msg.get_all(key) or []]

@@ -34,15 +34,29 @@ SPECULATE_CONCURRENCY = 4
 
 
 class WheelPrefetcher:
-    """Likely wheels downloaded (and cached) while the resolver works; see the module doc."""
+    """Likely wheels downloaded (and cached) while the resolver works; see the module doc.
+
+    ``opener(url, filename, data)``, when given, opens each wheel as soon as it arrives (inflated,
+    hashed, its RECORD checked: nothing written), so the install finds it verified instead of
+    doing that work after the resolver's last answer. A failure there is not reported: the
+    install opens the wheel again and reports it in context.
+    """
 
     def __init__(
-        self, *, credentials: str | None = None, cache: WheelCache | None = None, min_bytes: int | None = None
+        self,
+        *,
+        credentials: str | None = None,
+        cache: WheelCache | None = None,
+        min_bytes: int | None = None,
+        opener: Callable[[str, str, bytes | JsBytes], Awaitable[Any]] | None = None,
     ) -> None:
         self.credentials = credentials
         self.cache = cache
         self.min_bytes = SPECULATE_MIN_BYTES if min_bytes is None else min_bytes  # read now: tests change it
+        self.opener = opener
         self._tasks: dict[str, asyncio.Future] = {}
+        self._opened: dict[str, asyncio.Future] = {}
+        self._checked: dict[str, str] = {}  # url -> the sha256 its download was verified against
         self._gate = asyncio.Semaphore(SPECULATE_CONCURRENCY)
         self.unused_bytes = 0  # fetched ahead for a version the plan did not take
 
@@ -51,11 +65,19 @@ class WheelPrefetcher:
         sha256 = f.hashes.get("sha256")
         if not sha256 or (f.size or 0) < self.min_bytes or f.url in self._tasks or not f.filename.endswith(".whl"):
             return
-        self._tasks[f.url] = asyncio.ensure_future(self._fetch(f.url, sha256, _label(f.filename)))
+        self._tasks[f.url] = asyncio.ensure_future(self._fetch(f.url, sha256, f.filename))
 
     async def _fetch(self, url: str, sha256: str, filename: str) -> bytes | JsBytes:
         async with self._gate:
-            return await get_file(url, sha256, filename, credentials=self.credentials, keep_in_js=True, cache=self.cache)
+            data = await get_file(url, sha256, _label(filename), credentials=self.credentials, keep_in_js=True, cache=self.cache)
+        self._checked[url] = sha256.lower()
+        if self.opener is not None and url in self._tasks:
+            self._opened[url] = asyncio.ensure_future(self._open(url, filename, data))
+        return data
+
+    async def _open(self, url: str, filename: str, data: bytes | JsBytes) -> Any:
+        await asyncio.sleep(0)  # answers that arrived with this wheel are handled first
+        return await self.opener(url, filename, data)  # type: ignore[misc]
 
     def take(self, url: str) -> asyncio.Future | None:
         return self._tasks.pop(url, None)
@@ -65,14 +87,33 @@ class WheelPrefetcher:
         its METADATA (no PEP 658 file on the index) shares it instead of downloading twice."""
         return self._tasks.get(url)
 
+    def verified_against(self, url: str) -> str | None:
+        """The sha256 (lower case) the download of ``url`` was checked against, once it arrived."""
+        return self._checked.get(url)
+
+    async def opened(self, url: str) -> Any:
+        """What ``opener`` made of ``url``'s wheel, or None (not opened ahead, or it failed there)."""
+        task = self._opened.pop(url, None)
+        if task is None:
+            return None
+        try:
+            return await task
+        except Exception:  # noqa: BLE001 - the install opens it again and reports the failure
+            return None
+
     async def close(self) -> None:
-        """Cancel what the plan did not take."""
+        """Cancel what the plan did not take; release what was opened for it."""
         tasks, self._tasks = list(self._tasks.values()), {}
         for task in tasks:
             task.cancel()
         for outcome in await asyncio.gather(*tasks, return_exceptions=True):
             if not isinstance(outcome, BaseException):
                 self.unused_bytes += len(outcome)
+        # Not cancelled: a wheel being opened holds native buffers that only its result releases.
+        opened, self._opened = list(self._opened.values()), {}
+        for outcome in await asyncio.gather(*opened, return_exceptions=True):
+            if not isinstance(outcome, BaseException) and hasattr(outcome, "release"):
+                outcome.release()
         if self.unused_bytes:
             logger.debug("fetched ahead but not chosen: %d bytes", self.unused_bytes)
 
@@ -142,7 +183,7 @@ async def fetch_all(
             if on_start:
                 on_start(pkg)
             data = await ahead
-            if pkg.sha256:
+            if pkg.sha256 and pkg.sha256.lower() != prefetched.verified_against(pkg.url):  # type: ignore[union-attr]
                 http.check_sha256(data, pkg.sha256, pkg.url, pkg.filename)
         if data is None:
             async with gate:

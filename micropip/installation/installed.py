@@ -9,16 +9,18 @@ folders an installation may legally touch.
 from __future__ import annotations
 
 import csv
-import importlib.metadata
 import io
 import os
 import sys
 import sysconfig
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
+
+from ..index.metadata_headers import parse_headers
 
 
 def real_path(path: str | os.PathLike[str]) -> Path:
@@ -66,7 +68,11 @@ class Scheme:
 
 @dataclass(frozen=True)
 class InstalledDist:
-    """One installed distribution, as its ``.dist-info`` folder describes it."""
+    """One installed distribution, as its ``.dist-info`` folder describes it.
+
+    RECORD is read on first use (``files``): the resolver asks only for names, versions
+    and requirements, and a page with many packages loaded must not pay for every RECORD.
+    """
 
     name: str
     canonical_name: NormalizedName
@@ -75,9 +81,22 @@ class InstalledDist:
     dist_info: Path
     installer: str | None  # INSTALLER contents, stripped
     requested: bool  # REQUESTED exists: the user asked for it, not a dependency
-    files: tuple[str, ...]  # RECORD paths as written (relative to location, or absolute)
     requires: tuple[str, ...]  # Requires-Dist strings
-    has_record: bool
+
+    @cached_property
+    def _record(self) -> list[str] | None:
+        text = _read_text(self.dist_info, "RECORD")
+        return _record_files(text) if text is not None else None
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """RECORD paths as written (relative to ``location``, or absolute); none without a RECORD."""
+        return tuple(self._record or ())
+
+    @property
+    def has_record(self) -> bool:
+        """A readable, valid RECORD: only then may an uninstall trust the file list."""
+        return self._record is not None
 
     def record_paths(self) -> list[Path]:
         """The RECORD paths made absolute (``..`` folded, symlinks not followed)."""
@@ -140,36 +159,34 @@ def scan_distributions(paths: Sequence[str] | None = None) -> list[InstalledDist
 
 
 def _read_dist(location: Path, dist_info: Path) -> InstalledDist | None:
-    meta = importlib.metadata.PathDistribution(dist_info)
-    try:
-        metadata = meta.metadata
-        name = metadata.get("Name")
-        version = metadata.get("Version")
-    except (OSError, KeyError, TypeError, ValueError, AttributeError):  # missing or unreadable METADATA
+    # METADATA (PKG-INFO in an .egg-info) read directly, not through importlib.metadata,
+    # which imports the email package (~80 ms in Pyodide) on every first install.
+    text = _read_text(dist_info, "METADATA")
+    if text is None:
+        text = _read_text(dist_info, "PKG-INFO")
+    if text is None:  # missing or unreadable: nothing we could describe
         return None
-    if not name:  # nothing we could describe
+    metadata = parse_headers(text)
+    name = metadata.get("Name")
+    if not name:
         return None
-    record = _read_text(meta, "RECORD")
-    files = _record_files(record) if record is not None else None
-    installer = _read_text(meta, "INSTALLER")
+    installer = _read_text(dist_info, "INSTALLER")
     return InstalledDist(
         name=name,
         canonical_name=canonicalize_name(name),
-        version=version or "",
+        version=metadata.get("Version") or "",
         location=location,
         dist_info=dist_info,
         installer=installer.strip() if installer is not None else None,
         requested=(dist_info / "REQUESTED").is_file(),
-        files=tuple(files or ()),
         requires=tuple(metadata.get_all("Requires-Dist") or ()),
-        has_record=files is not None,
     )
 
 
-def _read_text(meta: importlib.metadata.PathDistribution, name: str) -> str | None:
+def _read_text(dist_info: Path, name: str) -> str | None:
     try:
-        return meta.read_text(name)
-    except (OSError, ValueError):  # unreadable or not UTF-8: as good as missing
+        return (dist_info / name).read_text(encoding="utf-8")
+    except (OSError, ValueError):  # missing, unreadable or not UTF-8: as good as missing
         return None
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import email.message
-import email.parser
 import hashlib
 import hmac
 import io
@@ -35,6 +33,7 @@ from packaging.utils import (
 from packaging.version import Version
 
 from ..errors import InvalidWheelError
+from ..index.metadata_headers import Headers, parse_headers
 
 if TYPE_CHECKING:
     from ..transport import NativeArchive
@@ -81,7 +80,7 @@ class WheelFile:
         data_dir: str | None,
         wheel_version: tuple[int, int],
         root_is_purelib: bool,
-        metadata: email.message.Message,
+        metadata: Headers,
         files: dict[str, bytes | None],
         sizes: dict[str, int],
         executable: frozenset[str],
@@ -494,13 +493,9 @@ def _text(files: Mapping[str, bytes | None], path: str, fail: _Fail) -> str:
         raise fail(f"{path} is not UTF-8 text") from exc
 
 
-def _headers(text: str) -> email.message.Message:
-    return email.parser.Parser().parsestr(text)  # the compat32 default, without importing email.policy
-
-
 def _check_wheel_file(files: Mapping[str, bytes | None], dist_info: str, fail: _Fail) -> tuple[tuple[int, int], bool]:
     path = f"{dist_info}/WHEEL"
-    msg = _headers(_text(files, path, fail))
+    msg = parse_headers(_text(files, path, fail))
     raw = (msg.get("Wheel-Version") or "").strip()
     match = re.fullmatch(r"(\d+)\.(\d+)", raw)
     if not match:
@@ -518,9 +513,9 @@ def _check_wheel_file(files: Mapping[str, bytes | None], dist_info: str, fail: _
 
 def _check_metadata(
     files: Mapping[str, bytes | None], dist_info: str, name: str, version: Version, fail: _Fail
-) -> email.message.Message:
+) -> Headers:
     path = f"{dist_info}/METADATA"
-    msg = _headers(_text(files, path, fail))
+    msg = parse_headers(_text(files, path, fail))
     meta_name = (msg.get("Name") or "").strip()
     meta_version = (msg.get("Version") or "").strip()
     if not meta_name or not meta_version:
