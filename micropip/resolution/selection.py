@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -147,7 +148,7 @@ def _python_fits(requires_python: str, python_version: str) -> bool | None:
     return spec.contains(Version(python_version), prereleases=True)
 
 
-def _foreign_platforms(filename: str, env: TargetEnvironment) -> list[str] | None:
+def _foreign_platforms(filename: str, env: TargetEnvironment) -> tuple[str, ...] | None:
     """The platform tags of a wheel built only for other platforms, read from its name alone.
 
     Most files on a big project's page are such wheels (pydantic-core: 15 000 for Linux,
@@ -155,14 +156,23 @@ def _foreign_platforms(filename: str, env: TargetEnvironment) -> list[str] | Non
     makes reading that page cheap. None when the name needs the full check (a Pyodide
     wheel for another ABI is explained by ``explain_tags``).
     """
+    if filename.endswith("-any.whl"):
+        return None  # pure Python: the common case, decided without slicing
     if filename.count("-") not in (4, 5):
         return None  # malformed: parse_wheel_filename explains it
-    platforms = filename[filename.rindex("-") + 1 : -4].lower().split(".")
-    ours = env.platforms
+    return _foreign_platform_tags(filename[filename.rindex("-") + 1 : -4], env.platforms)
+
+
+@functools.lru_cache(maxsize=4096)
+def _foreign_platform_tags(part: str, ours: frozenset[str]) -> tuple[str, ...] | None:
+    """``_foreign_platforms`` for the platform part of a name (``manylinux_2_17_x86_64.manylinux2014_x86_64``).
+
+    Cached: a page repeats a few dozen platform parts on thousands of files."""
+    platforms = part.lower().split(".")
     for p in platforms:
         if p in ours or p == "any" or p.startswith(_PYODIDE_PLATFORM_PREFIXES):
             return None
-    return sorted(set(platforms))
+    return tuple(sorted(set(platforms)))
 
 
 def other_platform_wheel(filename: str, env: TargetEnvironment) -> bool:
@@ -172,13 +182,13 @@ def other_platform_wheel(filename: str, env: TargetEnvironment) -> bool:
 
 def set_aside_rejections(filenames: list[str], env: TargetEnvironment) -> list[Rejected]:
     """The rejections of the wheels a page reader left unread because ``other_platform_wheel``."""
-    return [Rejected(fn, _platform_reason(_foreign_platforms(fn, env) or [], env), kind=KIND_PLATFORM) for fn in filenames]
+    return [Rejected(fn, _platform_reason(_foreign_platforms(fn, env) or (), env), kind=KIND_PLATFORM) for fn in filenames]
 
 
 _PYODIDE_PLATFORM_PREFIXES = ("emscripten", "pyodide", "pyemscripten")
 
 
-def _platform_reason(platforms: list[str], env: TargetEnvironment) -> str:
+def _platform_reason(platforms: Sequence[str], env: TargetEnvironment) -> str:
     target = f"pyemscripten_{env.abi_version}_wasm32" if env.abi_version else "this platform"
     return f"built for platform {', '.join(platforms)}, not for Pyodide (needs {target} or a pure-Python wheel)"
 
