@@ -43,6 +43,64 @@ def _get_manager() -> "PackageManager":
     return _manager
 
 
+# What ``micropip.package_manager`` imports, in an order that compiles each group once.
+# ``_import_machinery`` imports them one at a time and yields in between: in Node the
+# early index requests (``micropip.index.early``) only leave, and their answers only
+# arrive, while Python gives the JavaScript event loop a turn. A name missing here only
+# costs that overlap (``tests/test_structure.py`` checks each one imports).
+_MACHINERY = (
+    "packaging.version",
+    "packaging.specifiers",
+    "packaging.requirements",
+    "packaging.tags",
+    "packaging.markers",
+    "micropip.resolution.environment",
+    "micropip.installation.installed",
+    "micropip.installation.wheel_cache",
+    "micropip.installation.fetch",
+    "micropip.progress",
+    "micropip.package_index",
+    "resolvelib",
+    "micropip.resolution.provider",
+    "micropip.resolution.sources",
+    "micropip.resolution.resolver",
+    "micropip.package_manager",
+)
+
+
+
+async def _import_machinery() -> None:
+    """Import the install machinery a module at a time, letting the network go on between."""
+    import asyncio
+    import importlib
+
+    for name in _MACHINERY:
+        await asyncio.sleep(0)
+        importlib.import_module(name)
+
+
+async def _start_first_install(requirements: Any, index_urls: Any, credentials: str | None) -> None:
+    """Before the install machinery is imported (a fresh interpreter): ask for the roots' index
+    pages first, then import it piecewise while they travel (``micropip.index.early``)."""
+    import sys
+
+    if _manager is not None or "micropip.package_manager" in sys.modules or "micropip.package_index" in sys.modules:
+        return  # already imported (no time to win), or a client replaced the index lookup
+    try:
+        from .index import early
+
+        if index_urls is None:
+            from .index.client import DEFAULT_INDEX_URLS
+
+            urls = [*DEFAULT_INDEX_URLS]
+        else:
+            urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
+        if early.start(requirements, urls, credentials):
+            await _import_machinery()
+    except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
+        return
+
+
 async def install(
     requirements: str | list[str],
     keep_going: bool = False,
@@ -84,23 +142,36 @@ async def install(
     if isinstance(keep_going, dict):  # an options object from JavaScript: install(reqs, {keep_going: true, ...})
         options = dict(keep_going)
         return await install(requirements, **options)
-    return await _get_manager().install(
-        requirements,
-        keep_going,
-        deps,
-        credentials,
-        pre,
-        index_urls,
-        constraints=constraints,
-        reinstall=reinstall,
-        verbose=verbose,
-        dry_run=dry_run,
-        merge_indexes=merge_indexes,
-        lockfile=lockfile,
-        progress=progress,
-        require_hashes=require_hashes,
-        build_sdists=build_sdists,
-    )
+    if lockfile is None:
+        await _start_first_install(requirements, index_urls, credentials)
+    try:
+        return await _get_manager().install(
+            requirements,
+            keep_going,
+            deps,
+            credentials,
+            pre,
+            index_urls,
+            constraints=constraints,
+            reinstall=reinstall,
+            verbose=verbose,
+            dry_run=dry_run,
+            merge_indexes=merge_indexes,
+            lockfile=lockfile,
+            progress=progress,
+            require_hashes=require_hashes,
+            build_sdists=build_sdists,
+        )
+    finally:
+        _discard_early_pages()
+
+
+def _discard_early_pages() -> None:
+    import sys
+
+    early = sys.modules.get("micropip.index.early")
+    if early is not None:
+        early.discard()
 
 
 async def install_lockfile(

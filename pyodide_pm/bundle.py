@@ -128,8 +128,30 @@ def own_sources(source_root: Path = REPO_ROOT) -> dict[str, bytes]:
         for path in sorted((source_root / package).rglob("*")):
             name = path.relative_to(source_root).as_posix()
             if path.suffix in (".py", ".mjs") and "__pycache__" not in path.parts and name not in HOST_SHIMS:
-                files[name] = path.read_bytes()
+                data = path.read_bytes()
+                files[name] = without_comments(data) if path.suffix == ".py" else data
     return files
+
+
+def without_comments(source: bytes) -> bytes:
+    """Python source with its ``#`` comments blanked out, every line kept where it was.
+
+    What every page downloads (the 300 KB budget) need not carry the comments; docstrings
+    stay (``help()`` in a notebook), and so do line and column numbers, so a traceback
+    points at the same line and the module compiles to the same bytecode.
+    """
+    import io
+    import tokenize
+
+    text = source.decode("utf-8")
+    lines = io.StringIO(text).readlines()  # the lines tokenize numbers (split at "\n" only)
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.COMMENT:
+            row, col = token.start
+            line = lines[row - 1]
+            ending = line[len(line.rstrip("\r\n")) :]
+            lines[row - 1] = line[:col].rstrip(" \t") + ending  # a comment runs to the end of its line
+    return "".join(lines).encode("utf-8")
 
 
 def _in_optional_part(path: str) -> bool:

@@ -182,3 +182,23 @@ def test_wheels_a_page_loads_stay_within_300_kb(tmp_path):
     for part in OPTIONAL_PARTS:  # listed in the lock, fetched only when first used
         assert (tmp_path / lock[part]["file_name"]).exists()
         assert lock[part]["depends"] == ["micropip"]
+
+
+def test_the_bundle_drops_comments_and_nothing_else():
+    """The page-load wheel carries our modules without comments: same lines, same bytecode."""
+    import marshal
+
+    from pyodide_pm.bundle import own_sources
+
+    shipped = own_sources()
+    checked = 0
+    for name, data in shipped.items():
+        if not name.endswith(".py"):
+            continue
+        original = (REPO / name).read_bytes()
+        assert data.count(b"\n") == original.count(b"\n"), name
+        assert marshal.dumps(compile(data, name, "exec")) == marshal.dumps(compile(original, name, "exec")), name
+        checked += 1
+    assert checked > 50
+    assert sum(len(d) for n, d in shipped.items() if n.endswith(".py")) < sum(
+        len((REPO / n).read_bytes()) for n in shipped if n.endswith(".py"))

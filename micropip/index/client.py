@@ -147,8 +147,14 @@ class IndexClient:
 
     async def _from_index(self, index_url: str, name: str) -> ProjectPage | None:
         url = project_url(index_url, name)
+        from .early import take  # a first install's root page may be on its way already
+
+        early = take(url, self.credentials)
         try:
-            response = await http.get(url, headers={"Accept": ACCEPT_HEADER}, credentials=self.credentials)
+            if early is not None:
+                response = await early
+            else:
+                response = await http.get(url, headers={"Accept": ACCEPT_HEADER}, credentials=self.credentials)
         except TransportError as exc:
             raise TransportError(
                 f"cannot read the index page for {name!r} from {index_url}: {exc}", url=exc.url, status=exc.status

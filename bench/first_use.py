@@ -1,0 +1,94 @@
+"""A notebook's first install: ``import micropip`` then ``await micropip.install(root)``, timed whole.
+
+    .venv/bin/python bench/first_use.py                        # 100 ms / 20 Mbit/s, 5 reps
+    .venv/bin/python bench/first_use.py --roots attrs,rich --setting 30ms --reps 3
+
+``network.py`` times the install alone, after ``set_index_urls`` (which loads our machinery,
+as ``import micropip`` loads the reference's), so both start resolving ready. A user's first
+cell does not call ``set_index_urls``: it imports micropip and installs from the default
+index. Ours then asks for the roots' pages before importing its machinery and imports it
+while they travel (``micropip.index.early``). This times that, from before ``import
+micropip`` to the end of the install, in a fresh interpreter, ours and the reference
+interleaved on the same replay (the index given as ``index_urls=``, which both accept).
+Results: ``bench/results/first_use.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path[:0] = [str(BENCH.parent), str(BENCH)]
+
+import network  # noqa: E402
+import run  # noqa: E402
+from replay import Recording, ReplayServer  # noqa: E402
+
+DEFAULT_ROOTS = "attrs,tqdm,requests,httpx,rich,pydantic,fastapi,black,openpyxl,msgpack"
+FIRST_USE = """
+import time, json
+_t = time.perf_counter()
+import micropip
+await micropip.install({root!r}, index_urls=[{index!r}])
+json.dumps({{"ms": (time.perf_counter() - _t) * 1000}})
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--roots", default=DEFAULT_ROOTS)
+    parser.add_argument("--setting", default="100ms", choices=sorted(network.SETTINGS))
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--out", default=str(network.RESULTS / "first_use.json"))
+    args = parser.parse_args(argv)
+    roots = [r for r in args.roots.split(",") if r]
+    latency, rate = network.SETTINGS[args.setting]
+    locks = network.prepare_micropips()
+    static = {"ours": locks["ours"].parent, "reference": locks["reference"].parent}
+    server = ReplayServer(Recording(), latency_s=latency, bytes_per_s=rate, static=static)
+    node = network.TimedNode()
+    runs: dict[str, dict[str, list[float]]] = {root: {"ours": [], "reference": []} for root in roots}
+    try:
+        for rep in range(args.reps):
+            for i, root in enumerate(roots):
+                for who in (("ours", "reference") if (rep + i) % 2 == 0 else ("reference", "ours")):
+                    node.limit_s = 180
+                    interp, _ = node.new(locks[who], ["micropip"])
+                    try:
+                        answer = node.py(interp, FIRST_USE.format(root=root, index=network.index_url_for(who, server)))
+                        runs[root][who].append(json.loads(answer["value"])["ms"])
+                    except run.BenchError as exc:
+                        network.log(f"{root} {who}: failed: {str(exc)[:300]}")
+                    node.drop(interp)
+                    network.log(f"[first use {args.setting}] rep {rep + 1}/{args.reps} {root:14s} {who:9s} "
+                                f"{runs[root][who][-1] if runs[root][who] else float('nan'):8.0f} ms")
+    finally:
+        node.close()
+        server.stop()
+    per_root = {}
+    for root, by in runs.items():
+        med = {who: statistics.median(v) if v else None for who, v in by.items()}
+        ratio = med["ours"] / med["reference"] if med["ours"] and med["reference"] else None
+        per_root[root] = {"median_ms": med, "ratio": ratio, "runs": by}
+    ratios = [r["ratio"] for r in per_root.values() if r["ratio"]]
+    out = {"setting": network.SETTING_LABELS[args.setting], "reps": args.reps, "per_root": per_root,
+           "geomean_ours_vs_reference": network.geomean(ratios)}
+    Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
+    print(f"\nfirst use (import micropip + install), {out['setting']}, median of {args.reps}")
+    print(f"  {'root':14s} {'ours':>8s} {'reference':>10s} {'ours/ref':>9s}")
+    for root, r in per_root.items():
+        m = r["median_ms"]
+        if r["ratio"]:
+            print(f"  {root:14s} {m['ours'] / 1000:7.2f}s {m['reference'] / 1000:9.2f}s {r['ratio']:8.2f}x")
+    if out["geomean_ours_vs_reference"]:
+        print(f"  geometric mean ours/reference: {out['geomean_ours_vs_reference']:.3f}x")
+    print(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""The first install's root pages, asked for before the resolver is imported.
+
+A page's first ``await micropip.install("x")`` compiles the whole install machinery
+(resolver, packaging, the index readers: ~300 ms in Pyodide) before it could send its
+first request. This module is small on purpose: ``micropip.install`` calls ``start``
+while nothing else is imported yet, then imports the rest while the index pages of
+plainly named roots travel; ``IndexClient`` then ``take``s each answer instead of asking
+again. Only the first index is asked (every mode asks it first), only for names that
+are not in Pyodide's lockfile (those are taken from the lock without asking any index),
+never for an index ``IndexClient`` would refuse, and only when no client has replaced
+the index lookup (JupyterLite's piplite patches ``micropip.package_index``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable
+
+from .. import transport
+from . import auth, http
+from .client import check_index_url, project_url
+from .formats import ACCEPT_HEADER
+
+# A requirement that starts with a plain project name (then extras, a specifier, a marker
+# or nothing). URLs, paths, ``name @ url`` and ``-r file`` never match: those are not pages.
+_PLAIN_ROOT = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~(;,]|$)")
+MAX_EARLY_PAGES = 16
+_pending: dict[tuple[str, str | None], asyncio.Future] = {}
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503, without importing packaging
+
+
+def root_names(requirements: str | Iterable[str]) -> list[str]:
+    """Canonical names of the requirements that name a project plainly (others are skipped)."""
+    items = [requirements] if isinstance(requirements, str) else list(requirements)
+    names: list[str] = []
+    for item in items:
+        match = _PLAIN_ROOT.match(item) if isinstance(item, str) else None
+        if match and "@" not in item and (name := _canonical(match[1])) not in names:
+            names.append(name)
+    return names
+
+
+def start(requirements: str | Iterable[str], index_urls: list[str], credentials: str | None) -> int:
+    """Ask the first index for each plainly named root's page; nothing when in doubt.
+
+    Returns how many pages were asked for."""
+    if not index_urls:
+        return 0
+    index_url = auth.take_credentials(index_urls[0])  # as IndexClient does: the secret leaves the URL
+    try:
+        check_index_url(index_url)
+    except Exception:  # noqa: BLE001 - refused: IndexClient reports it before any request
+        return 0
+    found = transport.pyodide_lockfile()
+    in_lock = set()
+    if found:
+        for key, entry in (found[0].get("packages") or {}).items():
+            in_lock.add(_canonical(str(key)))
+            if isinstance(entry, dict) and entry.get("name"):
+                in_lock.add(_canonical(str(entry["name"])))
+    asked = 0
+    for name in root_names(requirements)[:MAX_EARLY_PAGES]:
+        url = project_url(index_url, name)
+        if name in in_lock or (url, credentials) in _pending:
+            continue
+        _pending[(url, credentials)] = asyncio.ensure_future(
+            http.get(url, headers={"Accept": ACCEPT_HEADER}, credentials=credentials)
+        )
+        asked += 1
+    return asked
+
+
+def take(url: str, credentials: str | None) -> asyncio.Future | None:
+    """The answer ``start`` asked for (once), or None."""
+    return _pending.pop((url, credentials), None)
+
+
+def discard() -> None:
+    """Drop what no install took (a root the lock or an installed version satisfied)."""
+    pending = list(_pending.values())
+    _pending.clear()
+    for future in pending:
+        future.cancel()
+        future.add_done_callback(_quiet)
+
+
+def _quiet(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved: an unused failure is nobody's error

@@ -1,0 +1,46 @@
+"""Which index pages a first install asks for before its machinery is imported (``micropip.index.early``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from micropip.index import early
+
+
+def test_only_plainly_named_roots_have_pages():
+    reqs = ["rich", "Foo_Bar[x]>=1", "x @ https://h/x-1-py3-none-any.whl", "https://h/b-1-py3-none-any.whl",
+            "emfs:/a-1-py3-none-any.whl", "-r req.txt", "numpy ; python_version > '3'", "a==1 --hash=sha256:ab",
+            "./x-1-py3-none-any.whl", "RICH", "name (>=1)"]
+    assert early.root_names(reqs) == ["rich", "foo-bar", "numpy", "a", "name"]
+    assert early.root_names("attrs>=23") == ["attrs"]
+
+
+def _asked(monkeypatch, requirements, index_urls, lock=None) -> int:
+    monkeypatch.setattr(early.transport, "pyodide_lockfile", lambda: lock)
+
+    async def go() -> int:
+        try:
+            return early.start(requirements, index_urls, None)
+        finally:
+            early.discard()
+
+    return asyncio.run(go())
+
+
+def test_roots_in_pyodides_lock_and_refused_indexes_are_not_asked(monkeypatch):
+    lock = ({"packages": {"numpy": {"name": "numpy"}, "pyyaml": {"name": "PyYAML"}}}, "")
+    # Pyodide's lock provides these: its version is taken without asking any index.
+    assert _asked(monkeypatch, ["numpy", "PyYAML>=6"], ["http://127.0.0.1:9/simple"], lock) == 0
+    # Plain http to a remote host: IndexClient refuses it before any request, so must this.
+    assert _asked(monkeypatch, ["rich"], ["http://index.example/simple"]) == 0
+    assert _asked(monkeypatch, ["rich"], []) == 0
+
+
+def test_every_module_of_the_piecewise_import_exists():
+    import importlib
+
+    import micropip
+
+    assert micropip._MACHINERY[-1] == "micropip.package_manager"
+    for name in micropip._MACHINERY:
+        importlib.import_module(name)

@@ -1,0 +1,82 @@
+"""A fresh interpreter's first install asks for its roots' index pages before the
+install machinery is imported (``micropip.index.early``), in real Pyodide.
+
+``import micropip`` then ``await micropip.install(...)`` with nothing else before it: the
+path of a notebook's first ``%pip install`` on the default index. These tests check what
+the head start must never change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from .harness.fault_server import FaultServer, Reply, upstream
+from .harness.pyodide_node import PyodideError
+from .snippets import installed_version
+
+pytestmark = pytest.mark.pyodide
+
+SPY = """
+import sys, micropip.index.early as _early, micropip.index.http
+micropip.index.http.RETRY_DELAYS = (0.05, 0.1)
+_seen = []
+_start = _early.start
+def _spy(*args, **kwargs):
+    asked = _start(*args, **kwargs)
+    _seen.append([asked, "micropip.package_manager" in sys.modules])
+    return asked
+_early.start = _spy
+"""
+
+
+@pytest.fixture
+def fault(fixture_index) -> Iterator[FaultServer]:
+    with FaultServer(upstream=fixture_index.url) as server:
+        yield server
+
+
+@pytest.fixture
+def pyodide(node_runner, bundle_dir) -> Iterator:
+    """A fresh interpreter where only ``import micropip`` ran (no set_index_urls, which loads the machinery)."""
+    interp = node_runner.new_interpreter(bundle_dir / "pyodide-lock.json")
+    interp.run("import micropip")
+    yield interp
+    interp.drop()
+
+
+def test_the_first_install_asks_for_its_root_page_before_importing_the_machinery_and_once(pyodide, fault):
+    pyodide.run(SPY)
+    assert pyodide.run("'micropip.package_manager' in sys.modules") is False
+    pyodide.run(f"await micropip.install('needs-greeting-11', index_urls=[{fault.simple_url!r}])")
+    assert pyodide.run("_seen") == [[1, False]]
+    assert fault.count("/simple/needs-greeting-11/") == 1
+    assert pyodide.run(installed_version("needs-greeting-11")) == "1.0"
+    assert pyodide.run(installed_version("greeting")) == "1.1"
+    # Later installs find the machinery imported: nothing is asked early.
+    pyodide.run(f"await micropip.install('treepkg', index_urls=[{fault.simple_url!r}])")
+    assert pyodide.run("_seen") == [[1, False]]
+    assert fault.count("/simple/treepkg/") == 1
+
+
+def test_a_failed_early_page_is_the_installs_failure_not_asked_again(pyodide, fault):
+    pyodide.run(SPY)
+    fault.route("/simple/greeting/", Reply(503), Reply(503), Reply(503), upstream())
+    with pytest.raises(PyodideError) as info:
+        pyodide.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}])")
+    assert pyodide.run("_seen") == [[1, False]]
+    assert info.value.type == "TransportError"
+    assert "HTTP 503" in info.value.message and "'greeting'" in info.value.message
+    assert fault.count("/simple/greeting/") == 3
+    assert pyodide.run(installed_version("greeting")) is None
+    pyodide.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}])")
+    assert pyodide.run(installed_version("greeting")) == "1.1"
+
+
+def test_requirements_that_name_no_page_are_not_asked_early(pyodide, fault):
+    pyodide.run(SPY)
+    url = f"{fault.url}files/greeting-1.1-py3-none-any.whl"
+    pyodide.run(f"await micropip.install([{url!r}], index_urls=[{fault.simple_url!r}])")
+    assert pyodide.run("_seen") == [[0, False]]
+    assert pyodide.run(installed_version("greeting")) == "1.1"
