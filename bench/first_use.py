@@ -10,7 +10,7 @@ index. Ours then asks for the roots' pages before importing its machinery and im
 while they travel (``micropip.index.early``). This times that, from before ``import
 micropip`` to the end of the install, in a fresh interpreter, ours and the reference
 interleaved on the same replay (the index given as ``index_urls=``, which both accept).
-Results: ``bench/results/first_use.json``.
+Results: ``bench/results/first_use-SETTING.json``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--roots", default=DEFAULT_ROOTS)
     parser.add_argument("--setting", default="100ms", choices=sorted(network.SETTINGS))
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--out", default=str(network.RESULTS / "first_use.json"))
+    parser.add_argument("--out", default=None, help="default: bench/results/first_use-SETTING.json")
     args = parser.parse_args(argv)
     roots = [r for r in args.roots.split(",") if r]
     latency, rate = network.SETTINGS[args.setting]
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     ratios = [r["ratio"] for r in per_root.values() if r["ratio"]]
     out = {"setting": network.SETTING_LABELS[args.setting], "reps": args.reps, "per_root": per_root,
            "geomean_ours_vs_reference": network.geomean(ratios)}
+    args.out = args.out or str(network.RESULTS / f"first_use-{args.setting}.json")
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     print(f"\nfirst use (import micropip + install), {out['setting']}, median of {args.reps}")
     print(f"  {'root':14s} {'ours':>8s} {'reference':>10s} {'ours/ref':>9s}")
