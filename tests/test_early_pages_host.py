@@ -44,3 +44,4 @@ def test_every_module_of_the_piecewise_import_exists():
     assert micropip._MACHINERY[-1] == "micropip.package_manager"
     for name in micropip._MACHINERY:
         importlib.import_module(name)
+

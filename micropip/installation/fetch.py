@@ -58,12 +58,13 @@ class WheelPrefetcher:
         self._opened: dict[str, asyncio.Future] = {}
         self._checked: dict[str, str] = {}  # url -> the sha256 its download was verified against
         self._gate = asyncio.Semaphore(SPECULATE_CONCURRENCY)
+        self._closed = False
         self.unused_bytes = 0  # fetched ahead for a version the plan did not take
 
     def start(self, f: ProjectFile) -> None:
         """Begin fetching ``f`` if it is a wheel with a known sha256 (of ``min_bytes`` or more); otherwise nothing."""
         sha256 = f.hashes.get("sha256")
-        if not sha256 or (f.size or 0) < self.min_bytes or f.url in self._tasks or not f.filename.endswith(".whl"):
+        if self._closed or not sha256 or (f.size or 0) < self.min_bytes or f.url in self._tasks or not f.filename.endswith(".whl"):
             return
         self._tasks[f.url] = asyncio.ensure_future(self._fetch(f.url, sha256, f.filename))
 
@@ -102,7 +103,11 @@ class WheelPrefetcher:
             return None
 
     async def close(self) -> None:
-        """Cancel what the plan did not take; release what was opened for it."""
+        """Cancel what the plan did not take; release what was opened for it.
+
+        Nothing starts after this: a failed resolution can leave its crawl running in the
+        background for a moment, and its guesses must not download after the install ended."""
+        self._closed = True
         tasks, self._tasks = list(self._tasks.values()), {}
         for task in tasks:
             task.cancel()
