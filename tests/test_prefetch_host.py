@@ -6,8 +6,8 @@ import asyncio
 
 
 def test_no_wheel_is_fetched_ahead_once_the_install_closed_the_prefetcher():
-    """A failed resolution can leave its crawl running for a moment; its guesses must not start
-    downloads after the install ended (the benchmark saw them land in the next install)."""
+    """When one crawl job fails, asyncio.gather leaves its siblings running: their guesses must
+    not start downloads after the install ended."""
     from micropip.index.project import ProjectFile
     from micropip.installation.fetch import WheelPrefetcher
 

@@ -105,8 +105,8 @@ class WheelPrefetcher:
     async def close(self) -> None:
         """Cancel what the plan did not take; release what was opened for it.
 
-        Nothing starts after this: a failed resolution can leave its crawl running in the
-        background for a moment, and its guesses must not download after the install ended."""
+        Nothing starts after this: when one crawl job fails, ``asyncio.gather`` raises and leaves
+        its siblings running, and their guesses must not download after the install ended."""
         self._closed = True
         tasks, self._tasks = list(self._tasks.values()), {}
         for task in tasks:
