@@ -29,17 +29,13 @@ MAX_EARLY_PAGES = 16
 _pending: dict[tuple[str, str | None], asyncio.Future] = {}
 
 
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503, without importing packaging
-
-
 def root_names(requirements: str | Iterable[str]) -> list[str]:
     """Canonical names of the requirements that name a project plainly (others are skipped)."""
     items = [requirements] if isinstance(requirements, str) else list(requirements)
     names: list[str] = []
     for item in items:
         match = _PLAIN_ROOT.match(item) if isinstance(item, str) else None
-        if match and "@" not in item and (name := _canonical(match[1])) not in names:
+        if match and "@" not in item and (name := transport.normalized_name(match[1])) not in names:
             names.append(name)
     return names
 
@@ -59,9 +55,9 @@ def start(requirements: str | Iterable[str], index_urls: list[str], credentials:
     in_lock = set()
     if found:
         for key, entry in (found[0].get("packages") or {}).items():
-            in_lock.add(_canonical(str(key)))
+            in_lock.add(transport.normalized_name(str(key)))
             if isinstance(entry, dict) and entry.get("name"):
-                in_lock.add(_canonical(str(entry["name"])))
+                in_lock.add(transport.normalized_name(str(entry["name"])))
     asked = 0
     for name in root_names(requirements)[:MAX_EARLY_PAGES]:
         url = project_url(index_url, name)

@@ -23,7 +23,6 @@ Encoded words (RFC 2047) are not decoded: ``compat32`` does not decode them eith
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FIELD_NAME = re.compile(r"[\041-\071\073-\176]*")
@@ -59,12 +58,6 @@ class Headers:
 
     def items(self) -> list[tuple[str, str]]:
         return list(self._fields)
-
-    def __iter__(self) -> Iterator[str]:
-        return (key for key, _ in self._fields)
-
-    def __len__(self) -> int:
-        return len(self._fields)
 
     def __repr__(self) -> str:
         return f"Headers({self._fields!r})"

@@ -94,7 +94,8 @@ def pyodide_lockfile() -> tuple[dict, str] | None:
     return _lockfile
 
 
-def _normalized(name: str) -> str:
+def normalized_name(name: str) -> str:
+    """PEP 503 normalization, without importing packaging (``micropip.index.early`` runs before it)."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
@@ -136,8 +137,8 @@ def forget_loaded_packages(names: list[str]) -> None:
     import pyodide_js  # type: ignore[import-not-found]
 
     loaded = pyodide_js.loadedPackages
-    wanted = {_normalized(n) for n in names}
-    for key in [k for k in loaded_packages() if _normalized(k) in wanted] or list(names):
+    wanted = {normalized_name(n) for n in names}
+    for key in [k for k in loaded_packages() if normalized_name(k) in wanted] or list(names):
         try:
             if hasattr(loaded, key):
                 delattr(loaded, key)
