@@ -47,7 +47,7 @@ def _get_manager() -> "PackageManager":
 # ``_import_machinery`` imports them one at a time and yields in between: in Node the
 # early index requests (``micropip.index.early``) only leave, and their answers only
 # arrive, while Python gives the JavaScript event loop a turn. A name missing here only
-# costs that overlap (``tests/test_structure.py`` checks each one imports).
+# costs that overlap (``tests/test_early_pages_host.py`` checks each one imports).
 _MACHINERY = (
     "packaging.version",
     "packaging.specifiers",
@@ -66,7 +66,6 @@ _MACHINERY = (
     "micropip.resolution.resolver",
     "micropip.package_manager",
 )
-
 
 
 async def _import_machinery() -> None:
