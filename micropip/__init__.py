@@ -79,12 +79,15 @@ async def _import_machinery() -> None:
 
 
 async def _start_first_install(requirements: Any, index_urls: Any, credentials: str | None) -> None:
-    """Before the install machinery is imported (a fresh interpreter): ask for the roots' index
-    pages first, then import it piecewise while they travel (``micropip.index.early``)."""
+    """A fresh interpreter's first install: ask for the roots' index pages before the work
+    that would hold them back (``micropip.index.early``), then do that work while they travel."""
     import sys
 
-    if _manager is not None or "micropip.package_manager" in sys.modules or "micropip.package_index" in sys.modules:
-        return  # already imported (no time to win), or a client replaced the index lookup
+    if "micropip.package_manager" in sys.modules:
+        await _start_first_resolution(requirements, index_urls, credentials)
+        return
+    if "micropip.package_index" in sys.modules:
+        return  # a client replaced the index lookup (piplite patches it before installing)
     try:
         from .index import early
 
@@ -96,6 +99,34 @@ async def _start_first_install(requirements: Any, index_urls: Any, credentials: 
             urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
         if early.start(requirements, urls, credentials):
             await _import_machinery()
+    except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
+        return
+
+
+async def _start_first_resolution(requirements: Any, index_urls: Any, credentials: str | None) -> None:
+    """The machinery is imported (``set_index_urls`` imports it) but nothing was resolved in
+    this interpreter yet: reading its environment (``sysconfig``, ~20 ms in Pyodide) and the
+    lockfile would still come before the first request. Ask for the pages, then read both."""
+    import asyncio
+
+    from . import package_index, transport
+    from .index import early
+    from .resolution.environment import TargetEnvironment
+
+    try:
+        if TargetEnvironment.is_known() or not package_index.is_original():
+            return
+        manager = _get_manager()
+        if index_urls is None:
+            urls = [*manager.index_urls]  # (``list`` is micropip.list in this module)
+        else:
+            urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
+        lock = manager.lock_override or transport.pyodide_lockfile()
+        if early.start(requirements, urls, credentials, lock=lock):
+            for _ in range(4): await asyncio.sleep(0)  # the requests leave (in Node only while Python yields)
+            TargetEnvironment.current()
+            await asyncio.sleep(0)
+            manager._lock_packages()
     except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
         return
 

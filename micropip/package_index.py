@@ -205,15 +205,20 @@ _ORIGINAL = query_package
 ProjectLookup = Callable[[str], Awaitable["ProjectPage | None"]]
 
 
+def is_original() -> bool:
+    """Whether ``query_package`` is still ours (nobody has replaced it)."""
+    return globals()["query_package"] is _ORIGINAL
+
+
 def lookup_override(index_urls: Iterable[str], credentials: str | None) -> ProjectLookup | None:
     """A project lookup through a replaced ``query_package``, or None when nobody replaced it.
 
     Read once per install, when it starts: a client that patches the module around
     ``await micropip.install(...)`` (as piplite does) is obeyed for that install.
     """
-    replaced = globals()["query_package"]
-    if replaced is _ORIGINAL:
+    if is_original():
         return None
+    replaced = globals()["query_package"]
     urls = list(index_urls)
     fetch_kwargs = {"credentials": credentials} if credentials else {}
 

@@ -80,3 +80,48 @@ def test_requirements_that_name_no_page_are_not_asked_early(pyodide, fault):
     pyodide.run(f"await micropip.install([{url!r}], index_urls=[{fault.simple_url!r}])")
     assert pyodide.run("_seen") == [[0, False]]
     assert pyodide.run(installed_version("greeting")) == "1.1"
+
+
+ORDER_SPY = """
+from micropip.resolution import environment as _env
+_order = []
+_current = _env.TargetEnvironment._of_running_interpreter
+def _env_spy():
+    _order.append(["environment", len(_early._pending)])
+    return _current()
+_env.TargetEnvironment._of_running_interpreter = _env_spy
+"""
+
+
+def test_after_set_index_urls_the_first_install_asks_before_reading_the_environment(pyodide, fault):
+    # set_index_urls imports the machinery; the interpreter's environment (sysconfig, ~20 ms
+    # in Pyodide) is still unread, and the page must not wait for it.
+    pyodide.run(f"micropip.set_index_urls([{fault.simple_url!r}])")
+    pyodide.run(SPY + ORDER_SPY)
+    pyodide.run("await micropip.install('needs-greeting-11')")
+    assert pyodide.run("_seen") == [[1, True]]
+    assert pyodide.run("_order") == [["environment", 1]]  # read while the page was on its way
+    assert fault.count("/simple/needs-greeting-11/") == 1
+    assert pyodide.run(installed_version("needs-greeting-11")) == "1.0"
+    pyodide.run("await micropip.install('treepkg')")  # the environment is known now: nothing early
+    assert pyodide.run("_seen") == [[1, True]]
+    assert fault.count("/simple/treepkg/") == 1
+
+
+def test_a_replaced_query_package_is_never_bypassed_by_an_early_page(pyodide, fault):
+    # JupyterLite's piplite patches micropip.package_index.query_package after importing it.
+    pyodide.run(SPY)
+    pyodide.run(f"""
+import micropip.package_index as _pi
+_asked = []
+_original = _pi.query_package
+async def _patched(name, *args, **kwargs):
+    _asked.append(name)
+    return await _original(name, *args, **kwargs)
+_pi.query_package = _patched
+""")
+    pyodide.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}])")
+    assert pyodide.run("_seen") == []
+    assert pyodide.run("_asked[0]") == "greeting"  # the patched lookup saw the root first
+    assert fault.count("/simple/greeting/") == 1
+    assert pyodide.run(installed_version("greeting")) == "1.1"

@@ -99,3 +99,22 @@ async def test_extras_and_markers(fixture_index):
 async def test_metadata_bytes_versus_wheels(fixture_index):
     _, plan = await plan_for(fixture_index, "bt-top", "bt-leaf==1.0")
     assert plan.bytes_metadata > 0 and plan.bytes_wheels_for_metadata == 0
+
+
+def test_listed_versions_reads_each_release_once_and_agrees_with_the_full_file_name_parser():
+    from micropip.resolution.selection import file_version, listed_versions
+
+    names = [
+        "msgpack-1.2.4-cp314-cp314-pyemscripten_2026_0_wasm32.whl",
+        "msgpack-1.2.4-cp313-cp313-win_amd64.whl",
+        "msgpack-1.2.4.tar.gz",
+        "msgpack-1.0-1build-py3-none-any.whl",  # a build tag
+        "msgpack-1.3.0rc1-py3-none-any.whl",
+        "msgpack-0.9.zip",
+        "msgpack-notaversion-py3-none-any.whl",  # unreadable: left out by both
+        "broken.whl",
+        "msgpack-2.0-py3-none.whl",  # four parts: not a wheel name
+    ]
+    expected = {v for v in map(file_version, names) if v is not None}
+    assert listed_versions(names) == expected
+    assert sorted(map(str, expected)) == ["0.9", "1.0", "1.2.4", "1.3.0rc1"]

@@ -5,7 +5,9 @@ A page's first ``await micropip.install("x")`` compiles the whole install machin
 first request. This module is small on purpose: ``micropip.install`` calls ``start``
 while nothing else is imported yet, then imports the rest while the index pages of
 plainly named roots travel; ``IndexClient`` then ``take``s each answer instead of asking
-again. Only the first index is asked (every mode asks it first), only for names that
+again. When the machinery is imported already (``set_index_urls`` first) the first
+install still has the interpreter's environment to read (``sysconfig``: ~20 ms in
+Pyodide) and the lockfile to parse before its first request: the pages go first then too. Only the first index is asked (every mode asks it first), only for names that
 are not in Pyodide's lockfile (those are taken from the lock without asking any index),
 never for an index ``IndexClient`` would refuse, and only when no client has replaced
 the index lookup (JupyterLite's piplite patches ``micropip.package_index``).
@@ -40,9 +42,12 @@ def root_names(requirements: str | Iterable[str]) -> list[str]:
     return names
 
 
-def start(requirements: str | Iterable[str], index_urls: list[str], credentials: str | None) -> int:
+def start(
+    requirements: str | Iterable[str], index_urls: list[str], credentials: str | None, lock: tuple[dict, str] | None = None
+) -> int:
     """Ask the first index for each plainly named root's page; nothing when in doubt.
 
+    ``lock`` is the lockfile the install will take packages from (default: Pyodide's).
     Returns how many pages were asked for."""
     if not index_urls:
         return 0
@@ -51,7 +56,7 @@ def start(requirements: str | Iterable[str], index_urls: list[str], credentials:
         check_index_url(index_url)
     except Exception:  # noqa: BLE001 - refused: IndexClient reports it before any request
         return 0
-    found = transport.pyodide_lockfile()
+    found = lock or transport.pyodide_lockfile()
     in_lock = set()
     if found:
         for key, entry in (found[0].get("packages") or {}).items():

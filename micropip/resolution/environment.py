@@ -102,6 +102,11 @@ class TargetEnvironment:
         return _CURRENT
 
     @classmethod
+    def is_known(cls) -> bool:
+        """Whether ``current()`` has been worked out (then it costs nothing)."""
+        return _CURRENT is not None
+
+    @classmethod
     def _of_running_interpreter(cls) -> "TargetEnvironment":
         markers = dict(default_environment())
         tags = list(pkg_tags.sys_tags())

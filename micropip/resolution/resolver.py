@@ -21,7 +21,7 @@ from ..errors import MicropipError, NoCompatibleWheelError, PackageNotFoundError
 from ..plan import Plan, PlannedPackage
 from .provider import DEAD_END_LIMIT, DeadEnd, Provider, _split
 from .requirements import RootRequirement
-from .selection import KIND_LABELS, KIND_ORDER, KIND_SDIST, Rejected, allowed_versions, file_version
+from .selection import KIND_LABELS, KIND_ORDER, KIND_SDIST, Rejected, allowed_versions, listed_versions
 from .sources import NeedData, Sources
 
 logger = logging.getLogger("micropip")
@@ -191,13 +191,9 @@ def explain_older_picks(
 
 def _newest_release(name: str, specs: list[SpecifierSet], pre: bool, sources: Sources) -> Version | None:
     """The newest version the index (or the Pyodide lockfile) offers that the requirement allows, yanked aside."""
-    versions: set[Version] = set()
     page = sources.pages.get(name)
     listed = [(f.filename, f.yanked) for f in page.files] + list(page.set_aside) if page is not None else []
-    for filename, yanked in listed:
-        v = file_version(filename)
-        if v is not None and not yanked:
-            versions.add(v)
+    versions = listed_versions(filename for filename, yanked in listed if not yanked)
     lock = sources.lock_packages.get(name)
     if lock is not None:
         try:

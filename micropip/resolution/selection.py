@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from .environment import TargetEnvironment
 from ..index.project import ProjectFile
@@ -68,6 +68,29 @@ def file_version(filename: str) -> Version | None:
         return parse_sdist_filename(filename)[1]
     except (ValueError, TypeError):
         return None
+
+
+def listed_versions(filenames: Iterable[str]) -> set[Version]:
+    """The versions a page's file names say, each version string parsed once.
+
+    A big page names a few releases in thousands of files (msgpack: 1 569 wheels of ~60
+    releases); parsing every wheel name fully cost ~20 ms per install in Pyodide. A wheel's
+    version is its second dash-separated part (PEP 427 escapes dashes in the other parts).
+    """
+    seen: dict[str, Version | None] = {}
+    for filename in filenames:
+        if filename.endswith(".whl"):
+            parts = filename[:-4].split("-")
+            text = parts[1] if len(parts) in (5, 6) else None
+        else:
+            version = file_version(filename)
+            text = str(version) if version is not None else None
+        if text is not None and text not in seen:
+            try:
+                seen[text] = Version(text)
+            except InvalidVersion:
+                seen[text] = None
+    return {v for v in seen.values() if v is not None}
 
 
 def classify_files(
