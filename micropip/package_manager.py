@@ -294,7 +294,11 @@ class PackageManager:
                 index_urls=tuple(urls),
             )
         finally:
-            await warm
+            # Not waited for: an install that read no page (URLs, the lock, all installed)
+            # imports the install stage when it gets there.
+            warm.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warm
         pins: dict[str, frozenset[str]] = {}
         for root in parsed.requirements:
             if root.hashes:
@@ -727,16 +731,21 @@ class _LazyBuilder:
 
 
 async def _warm_up(sources: Sources) -> None:
-    """Work for the first network wait: what is installed, and the install stage's modules.
+    """Work for the network waits: what is installed, and the install stage's modules.
 
     Both used to run before the first request could go out (~250 ms of compiling and reading
     in Chromium). The short sleep lets the first index requests leave first; this then takes
-    the (single) thread while they are in flight, a piece at a time, so an answer that arrives
-    meanwhile waits for one piece at most. A failure is left for the real use to report.
+    the (single) thread while they are in flight, a piece at a time. Compiling the install
+    stage (~30 ms in Pyodide) waits for the first page to be read: each step of an answer's
+    arrival waits for the piece running, which on a 30 ms link held the first page back by
+    as long as the compiling took; by then the page's metadata and wheel requests are out,
+    a second wait to fill. A failure is left for the real use to report.
     """
     await asyncio.sleep(0.005)
     try:
         sources.installed  # noqa: B018 - read now, see Sources.installed
+        await sources.page_read.wait()
+        await asyncio.sleep(0.001)  # the requests the page led to leave first
         for stage in ("wheelfile", "uninstaller", "installer"):
             await asyncio.sleep(0)
             importlib.import_module(f"{__package__}.installation.{stage}")

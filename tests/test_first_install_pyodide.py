@@ -125,3 +125,23 @@ _pi.query_package = _patched
     assert pyodide.run("_asked[0]") == "greeting"  # the patched lookup saw the root first
     assert fault.count("/simple/greeting/") == 1
     assert pyodide.run(installed_version("greeting")) == "1.1"
+
+
+def test_the_install_stage_compiles_after_the_first_page_is_read_not_while_it_travels(pyodide, fault):
+    # Compiling it while the page travelled held the page's answer back on a fast link.
+    pyodide.run(f"micropip.set_index_urls([{fault.simple_url!r}])")
+    pyodide.run("""
+import sys
+from micropip.resolution.sources import Sources
+_at_page = []
+_load_page = Sources._load_page
+async def _spy(self, name):
+    await _load_page(self, name)
+    _at_page.append((name, "micropip.installation.installer" in sys.modules))
+Sources._load_page = _spy
+""")
+    fault.route("/simple/needs-greeting-11/", upstream(delay=0.3))  # a page that takes its time
+    pyodide.run("await micropip.install('needs-greeting-11')")
+    assert pyodide.run("_at_page[0]") == ["needs-greeting-11", False]
+    assert pyodide.run("'micropip.installation.installer' in sys.modules") is True
+    assert pyodide.run(installed_version("needs-greeting-11")) == "1.0"

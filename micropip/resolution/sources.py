@@ -166,6 +166,9 @@ class Sources:
         self._prefetching = False
         self._dead_seen = False
         self._need_index: set[str] = set()  # lock packages whose lock version a requirement ruled out
+        # Set once an index page has been read (or failed): the requests it leads to are on
+        # their way then, a wait that ``package_manager._warm_up`` fills with work for later.
+        self.page_read = asyncio.Event()
 
     @property
     def installed(self) -> dict[str, InstalledInfo]:
@@ -470,6 +473,8 @@ class Sources:
             self.pages[name] = await self.index.project(name)
         except MicropipError as exc:
             self.page_errors[name] = exc
+        finally:
+            self.page_read.set()
 
     async def ensure_metadata(self, cand: Candidate) -> None:
         assert cand.file is not None
