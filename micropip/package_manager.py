@@ -266,6 +266,7 @@ class PackageManager:
             tuple(urls), merge=self.merge_indexes if merge_indexes is None else merge_indexes, credentials=credentials,
             lookup=package_index.lookup_override(urls, credentials),
             keep=lambda filename: not other_platform_wheel(filename, env),
+            platforms=env.platforms,
         )
         builder = self.sdist_builder(index, credentials=credentials) if build_sdists else None
         sources = Sources(

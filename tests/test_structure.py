@@ -130,7 +130,7 @@ def test_the_browser_wheel_carries_no_host_module(tmp_path):
     wheel = build_own_wheel(tmp_path)
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if n.startswith("pyodide_pm/") or n in HOST_SHIMS]
-    for mjs in ("requests.mjs", "unpack.mjs", "cache_store.mjs"):
+    for mjs in ("requests.mjs", "unpack.mjs", "cache_store.mjs", "page.mjs"):
         assert f"micropip/transport/{mjs}" in names
 
 

@@ -100,6 +100,9 @@ class IndexClient:
     lookup: Callable[[str], Awaitable[ProjectPage | None]] | None = None
     # Files whose names this refuses are left unread (see ``parse_project_page``).
     keep: Callable[[str], bool] | None = None
+    # The target's platform tags, when ``keep`` refuses the wheels built only for others:
+    # a big PEP 691 page is then thinned in JavaScript first (``transport.thin_project_page``).
+    platforms: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         # User-info leaves the URLs here (remembered for their origin, see ``auth``), so
@@ -178,8 +181,15 @@ class IndexClient:
                 url=url,
                 status=response.status,
             )
+        body, set_aside = response.body, ()
+        if self.platforms is not None and response.content_type.lower().endswith("json"):
+            thinned = await transport.thin_project_page(body, self.platforms)
+            if thinned is not None:
+                body, set_aside = thinned
         try:
-            return parse_project_page(response.body, response.content_type, final, name, keep=self.keep)
+            return parse_project_page(
+                body, response.content_type, final, name, keep=self.keep, set_aside=set_aside
+            )
         except IndexFormatError:
             raise
         except Exception as exc:  # the parsers promise IndexFormatError; be defensive

@@ -27,13 +27,21 @@ SUPPORTED_HASHES = ("sha256",)  # the only algorithm we verify; others are ignor
 
 
 def parse_project_page(
-    body: bytes, content_type: str, url: str, name: str, *, keep: Callable[[str], bool] | None = None
+    body: bytes,
+    content_type: str,
+    url: str,
+    name: str,
+    *,
+    keep: Callable[[str], bool] | None = None,
+    set_aside: tuple[tuple[str, bool], ...] = (),
 ) -> ProjectPage:
     """Read one project's page in whichever format the index answered with.
 
     ``keep``: a PEP 691 file whose name it refuses is only listed in ``set_aside``, not read
     (its URL, hashes and metadata flags are never looked at): the resolver passes a test for
     wheels built only for other platforms, which is 15 000 of pydantic-core's 15 057 files.
+    ``set_aside``: files of a PEP 691 page already taken out of ``body`` that way
+    (``transport.thin_project_page``), listed first.
     """
     kind = _detect_kind(body, content_type, url)
     if kind == "html":
@@ -42,13 +50,13 @@ def parse_project_page(
     data = _load_json(body, url)
     if not isinstance(data, dict):
         raise IndexFormatError(f"index page {url} is JSON but not an object; is this a package index?", url=url)
-    set_aside: tuple[tuple[str, bool], ...] = ()
     if "info" in data and ("releases" in data or "urls" in data):
         files = parse_json_api(data, url)
         info = data.get("info")
         page_name = info.get("name") if isinstance(info, dict) else None
     else:
-        files, set_aside = _read_simple_json(data, url, keep)
+        files, refused = _read_simple_json(data, url, keep)
+        set_aside = set_aside + refused
         page_name = data.get("name")
     if isinstance(page_name, str) and page_name and canonicalize_name(page_name) != canonicalize_name(name):
         raise IndexFormatError(

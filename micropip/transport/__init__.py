@@ -2,7 +2,7 @@
 
 Everything else in micropip calls these functions, so it runs unchanged on host
 CPython, where a standard-library transport (``host``) takes over. The JavaScript
-lives beside this file as ``.mjs`` modules (``requests``, ``unpack``, ``cache_store``),
+lives beside this file as ``.mjs`` modules (``requests``, ``unpack``, ``cache_store``, ``page``),
 loaded once per interpreter by ``js_modules``; it works in Node, a page and a Web Worker.
 
 May import: ``micropip.errors`` only. Every other stage imports this package, never
@@ -12,6 +12,7 @@ the reverse.
 from __future__ import annotations
 
 from .native import ArchiveEntry, NativeArchive, open_archive
+from .pages import thin_project_page
 from .requests import fetch, is_local, local_path
 from .response import CREDENTIAL_HEADERS, IN_PYODIDE, JsBytes, Response, as_bytes, origin, sha256_hex
 from .runtime import (
@@ -38,5 +39,5 @@ __all__ = [
     "ArchiveEntry", "CREDENTIAL_HEADERS", "DEFAULT_TIMEOUT", "IN_PYODIDE", "JsBytes", "NativeArchive", "Response",
     "as_bytes", "fetch", "forget_loaded_packages", "from_js", "in_node", "is_local", "load_optional_part", "load_shared_libraries", "loaded_packages", "local_path",
     "node_default_cache_dir", "node_env", "normalized_name", "open_archive", "page_origin", "persistent_store_kind", "pyodide_lockfile",
-    "record_loaded_packages", "resolve_url", "sha256_hex", "origin", "store_list", "store_read", "store_remove", "store_write",
+    "record_loaded_packages", "resolve_url", "sha256_hex", "thin_project_page", "origin", "store_list", "store_read", "store_remove", "store_write",
 ]
