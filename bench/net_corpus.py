@@ -47,3 +47,15 @@ ROOTS: dict[str, str] = {
 }
 
 BOOTSTRAP_PACKAGE = "rich"  # the Chromium page installs this and imports it
+
+# Roots installed with a stand-in for Pyodide's package folder: a lockfile whose entries
+# for LOCK_STANDINS (and what those entries depend on) point at the same versions' wheels
+# from PyPI, beside it on the shaped link, with the sha256 rewritten. Only pure-Python
+# entries can stand in: PyPI has no Pyodide numpy (Pyodide's CDN is unreachable here).
+# root -> (the module the page imports, why it is here)
+LOCK_ROOTS: dict[str, tuple[str, str]] = {
+    "ipython": ("IPython", "12 projects, every one in Pyodide's lockfile: no index request is needed"),
+    "typer": ("typer", "typer and shellingham from the index; click, rich, typing-extensions from the lockfile"),
+}
+LOCK_STANDINS = ("ipython", "click", "rich", "typing-extensions")
+STANDIN_LOCK = "pyodide-lock-standin.json"  # written beside each micropip's own lockfile

@@ -60,10 +60,12 @@ def log(message: str) -> None:
 
 def _emptied_lock(lock: dict, keep: set[str]) -> dict:
     """Pyodide's lockfile with only ``keep`` and what they depend on (files that exist beside it)."""
+    from replay import normalize
     packages = lock["packages"]
+    key_of = {normalize(key): key for key in packages}  # "depends" may spell a name otherwise
     todo, kept = list(keep), {}
     while todo:
-        name = todo.pop()
+        name = key_of[normalize(todo.pop())]
         if name in kept:
             continue
         kept[name] = packages[name]
@@ -88,6 +90,38 @@ def prepare_micropips() -> dict[str, Path]:
     lock["packages"]["micropip"].update(file_name=pin.filename, sha256=pin.sha256, depends=[])  # it vendors packaging
     (ref / "pyodide-lock.json").write_text(json.dumps(_emptied_lock(lock, {"micropip"})))
     return {"ours": lock_path, "reference": ref / "pyodide-lock.json"}
+
+
+def standin_names(lock: dict) -> list[str]:
+    """The lockfile entries the lock roots take from the stand-in folder (``net_corpus.LOCK_STANDINS``)."""
+    return sorted(set(_emptied_lock(lock, set(net_corpus.LOCK_STANDINS))["packages"]))
+
+
+def prepare_standin_locks(recording: Recording, locks: dict[str, Path]) -> list[str]:
+    """Beside each micropip's lockfile, ``net_corpus.STANDIN_LOCK``: the same lock plus Pyodide's
+    entries for the stand-ins, each pointing at the PyPI wheel of that version copied beside it
+    (its sha256 rewritten: Pyodide checks it as subresource integrity). Returns what is missing."""
+    from replay import PYPI_SIMPLE, normalize
+    pyodide_lock = json.loads(run.PYODIDE_LOCK.read_text())
+    entries, missing = {}, []
+    for name in standin_names(pyodide_lock):
+        entry = dict(pyodide_lock["packages"][name])
+        page = recording.get(f"{PYPI_SIMPLE}{normalize(entry['name'])}/")
+        files = json.loads(recording.body(page))["files"] if page is not None and page["status"] == 200 else []
+        found = [recording.get(f["url"]) for f in files if f["filename"] == entry["file_name"]]
+        if not found or found[0] is None or found[0]["status"] != 200:
+            missing.append(entry["file_name"])
+            continue
+        entries[name] = (entry, recording.body(found[0]), found[0]["sha256"])
+    if missing:
+        return missing
+    for who, lock_path in locks.items():
+        lock = json.loads(lock_path.read_text())
+        for name, (entry, body, sha256) in entries.items():
+            (lock_path.parent / entry["file_name"]).write_bytes(body)
+            lock["packages"][name] = {**entry, "sha256": sha256}
+        (lock_path.parent / net_corpus.STANDIN_LOCK).write_text(json.dumps(lock))
+    return []
 
 
 def index_url_for(who: str, server: ReplayServer) -> str:
@@ -255,8 +289,20 @@ class Runner:
 # ---- Chromium bootstrap ----------------------------------------------------------------------------
 
 
-def bootstrap_runs(server: ReplayServer, reps: int, timeout_s: float) -> dict[str, list[dict]]:
-    """``loadPyodide()`` to ``import rich`` in Chromium, ours and the reference interleaved."""
+# Micropip 0.11.1 looks in Pyodide's lockfile first only when the index is its default
+# (PyPI): with any other URL it asks that index first and falls back to the lock. A notebook
+# on PyPI meets the first behaviour; this makes the replay its default index to measure it.
+REFERENCE_REPLAY_IS_DEFAULT = "import micropip.package_index as _pi\n_pi.DEFAULT_INDEX_URLS = [_index]"
+
+
+def bootstrap_runs(server: ReplayServer, reps: int, timeout_s: float, *, pkg: str = net_corpus.BOOTSTRAP_PACKAGE,
+                   module: str | None = None, lock_name: str = "pyodide-lock.json",
+                   pre: dict[str, str] | None = None) -> dict[str, list[dict]]:
+    """``loadPyodide()`` to ``import <module>`` after ``install(pkg)`` in Chromium, ours and the
+    reference interleaved; ``lock_name`` is the lockfile beside each micropip's bundle, ``pre``
+    Python each runs between ``import micropip`` and the install."""
+    from urllib.parse import urlencode
+
     from index_server.server import start_static_server
     from playwright.sync_api import sync_playwright
 
@@ -271,10 +317,9 @@ def bootstrap_runs(server: ReplayServer, reps: int, timeout_s: float) -> dict[st
             try:
                 for rep in range(reps):
                     for who in (("ours", "reference") if rep % 2 == 0 else ("reference", "ours")):
-                        query = {"lock": f"{server.url}static/{who}/pyodide-lock.json", "index": index_url_for(who, server),
-                                 "pkg": net_corpus.BOOTSTRAP_PACKAGE}
-                        url = static.url + "bench/network_page.html?" + "&".join(
-                            f"{k}={v}" for k, v in query.items())
+                        query = {"lock": f"{server.url}static/{who}/{lock_name}", "index": index_url_for(who, server),
+                                 "pkg": pkg, "module": module or pkg, "pre": (pre or {}).get(who, "")}
+                        url = static.url + "bench/network_page.html?" + urlencode(query)
                         context = browser.new_context()  # a new profile: empty HTTP cache and Cache Storage
                         page = context.new_page()
                         server.reset_stats()
@@ -286,10 +331,14 @@ def bootstrap_runs(server: ReplayServer, reps: int, timeout_s: float) -> dict[st
                             result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc)[:500]}", "timeout": True}
                         finally:
                             context.close()
-                        result["replay"] = server.reset_stats().snapshot()
+                        stats = server.reset_stats()
+                        result["replay"] = stats.snapshot()
+                        result["index_requests"] = sum(1 for p in stats.paths if p.startswith("/simple/"))
                         out[who].append(result)
-                        log(f"bootstrap rep {rep + 1}/{reps} {who:9s} "
-                            + (f"{result['total_ms']:7.0f} ms" if result.get("ok") else f"FAILED {result.get('error', '')[:200]}"))
+                        log(f"chromium {pkg} rep {rep + 1}/{reps} {who:9s} "
+                            + (f"{result['total_ms']:7.0f} ms (install {result['install_ms']:.0f} ms, "
+                               f"{result['index_requests']} index pages)"
+                               if result.get("ok") else f"FAILED {result.get('error', '')[:200]}"))
             finally:
                 browser.close()
     finally:
@@ -424,9 +473,12 @@ def summarize_bootstrap(runs: dict[str, list[dict]]) -> dict:
         out[who] = {"n": len(rs), "ok": len(oks),
                     "median_ms": {k: statistics.median([r[k] for r in oks]) for k in
                                   ("total_ms", "load_pyodide_ms", "load_micropip_ms", "install_ms", "import_ms")} if oks else None,
+                    "index_requests": sorted({r.get("index_requests") for r in oks}),
                     "errors": [r.get("error", "")[-2000:] for r in rs if not r.get("ok")][:3]}
     if out["ours"]["median_ms"] and out["reference"]["median_ms"]:
         out["ratio_total_ours_vs_reference"] = out["ours"]["median_ms"]["total_ms"] / out["reference"]["median_ms"]["total_ms"]
+        out["ratio_install_ours_vs_reference"] = (
+            out["ours"]["median_ms"]["install_ms"] / out["reference"]["median_ms"]["install_ms"])
     out["runs"] = runs
     return out
 
@@ -449,6 +501,8 @@ def print_table(result: dict) -> None:
         print_setting(name, s, result["reps"])
     for name, b in result.get("bootstrap", {}).items():
         print_bootstrap(name, b)
+    for name, per_root in result.get("lock_roots", {}).items():
+        print_lock_roots(name, per_root)
 
 
 def print_setting(name: str, s: dict, reps: int) -> None:
@@ -515,9 +569,23 @@ def print_bootstrap(name: str, b: dict) -> None:
         print(f"  Chromium bootstrap ours/reference: {b['ratio_total_ours_vs_reference']:.3f}x")
 
 
+def print_lock_roots(name: str, per_root: dict) -> None:
+    print(f"\nLock roots on {SETTING_LABELS.get(name, name)} (Chromium; Pyodide's lockfile with stand-ins "
+          f"for {', '.join(net_corpus.LOCK_STANDINS)} and their dependencies), median")
+    print(f"  {'root':10s} {'ours install':>13s} {'reference':>10s} {'ours/ref':>9s} {'index pages ours/ref':>21s}  notes")
+    for root, b in per_root.items():
+        m = {who: b[who]["median_ms"] for who in ("ours", "reference")}
+        ratio = b.get("ratio_install_ours_vs_reference")
+        pages = f"{b['ours']['index_requests']}/{b['reference']['index_requests']}"
+        notes = "; ".join(f"{who} failed: {b[who]['errors'][0][-150:]}" for who in ("ours", "reference") if b[who]["errors"])
+        print(f"  {root:10s} {(m['ours']['install_ms'] / 1000 if m['ours'] else float('nan')):11.2f} s "
+              f"{(m['reference']['install_ms'] / 1000 if m['reference'] else float('nan')):8.2f} s "
+              f"{('%.2fx' % ratio) if ratio else '-':>9s} {pages:>21s}  {notes}")
+
+
 def plot(result: dict, path: Path) -> None:
     bars = []
-    for name in dict.fromkeys([*result["settings"], *result.get("bootstrap", {})]):
+    for name in dict.fromkeys([*result["settings"], *result.get("bootstrap", {}), *result.get("lock_roots", {})]):
         label = name.upper()
         s = result["settings"].get(name)
         if s:
@@ -527,13 +595,15 @@ def plot(result: dict, path: Path) -> None:
             bars.append(Bar(f"{label} BOOTSTRAP RICH", b.get("ratio_total_ours_vs_reference"), 1.0))
         if s and s["geomean_time_to_error_ours_vs_reference"]:
             bars.append(Bar(f"{label} DEAD ENDS (TO ERROR)", s["geomean_time_to_error_ours_vs_reference"]))
+        for root, lb in result.get("lock_roots", {}).get(name, {}).items():
+            bars.append(Bar(f"{label} LOCK {root.upper()} INSTALL", lb.get("ratio_install_ours_vs_reference"), 1.0))
     first = next(iter(result["settings"].values()), {"per_root": {}})
     for root, r in first["per_root"].items():
         if r["compare"]["kind"] == "both_ok":
             bars.append(Bar(root.upper()[:20], r["compare"]["ratio"], 1.0))
         else:
             bars.append(Bar(root.upper()[:20], None))
-    names = ", ".join(dict.fromkeys([*result["settings"], *result.get("bootstrap", {})])).upper()
+    names = ", ".join(dict.fromkeys([*result["settings"], *result.get("bootstrap", {}), *result.get("lock_roots", {})])).upper()
     bar_chart(f"OURS / MICROPIP 0.11.1 ON RECORDED PYPI ({names})", bars, path)
 
 
@@ -547,7 +617,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared-link", action="store_true", help="one bandwidth budget for all connections instead of per connection")
     parser.add_argument("--no-gzip", action="store_true", help="send pages and .metadata files uncompressed "
                         "(PyPI's CDN compresses them for clients that accept gzip)")
-    parser.add_argument("--bootstrap-only", action="store_true", help="only the Chromium bootstrap")
+    parser.add_argument("--bootstrap-only", action="store_true", help="only the Chromium runs (bootstrap, lock roots)")
+    parser.add_argument("--lock-roots-reps", type=int, default=None,
+                        help="Chromium installs per lock root and micropip (default: the bootstrap's; 0 skips)")
     parser.add_argument("--out", default=str(RESULTS / "network.json"))
     args = parser.parse_args(argv)
     roots = [r.strip() for r in args.roots.split(",") if r.strip()] or list(net_corpus.ROOTS)
@@ -573,6 +645,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     locks = prepare_micropips()
     static = {"ours": locks["ours"].parent, "reference": locks["reference"].parent}
+    lock_roots = list(net_corpus.LOCK_ROOTS)
+    missing = prepare_standin_locks(recording, locks)
+    if missing:
+        log(f"lock roots skipped: the recording lacks {missing[:3]}...: run .venv/bin/python bench/record.py")
+        lock_roots = []
     runner = Runner(locks)
     result: dict = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -591,9 +668,14 @@ def main(argv: list[str] | None = None) -> int:
             "background of the Node process until the interpreter is dropped",
             "Chromium bootstrap: the page and the Pyodide runtime are served on loopback without shaping; the "
             "micropip bundle (lockfile + wheels) and the index are on the shaped link",
+            "lock roots (Chromium, like the bootstrap): Pyodide's lockfile keeps its entries for "
+            f"{', '.join(net_corpus.LOCK_STANDINS)} and their dependencies, each pointing at the PyPI wheel of that "
+            "version beside the lockfile on the shaped link (sha256 rewritten); install_ms is the install alone; "
+            "the replay is made the reference's default index there (it looks in the lockfile first only on its "
+            "default index, as a notebook on PyPI does; ours always does)",
         ],
         "recording": recording_summary(recording),
-        "settings": {}, "bootstrap": {},
+        "settings": {}, "bootstrap": {}, "lock_roots": {},
     }
     try:
         for name in settings:
@@ -606,6 +688,14 @@ def main(argv: list[str] | None = None) -> int:
                 reps = args.reps if args.bootstrap_reps is None else args.bootstrap_reps
                 if reps:
                     result["bootstrap"][name] = summarize_bootstrap(bootstrap_runs(server, reps, max(args.timeout, 120)))
+                lock_reps = reps if args.lock_roots_reps is None else args.lock_roots_reps
+                if lock_reps and lock_roots:
+                    result["lock_roots"][name] = {
+                        root: summarize_bootstrap(bootstrap_runs(
+                            server, lock_reps, max(args.timeout, 120), pkg=root,
+                            module=net_corpus.LOCK_ROOTS[root][0], lock_name=net_corpus.STANDIN_LOCK,
+                            pre={"reference": REFERENCE_REPLAY_IS_DEFAULT}))
+                        for root in lock_roots}
             finally:
                 server.stop()
     finally:

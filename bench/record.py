@@ -3,6 +3,7 @@
     .venv/bin/python bench/record.py                 # record what is missing (idempotent)
     .venv/bin/python bench/record.py --roots rich     # only these roots
     .venv/bin/python bench/record.py --fresh          # throw the recording away and start again
+    .venv/bin/python bench/record.py --lock-standins-only   # only the lockfile stand-ins (see network.py)
 
 How: a ``replay.ReplayServer`` in upstream mode serves the recording and fetches every
 miss from PyPI (stored as PyPI sent it, with its sha256 in the manifest). Through it,
@@ -17,7 +18,9 @@ miss from PyPI (stored as PyPI sent it, with its sha256 in the manifest). Throug
    backfill did, and marked ``synthesized`` in the manifest;
 4. for every recorded page, the ``.metadata`` files of the Pyodide-compatible wheels of the
    newest ``--newest`` versions are recorded too, so a resolver that walks a little further
-   on another run still finds them.
+   on another run still finds them;
+5. the PyPI wheels of the versions Pyodide's lockfile pins for ``net_corpus.LOCK_STANDINS``
+   (and their dependencies): the benchmark's stand-in for Pyodide's package folder.
 
 The recording is ``.cache/bench/recording/`` (``manifest.json``: every URL, status, size,
 sha256). Pyodide's own lockfile is emptied for both micropips, here as in the benchmark.
@@ -91,6 +94,20 @@ def install_all(who: str, locks: dict, server: ReplayServer, roots: list[str], t
         runner.close()
 
 
+def record_lock_standins(server: ReplayServer, recording: Recording) -> None:
+    """The PyPI wheels of the lockfile entries ``network`` stands in for Pyodide's package folder."""
+    lock = json.loads(network.run.PYODIDE_LOCK.read_text())
+    for name in network.standin_names(lock):
+        entry = lock["packages"][name]
+        page = server.lookup(f"{PYPI_SIMPLE}{normalize(entry['name'])}/")
+        files = json.loads(recording.body(page))["files"] if page is not None and page["status"] == 200 else []
+        match = [f for f in files if f["filename"] == entry["file_name"]]
+        if not match:
+            raise SystemExit(f"PyPI has no {entry['file_name']} (Pyodide's lockfile entry {name!r}) to stand in with")
+        server.lookup(match[0]["url"])
+    log(f"lockfile stand-ins: {len(network.standin_names(lock))} wheels")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--roots", default="", help="comma-separated roots (default: all of net_corpus.ROOTS)")
@@ -98,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per install while recording")
     parser.add_argument("--fresh", action="store_true", help="delete the recording first")
+    parser.add_argument("--lock-standins-only", action="store_true",
+                        help="only the wheels standing in for Pyodide's package folder (network.LOCK_ROOTS)")
     args = parser.parse_args(argv)
     roots = [r.strip() for r in args.roots.split(",") if r.strip()] or list(net_corpus.ROOTS)
     if args.fresh:
@@ -108,6 +127,14 @@ def main(argv: list[str] | None = None) -> int:
         del recording.entries[url]
     before = len(recording.entries)
     started = time.perf_counter()
+    if args.lock_standins_only:
+        server = ReplayServer(recording, upstream=True)
+        try:
+            record_lock_standins(server, recording)
+        finally:
+            server.stop()
+        recording.save(**recording.info)
+        return 0
     locks = network.prepare_micropips()
     server = ReplayServer(recording, upstream=True)
     try:
@@ -128,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         missing = [u for u in urls if recording.get(u) is None]
         log(f"newest-{args.newest} metadata: {len(urls)} files for {len(pages)} projects, {len(missing)} to fetch")
         parallel(server.lookup, missing, args.threads)
+        record_lock_standins(server, recording)
     finally:
         server.stop()
     info = dict(recording.info)
