@@ -21,3 +21,39 @@ def test_no_wheel_is_fetched_ahead_once_the_install_closed_the_prefetcher():
         return ahead.peek(wheel.url) is None, ahead.take(wheel.url) is None
 
     assert asyncio.run(go()) == (True, True)
+
+
+def test_a_guess_still_queued_when_the_plan_takes_it_is_handed_back_not_awaited(monkeypatch):
+    """Pyodide's lockfile names a dozen wheels at once; the ones queued behind the speculative
+    concurrency limit are fetched by the install at its own, not four at a time."""
+    from micropip.index.project import ProjectFile
+    from micropip.installation import fetch
+
+    release = asyncio.Event()
+    fetched: list[str] = []
+
+    async def slow_get_file(url, sha256, what, **kwargs):
+        fetched.append(url)
+        await release.wait()
+        return b"wheel"
+
+    monkeypatch.setattr(fetch, "get_file", slow_get_file)
+    wheels = [ProjectFile(f"p{i}-1.0-py3-none-any.whl", f"https://h.example/p{i}-1.0-py3-none-any.whl",
+                          hashes={"sha256": "0" * 64}, size=10) for i in range(fetch.SPECULATE_CONCURRENCY + 2)]
+
+    async def go():
+        ahead = fetch.WheelPrefetcher()
+        for w in wheels:
+            ahead.start(w)
+        await asyncio.sleep(0.01)
+        running = ahead.take(wheels[0].url)  # its request is out: the install awaits it
+        queued = ahead.take(wheels[-1].url)  # still behind the limit: the install fetches it itself
+        release.set()
+        data = await running
+        await ahead.close()
+        return data, queued, list(fetched)
+
+    data, queued, seen = asyncio.run(go())
+    assert data == b"wheel" and queued is None
+    assert seen[: fetch.SPECULATE_CONCURRENCY] == [w.url for w in wheels[: fetch.SPECULATE_CONCURRENCY]]
+    assert wheels[-1].url not in seen  # never requested ahead

@@ -57,6 +57,7 @@ class WheelPrefetcher:
         self._tasks: dict[str, asyncio.Future] = {}
         self._opened: dict[str, asyncio.Future] = {}
         self._checked: dict[str, str] = {}  # url -> the sha256 its download was verified against
+        self._running: set[str] = set()  # past the gate: its request is out
         self._gate = asyncio.Semaphore(SPECULATE_CONCURRENCY)
         self._closed = False
         self.unused_bytes = 0  # fetched ahead for a version the plan did not take
@@ -70,6 +71,7 @@ class WheelPrefetcher:
 
     async def _fetch(self, url: str, sha256: str, filename: str) -> bytes | JsBytes:
         async with self._gate:
+            self._running.add(url)
             data = await get_file(url, sha256, _label(filename), credentials=self.credentials, keep_in_js=True, cache=self.cache)
         self._checked[url] = sha256.lower()
         if self.opener is not None and url in self._tasks:
@@ -81,7 +83,15 @@ class WheelPrefetcher:
         return await self.opener(url, filename, data)  # type: ignore[misc]
 
     def take(self, url: str) -> asyncio.Future | None:
-        return self._tasks.pop(url, None)
+        """The download of ``url`` begun ahead, now the install's; None when there is none, or
+        when it still waits behind other guesses (``SPECULATE_CONCURRENCY``): the plan is final
+        then, and the install fetches it at once at its own concurrency. Pyodide's lockfile
+        names a dozen wheels at once (ipython): four at a time cost two more round trips."""
+        task = self._tasks.pop(url, None)
+        if task is not None and url not in self._running and not task.done():
+            task.cancel()
+            return None
+        return task
 
     def peek(self, url: str) -> asyncio.Future | None:
         """The download of ``url`` begun ahead, left for the install to take: a wheel read for
