@@ -73,14 +73,21 @@ async def _import_machinery() -> None:
     import asyncio
     import importlib
 
+    # Timers, not immediate callbacks: a browser sends a request fetch() was asked for only
+    # when its event loop gets a turn of its own, which a chain of immediate callbacks denied
+    # until the whole import was over (measured in Chromium).
+    await asyncio.sleep(0.01)
     for name in _MACHINERY:
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.001)
         importlib.import_module(name)
 
 
-async def _start_first_install(requirements: Any, index_urls: Any, credentials: str | None) -> None:
+async def _start_first_install(
+    requirements: Any, index_urls: Any, credentials: str | None, *, wheels: bool = True, deps: bool = True
+) -> None:
     """A fresh interpreter's first install: ask for the roots' index pages before the work
-    that would hold them back (``micropip.index.early``), then do that work while they travel."""
+    that would hold them back (``micropip.index.early``), then do that work while they travel.
+    ``wheels``: the lockfile wheels of bare-named roots too (``installation.early_lock``)."""
     import sys
 
     if "micropip.package_manager" in sys.modules:
@@ -97,7 +104,14 @@ async def _start_first_install(requirements: Any, index_urls: Any, credentials: 
             urls = [*DEFAULT_INDEX_URLS]
         else:
             urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
-        if early.start(requirements, urls, credentials):
+        asked = early.start(requirements, urls, credentials)
+        if wheels and credentials is None:
+            from .installation import early_lock
+
+            if early_lock.start(requirements, deps=deps):
+                asked += 1
+                await early_lock.leave()
+        if asked:
             await _import_machinery()
     except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
         return
@@ -173,7 +187,9 @@ async def install(
         options = dict(keep_going)
         return await install(requirements, **options)
     if lockfile is None:
-        await _start_first_install(requirements, index_urls, credentials)
+        await _start_first_install(
+            requirements, index_urls, credentials, wheels=not (dry_run or require_hashes), deps=bool(deps)
+        )
     try:
         return await _get_manager().install(
             requirements,
@@ -193,15 +209,18 @@ async def install(
             build_sdists=build_sdists,
         )
     finally:
-        _discard_early_pages()
+        await _discard_early_requests()
 
 
-def _discard_early_pages() -> None:
+async def _discard_early_requests() -> None:
     import sys
 
     early = sys.modules.get("micropip.index.early")
     if early is not None:
         early.discard()
+    early_lock = sys.modules.get("micropip.installation.early_lock")
+    if early_lock is not None:
+        await early_lock.discard()
 
 
 async def install_lockfile(

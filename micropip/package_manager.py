@@ -167,10 +167,14 @@ class PackageManager:
         merge_indexes, progress, require_hashes, build_sdists=False,
     ) -> Plan | None:
         async with self._lock, Reporter(progress, verbose, _redacted(requirements)) as report:
-            # The wheels the resolver will likely pick download while it still works.
-            ahead = None if dry_run or require_hashes else WheelPrefetcher(
-                credentials=credentials, cache=wheel_cache.current(), opener=_open_wheel
-            )
+            # The wheels the resolver will likely pick download while it still works (a fresh
+            # page's lockfile wheels may be on their way already: ``installation.early_lock``).
+            ahead = _adopt_early_lock_wheels(credentials)
+            if ahead is not None and (dry_run or require_hashes):
+                await ahead.close()
+                ahead = None
+            elif ahead is None and not (dry_run or require_hashes):
+                ahead = WheelPrefetcher(credentials=credentials, cache=wheel_cache.current(), opener=_open_wheel)
             try:
                 plan, sources = await self._plan(
                     requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall,
@@ -752,6 +756,16 @@ async def _warm_up(sources: Sources) -> None:
             importlib.import_module(f"{__package__}.installation.{stage}")
     except Exception:  # noqa: BLE001 - reported by the real use, in context
         pass
+
+
+def _adopt_early_lock_wheels(credentials: str | None) -> WheelPrefetcher | None:
+    """The lockfile wheels ``micropip.install`` began downloading before the machinery loaded."""
+    early_lock = sys.modules.get(f"{__package__}.installation.early_lock")
+    ahead = early_lock.adopt() if early_lock is not None else None
+    if ahead is not None:
+        ahead.credentials = credentials
+        ahead.opener = _open_wheel
+    return ahead
 
 
 async def _open_wheel(url: str, filename: str, data: bytes | transport.JsBytes) -> WheelFile:

@@ -45,3 +45,23 @@ def test_every_module_of_the_piecewise_import_exists():
     for name in micropip._MACHINERY:
         importlib.import_module(name)
 
+
+
+def test_the_lockfile_closure_of_bare_roots_only():
+    from micropip.installation.early_lock import lock_closure
+
+    lock = {"packages": {
+        "ipython": {"name": "ipython", "depends": ["Prompt_Toolkit", "traitlets"], "file_name": "i.whl"},
+        "prompt-toolkit": {"name": "prompt-toolkit", "depends": ["wcwidth"], "file_name": "p.whl"},
+        "traitlets": {"name": "traitlets", "depends": [], "file_name": "t.whl"},
+        "wcwidth": {"name": "wcwidth", "depends": [], "file_name": "w.whl"},
+        "libfoo": {"name": "libfoo", "depends": [], "file_name": "l.zip", "package_type": "shared_library"},
+        "numpy": {"name": "numpy", "depends": ["libfoo"], "file_name": "n.whl"},
+    }}
+    names = lambda entries: sorted(e["name"] for e in entries)  # noqa: E731
+    assert names(lock_closure(["IPython"], lock)) == ["ipython", "prompt-toolkit", "traitlets", "wcwidth"]
+    assert names(lock_closure("ipython", lock, deps=False)) == ["ipython"]
+    assert names(lock_closure(["ipython"], lock, loaded=["traitlets"])) == ["ipython", "prompt-toolkit", "wcwidth"]
+    assert names(lock_closure(["numpy"], lock)) == ["numpy"]  # shared libraries are Pyodide's to load
+    # A version, extras or a marker may rule the lock's version out or need more: not guessed.
+    assert lock_closure(["ipython<9", "ipython[all]", "ipython; python_version>'3'", "rich"], lock) == []

@@ -145,3 +145,73 @@ Sources._load_page = _spy
     assert pyodide.run("_at_page[0]") == ["needs-greeting-11", False]
     assert pyodide.run("'micropip.installation.installer' in sys.modules") is True
     assert pyodide.run(installed_version("needs-greeting-11")) == "1.0"
+
+
+def _lock_entry(name: str, version: str, file_name: str, depends=()) -> dict:
+    import hashlib
+
+    from .conftest import FIXTURE_WHEELS
+
+    sha256 = hashlib.sha256((FIXTURE_WHEELS / file_name).read_bytes()).hexdigest()
+    return {"name": name, "version": version, "file_name": file_name, "sha256": sha256, "depends": list(depends),
+            "imports": [name], "install_dir": "site", "package_type": "package", "shared_library": False}
+
+
+LOCK_SPY = """
+import json, sys, micropip.transport.runtime as _rt, micropip.installation.early_lock as _early_lock
+_rt._lockfile = (json.loads(_lock_text), _lock_base)  # as if Pyodide had loaded this lockfile
+_lock_seen = []
+_lock_start = _early_lock.start
+def _lock_spy(*args, **kwargs):
+    asked = _lock_start(*args, **kwargs)
+    _lock_seen.append([asked, "micropip.package_manager" in sys.modules])
+    return asked
+_early_lock.start = _lock_spy
+"""
+
+GREETING_LOCK = {
+    "greeting": ("greeting", "1.1", "greeting-1.1-py3-none-any.whl", ["colorama-lite", "textwrap3-lite"]),
+    "colorama-lite": ("colorama-lite", "0.2", "colorama_lite-0.2-py3-none-any.whl", []),
+    "textwrap3-lite": ("textwrap3-lite", "1.0", "textwrap3_lite-1.0-py3-none-any.whl", []),
+}
+
+
+def _with_lock(pyodide, fault) -> None:
+    import json
+
+    lock = {"info": {"abi_version": "2026_0", "arch": "wasm32", "platform": "emscripten_5_0_3", "python": "3.14.2"},
+            "packages": {key: _lock_entry(*spec) for key, spec in GREETING_LOCK.items()}}
+    pyodide.run(f"_lock_text = {json.dumps(lock)!r}; _lock_base = {fault.url + 'files/'!r}")
+    pyodide.run(LOCK_SPY)
+
+
+def test_lockfile_wheels_of_a_bare_root_download_before_the_machinery_is_imported(pyodide, fault):
+    _with_lock(pyodide, fault)
+    pyodide.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}])")
+    assert pyodide.run("_lock_seen") == [[3, False]]
+    assert pyodide.run(installed_version("greeting")) == "1.1"
+    assert pyodide.run(installed_version("textwrap3-lite")) == "1.0"
+    for spec in GREETING_LOCK.values():
+        assert fault.count(f"/files/{spec[2]}") == 1  # fetched once: the install took the early download
+    assert fault.count("/simple/greeting/") == 0  # the lock answers: no index asked
+    assert pyodide.run("_early_lock._pending is None") is True
+
+
+def test_a_failed_early_lockfile_wheel_fails_the_install_and_changes_nothing(pyodide, fault):
+    _with_lock(pyodide, fault)
+    fault.route("/files/textwrap3_lite-1.0-py3-none-any.whl", Reply(404))
+    with pytest.raises(PyodideError) as info:
+        pyodide.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}])")
+    assert "textwrap3_lite-1.0-py3-none-any.whl" in info.value.message and "404" in info.value.message
+    assert fault.count("/files/textwrap3_lite-1.0-py3-none-any.whl") == 1
+    assert pyodide.run(installed_version("greeting")) is None
+    assert pyodide.run(installed_version("colorama-lite")) is None
+
+
+def test_versions_extras_and_dry_runs_download_no_lockfile_wheel_early(pyodide, fault):
+    _with_lock(pyodide, fault)
+    plan = pyodide.run(f"p = await micropip.install('greeting', index_urls=[{fault.simple_url!r}], dry_run=True); "
+                       "sorted((x.name, x.source) for x in p.install)")
+    assert plan == [["colorama-lite", "lockfile"], ["greeting", "lockfile"], ["textwrap3-lite", "lockfile"]]
+    assert pyodide.run("_lock_seen") == []  # a dry run downloads nothing
+    assert sum(fault.count(f"/files/{spec[2]}") for spec in GREETING_LOCK.values()) == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from typing import Protocol
 
@@ -139,16 +139,22 @@ async def download_cached(
     credentials: str | None = None,
     keep_in_js: bool = False,
     cache: CacheLike | None = None,
+    asked_cache: Callable[[], None] | None = None,
 ) -> bytes | JsBytes:
     """From the persistent cache when it has the hash, else downloaded, verified, then cached.
 
     The one way a wheel is fetched, by resolution (to read METADATA when the index has
     no PEP 658 file) and by installation alike; the cache is keyed by sha256 only.
+    ``asked_cache()`` is called once the cache has answered (before any download).
     """
     if cache is not None and sha256:
         data = await cache.get(sha256, keep_in_js=keep_in_js)  # verified on read
         if data is not None:
+            if asked_cache is not None:
+                asked_cache()
             return data
+    if asked_cache is not None:
+        asked_cache()
     data = await download(url, sha256=sha256, what=what, credentials=credentials, keep_in_js=keep_in_js)
     if cache is not None and sha256:
         # Written while the install goes on (Cache Storage in a page took 100-200 ms of a

@@ -49,6 +49,7 @@ class WheelPrefetcher:
         cache: WheelCache | None = None,
         min_bytes: int | None = None,
         opener: Callable[[str, str, bytes | JsBytes], Awaitable[Any]] | None = None,
+        concurrency: int = SPECULATE_CONCURRENCY,
     ) -> None:
         self.credentials = credentials
         self.cache = cache
@@ -58,7 +59,9 @@ class WheelPrefetcher:
         self._opened: dict[str, asyncio.Future] = {}
         self._checked: dict[str, str] = {}  # url -> the sha256 its download was verified against
         self._running: set[str] = set()  # past the gate: its request is out
-        self._gate = asyncio.Semaphore(SPECULATE_CONCURRENCY)
+        self._past_cache: set[str] = set()  # the wheel cache answered (hit or miss)
+        self._cache_waiter: asyncio.Future | None = None
+        self._gate = asyncio.Semaphore(concurrency)
         self._closed = False
         self.unused_bytes = 0  # fetched ahead for a version the plan did not take
 
@@ -72,7 +75,10 @@ class WheelPrefetcher:
     async def _fetch(self, url: str, sha256: str, filename: str) -> bytes | JsBytes:
         async with self._gate:
             self._running.add(url)
-            data = await get_file(url, sha256, _label(filename), credentials=self.credentials, keep_in_js=True, cache=self.cache)
+            data = await get_file(
+                url, sha256, _label(filename), credentials=self.credentials, keep_in_js=True, cache=self.cache,
+                asked_cache=lambda: self._asked_cache(url),
+            )
         self._checked[url] = sha256.lower()
         if self.opener is not None and url in self._tasks:
             self._opened[url] = asyncio.ensure_future(self._open(url, filename, data))
@@ -81,6 +87,27 @@ class WheelPrefetcher:
     async def _open(self, url: str, filename: str, data: bytes | JsBytes) -> Any:
         await asyncio.sleep(0)  # answers that arrived with this wheel are handled first
         return await self.opener(url, filename, data)  # type: ignore[misc]
+
+    def _asked_cache(self, url: str) -> None:
+        self._past_cache.add(url)
+        if self._cache_waiter is not None and not self._cache_waiter.done() and self._past_cache >= set(self._tasks):
+            self._cache_waiter.set_result(None)
+
+    async def past_the_cache(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s) until every download begun has had the cache's answer.
+
+        A lookup in Cache Storage takes several turns of the browser's event loop; begun
+        right before a long stretch of compiling, it only answered after it, and the
+        downloads it let through started that late (``installation.early_lock``)."""
+        if self._past_cache >= set(self._tasks):
+            return
+        self._cache_waiter = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._cache_waiter), timeout)
+        except (asyncio.TimeoutError, TimeoutError):
+            pass
+        finally:
+            self._cache_waiter = None
 
     def take(self, url: str) -> asyncio.Future | None:
         """The download of ``url`` begun ahead, now the install's; None when there is none, or
@@ -150,10 +177,13 @@ def _label(filename: str) -> str:
 
 
 async def get_file(
-    url: str, sha256: str | None, what: str, *, credentials: str | None, keep_in_js: bool, cache: WheelCache | None
+    url: str, sha256: str | None, what: str, *, credentials: str | None, keep_in_js: bool, cache: WheelCache | None,
+    asked_cache: Callable[[], None] | None = None,
 ) -> bytes | JsBytes:
     """From the persistent cache when it has the hash, else downloaded (and then cached)."""
-    return await http.download_cached(url, sha256, what, credentials=credentials, keep_in_js=keep_in_js, cache=cache)
+    return await http.download_cached(
+        url, sha256, what, credentials=credentials, keep_in_js=keep_in_js, cache=cache, asked_cache=asked_cache
+    )
 
 
 async def fetch_all(

@@ -82,7 +82,7 @@ def lock_packages_from(lock: dict, base_url: str) -> dict[str, LockPackage]:
             file_name = entry["file_name"]
         except (KeyError, AttributeError, TypeError):
             continue
-        url = file_name if "://" in file_name else urllib.parse.urljoin(base_url, file_name) if base_url else file_name
+        url = transport.lock_file_url(file_name, base_url)
         out[name] = LockPackage(
             name=name,
             version=str(entry.get("version", "")),

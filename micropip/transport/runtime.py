@@ -94,6 +94,13 @@ def pyodide_lockfile() -> tuple[dict, str] | None:
     return _lockfile
 
 
+def lock_file_url(file_name: str, base_url: str) -> str:
+    """Where a lockfile entry's ``file_name`` is: as given when absolute, else against the lock's base."""
+    if "://" in file_name or not base_url:
+        return file_name
+    return urllib.parse.urljoin(base_url, file_name)
+
+
 def normalized_name(name: str) -> str:
     """PEP 503 normalization, without importing packaging (``micropip.index.early`` runs before it)."""
     return re.sub(r"[-_.]+", "-", name).lower()
