@@ -18,16 +18,25 @@ from .snippets import installed_version
 
 pytestmark = pytest.mark.pyodide
 
-SPY = """
-import sys, micropip.index.early as _early, micropip.index.http
-micropip.index.http.RETRY_DELAYS = (0.05, 0.1)
-_seen = []
-_start = _early.start
-def _spy(*args, **kwargs):
-    asked = _start(*args, **kwargs)
-    _seen.append([asked, "micropip.package_manager" in sys.modules])
+
+def spy_on(module: str, alias: str, seen: str) -> str:
+    """Python that records in ``seen`` what ``<module>.start`` returned, and whether the
+    install machinery was imported by then."""
+    return f"""
+import sys, {module} as {alias}
+{seen} = []
+_start{alias} = {alias}.start
+def _spy{alias}(*args, **kwargs):
+    asked = _start{alias}(*args, **kwargs)
+    {seen}.append([asked, "micropip.package_manager" in sys.modules])
     return asked
-_early.start = _spy
+{alias}.start = _spy{alias}
+"""
+
+
+SPY = spy_on("micropip.index.early", "_early", "_seen") + """
+import micropip.index.http
+micropip.index.http.RETRY_DELAYS = (0.05, 0.1)
 """
 
 
@@ -158,16 +167,10 @@ def _lock_entry(name: str, version: str, file_name: str, depends=()) -> dict:
 
 
 LOCK_SPY = """
-import json, sys, micropip.transport.runtime as _rt, micropip.installation.early_lock as _early_lock
+import json, micropip.transport.runtime as _rt
 _rt._lockfile = (json.loads(_lock_text), _lock_base)  # as if Pyodide had loaded this lockfile
-_lock_seen = []
-_lock_start = _early_lock.start
-def _lock_spy(*args, **kwargs):
-    asked = _lock_start(*args, **kwargs)
-    _lock_seen.append([asked, "micropip.package_manager" in sys.modules])
-    return asked
-_early_lock.start = _lock_spy
-"""
+""" + spy_on("micropip.installation.early_lock", "_early_lock", "_lock_seen")
+
 
 GREETING_LOCK = {
     "greeting": ("greeting", "1.1", "greeting-1.1-py3-none-any.whl", ["colorama-lite", "textwrap3-lite"]),
