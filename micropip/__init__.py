@@ -137,7 +137,8 @@ async def _start_first_resolution(requirements: Any, index_urls: Any, credential
             urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
         lock = manager.lock_override or transport.pyodide_lockfile()
         if early.start(requirements, urls, credentials, lock=lock):
-            for _ in range(4): await asyncio.sleep(0)  # the requests leave (in Node only while Python yields)
+            for _ in range(4):  # the requests leave (in Node only while Python yields)
+                await asyncio.sleep(0)
             TargetEnvironment.current()
             await asyncio.sleep(0)
             manager._lock_packages()

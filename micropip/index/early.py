@@ -7,7 +7,8 @@ while nothing else is imported yet, then imports the rest while the index pages 
 plainly named roots travel; ``IndexClient`` then ``take``s each answer instead of asking
 again. When the machinery is imported already (``set_index_urls`` first) the first
 install still has the interpreter's environment to read (``sysconfig``: ~20 ms in
-Pyodide) and the lockfile to parse before its first request: the pages go first then too. Only the first index is asked (every mode asks it first), only for names that
+Pyodide) and the lockfile to parse before its first request: the pages go first then
+too. Only the first index is asked (every mode asks it first), only for names that
 are not in Pyodide's lockfile (those are taken from the lock without asking any index),
 never for an index ``IndexClient`` would refuse, and only when no client has replaced
 the index lookup (JupyterLite's piplite patches ``micropip.package_index``).
