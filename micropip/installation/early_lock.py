@@ -12,9 +12,7 @@ downloads begun ahead. What the plan does not take is cancelled.
 
 from __future__ import annotations
 
-import posixpath
 import re
-import urllib.parse
 from collections.abc import Iterable
 
 from .. import transport
@@ -65,8 +63,7 @@ def start(requirements: str | Iterable[str], *, deps: bool = True) -> int:
         file_name, sha256 = entry.get("file_name"), entry.get("sha256")
         if isinstance(file_name, str) and isinstance(sha256, str) and file_name.endswith(".whl"):
             url = transport.lock_file_url(file_name, base_url)
-            filename = posixpath.basename(urllib.parse.urlsplit(file_name).path)  # as lock_packages_from names it
-            files.append(ProjectFile(filename, url, hashes={"sha256": sha256}))
+            files.append(ProjectFile(transport.lock_file_basename(file_name), url, hashes={"sha256": sha256}))
     if not files:
         return 0
     from . import wheel_cache

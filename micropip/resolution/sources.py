@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import posixpath
 import urllib.parse
 import zipfile
 from collections.abc import Awaitable, Callable
@@ -86,7 +85,7 @@ def lock_packages_from(lock: dict, base_url: str) -> dict[str, LockPackage]:
         out[name] = LockPackage(
             name=name,
             version=str(entry.get("version", "")),
-            file_name=posixpath.basename(urllib.parse.urlsplit(file_name).path),
+            file_name=transport.lock_file_basename(file_name),
             url=url,
             sha256=entry.get("sha256"),
             depends=tuple(canonicalize_name(d) for d in entry.get("depends", [])),

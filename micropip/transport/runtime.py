@@ -6,6 +6,7 @@ callers run unchanged on host CPython.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import urllib.parse
 
@@ -99,6 +100,11 @@ def lock_file_url(file_name: str, base_url: str) -> str:
     if "://" in file_name or not base_url:
         return file_name
     return urllib.parse.urljoin(base_url, file_name)
+
+
+def lock_file_basename(file_name: str) -> str:
+    """The wheel's own name in a lockfile entry's ``file_name`` (which may be a URL or a path)."""
+    return posixpath.basename(urllib.parse.urlsplit(file_name).path)
 
 
 def normalized_name(name: str) -> str:
