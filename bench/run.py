@@ -793,7 +793,7 @@ def summarize_phases(phases: list[dict], lazy_import_ms: float) -> dict:
         "resolver: prefetch crawl (network waits) + resolvelib compute": get("resolve()") - get("fill: fetch pages+metadata (wall per round)"),
         "resolver: setup (environment, Pyodide lockfile, installed scan)": get("resolve stage (inputs, sources, resolve)") - get("resolve()"),
         "fetch: downloads + native inflate/hash in JS (overlapped)": fetch_stage - get("hash: sha256 of each download")
-            - get("verify: _install_item (all wheels)") - nested,
+            - get("verify: install_item (all wheels)") - nested,
         "hashing: sha256 (downloads, RECORD files, wheel again)": hashing,
         "unzip: inflate + zip directory + checks": unzip,
         "verify: other WheelFile checks (METADATA, WHEEL, RECORD parse)": get("WheelFile.from_bytes / from_archive") - unzip - get("hash: RECORD sha256 of every file"),

@@ -34,12 +34,27 @@ if TYPE_CHECKING:
 _manager: "PackageManager | None" = None
 
 
+_gate: Any = None
+
+
+def _install_gate() -> Any:
+    """Held by one install at a time (a lockfile-only one has no manager)."""
+    global _gate
+    if _gate is None:
+        import asyncio
+
+        _gate = asyncio.Lock()
+    return _gate
+
+
 def _get_manager() -> "PackageManager":
     global _manager
     if _manager is None:
         from .package_manager import PackageManager
 
-        _manager = PackageManager()
+        manager = PackageManager()
+        manager._gate = _install_gate()
+        _manager = manager
     return _manager
 
 
@@ -83,19 +98,25 @@ async def _import_machinery() -> None:
 
 
 async def _start_first_install(
-    requirements: Any, index_urls: Any, credentials: str | None, *, wheels: bool = True, deps: bool = True
-) -> None:
+    requirements: Any, index_urls: Any, credentials: str | None, *, wheels: bool = True, deps: bool = True,
+    lock_only: dict | None = None,
+) -> bool:
     """A fresh interpreter's first install: ask for the roots' index pages before the work
     that would hold them back (``micropip.index.early``), then do that work while they travel.
-    ``wheels``: the lockfile wheels of bare-named roots too (``installation.early_lock``)."""
+    ``wheels``: the lockfile wheels of bare-named roots too (``installation.early_lock``).
+    ``lock_only`` (None if an argument needs the resolver): True if the lockfile decided
+    the install and it is done."""
     import sys
 
     if "micropip.package_manager" in sys.modules:
         await _start_first_resolution(requirements, index_urls, credentials)
-        return
+        return False
     if "micropip.package_index" in sys.modules:
-        return  # a client replaced the index lookup (piplite patches it before installing)
+        return False  # a client replaced the index lookup (piplite patches it before installing)
+    asked = 0
+    found = None
     try:
+        from . import transport
         from .index import early
 
         if index_urls is None:
@@ -105,22 +126,72 @@ async def _start_first_install(
         else:
             urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
         asked = early.start(requirements, urls, credentials)
-        if wheels and credentials is None:
+        found = transport.pyodide_lockfile() if wheels and credentials is None else None
+        if found:
             from .installation import early_lock
+            from .resolution.lock_only import lock_closure
 
-            if early_lock.start(requirements, deps=deps):
-                asked += 1
+            if early_lock.start(lock_closure(requirements, found[0], transport.loaded_packages(), deps=deps), found[1]):
                 await early_lock.leave()
-        if asked:
-            await _import_machinery()
+                asked += 1
     except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
-        return
+        return False
+    if found and asked == 1 and lock_only is not None:  # lockfile wheels asked for, no index page
+        if await _install_from_lock(requirements, found, deps, **lock_only):
+            return True
+    if asked:
+        await _import_machinery()
+    return False
+
+
+async def _install_from_lock(
+    requirements: Any, found: tuple[dict, str], deps: bool, *, pre: bool, verbose: Any, progress: Any
+) -> bool:
+    """Install with no resolver if Pyodide's lockfile decides it all (``resolution.lock_only``);
+    else False, nothing done."""
+    import sys
+
+    async with _install_gate():
+        if "micropip.package_manager" in sys.modules:  # an install that resolved went first
+            return False
+        try:
+            from .installation.installed import installed_distributions
+            from .resolution import lock_only
+
+            def installed() -> dict[str, tuple[str, str]]:
+                return {d.canonical_name: (d.name, str(d.version)) for d in installed_distributions()}
+
+            plan = lock_only.plan(requirements, found[0], found[1], installed, deps=deps, pre=pre)
+        except Exception:  # noqa: BLE001 - the resolver decides instead, and reports any problem
+            return False
+        if plan is None:
+            return False
+        from .index import http
+        from .installation import early_lock, execution
+        from .progress import Reporter, verbosity
+
+        spelled = lock_only.lock_entries(found[0])
+        labels = {p.name: ("pyodide", spelled[p.name][0]) for p in plan.install}  # as _source_labels says
+        with verbosity(verbose):
+            async with Reporter(progress, verbose, requirements) as report:
+                ahead = early_lock.adopt()
+                if ahead is not None:
+                    ahead.opener = execution.open_wheel
+                try:
+                    report.resolved(plan)
+                    if plan.install:
+                        await execution.execute(plan, plan.install, {}, None, report, labels, ahead=ahead)
+                finally:
+                    if ahead is not None:
+                        await ahead.close()
+                    await http.flush_cache_writes()
+                report.done(plan)
+        return True
 
 
 async def _start_first_resolution(requirements: Any, index_urls: Any, credentials: str | None) -> None:
-    """The machinery is imported (``set_index_urls`` imports it) but nothing was resolved in
-    this interpreter yet: reading its environment (``sysconfig``, ~20 ms in Pyodide) and the
-    lockfile would still come before the first request. Ask for the pages, then read both."""
+    """The machinery is imported (``set_index_urls``) but nothing resolved yet: ask for the
+    pages before reading the environment (``sysconfig``, ~20 ms in Pyodide) and the lockfile."""
     import asyncio
 
     from . import package_index, transport
@@ -187,11 +258,15 @@ async def install(
     if isinstance(keep_going, dict):  # an options object from JavaScript: install(reqs, {keep_going: true, ...})
         options = dict(keep_going)
         return await install(requirements, **options)
-    if lockfile is None:
-        await _start_first_install(
-            requirements, index_urls, credentials, wheels=not (dry_run or require_hashes), deps=bool(deps)
-        )
     try:
+        if lockfile is None:
+            # Without a resolver only when nothing given needs one (a dry run returns the plan it made).
+            plain = not (dry_run or require_hashes or reinstall or constraints) and credentials is None
+            if await _start_first_install(
+                requirements, index_urls, credentials, wheels=not (dry_run or require_hashes), deps=bool(deps),
+                lock_only={"pre": bool(pre), "verbose": verbose, "progress": progress} if plain else None,
+            ):
+                return None
         return await _get_manager().install(
             requirements,
             keep_going,

@@ -1,13 +1,10 @@
 """The project-lookup surface that clients of Pyodide's micropip reach into.
 
-JupyterLite's ``piplite`` imports ``CompatibilityLayer`` and ``ProjectInfo`` from here
-and replaces ``query_package`` for the duration of an install (``unittest.mock.patch``)
-to answer project lookups from its own ``all.json`` indexes, falling back to the
-original function. So that such a client is obeyed, every install looks up
-``query_package`` on this module when it starts (``lookup_override``) and, when it was
-replaced, asks it for each project; what it returns feeds the resolver like any index
-page. Left alone, lookups take our index client's own path (parallel, cached per
-install) and this module costs nothing.
+JupyterLite's ``piplite`` imports ``CompatibilityLayer`` and ``ProjectInfo`` from here and
+patches ``query_package`` during an install to answer from its own ``all.json``. Every
+install looks ``query_package`` up here when it starts (``lookup_override``); when it was
+replaced, it is asked for each project and feeds the resolver like an index page. Left
+alone, lookups take our index client's path and this module costs nothing.
 
 May import: ``micropip.errors``, ``micropip.index`` and ``micropip.transport``.
 """

@@ -8,16 +8,14 @@ import asyncio
 import contextlib
 import dataclasses
 import importlib
-import io
 import json
 import logging
 import sys
 import tempfile
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -27,32 +25,25 @@ from .index import auth, http
 from . import package_index, transport
 from .installation import mocks, wheel_cache
 from .resolution.environment import TargetEnvironment
-from .errors import BuildError, InstallError, MicropipError, RequirementError
+from .errors import BuildError, MicropipError, RequirementError
+from .installation import execution
+from .installation.execution import DEFAULT_CHANNEL, INSTALLER_NAME, SHA256_FILE, SOURCE_FILE, URL_FILE
 from .installation.fetch import WheelPrefetcher, fetch_all
 from .index.client import DEFAULT_INDEX_URLS, IndexClient
 from .installation.installed import InstalledDist, Scheme, find_distribution, installed_distributions
 from .plan import Plan, PlannedPackage
-from .progress import ProgressCallback, Reporter
+from .progress import ProgressCallback, Reporter, verbosity
 from .resolution.requirements import RootRequirement, parse_inputs
 from .resolution.resolver import resolve
 from .resolution.selection import is_sdist, other_platform_wheel
 from .resolution.sources import InstalledInfo, LockPackage, Sources, lock_packages_from
-
-if TYPE_CHECKING:
-    from .installation.installer import InstallItem
-    from .installation.wheelfile import WheelFile
 
 # The install stage (``installation.installer``, ``wheelfile``, ``uninstaller``) is imported on
 # first use: compiling it from source took ~140 ms of a first install in Chromium before the
 # first request could go out. ``_warm_install_stage`` imports it while the first pages download.
 
 logger = logging.getLogger("micropip")
-INSTALLER_NAME = "micropip"
 MOCK_INSTALLER_NAME = "micropip-mock"
-SOURCE_FILE = "PYODIDE_SOURCE"  # where it came from, as list() says: "pypi", "pyodide" or a URL (Pyodide's loader reads it)
-URL_FILE = "PYODIDE_URL"  # the URL of the wheel file itself (freeze writes it into the lock)
-SHA256_FILE = "PYODIDE_SHA256"
-DEFAULT_CHANNEL = "default channel"  # how pyodide.loadedPackages names Pyodide's own packages
 
 
 class PackageMetadata(dict):
@@ -156,7 +147,7 @@ class PackageManager:
                 lockfile, packages=names or None, reinstall=reinstall, credentials=credentials, verbose=verbose, dry_run=dry_run,
                 progress=progress, build_sdists=build_sdists,
             )
-        with _verbosity(verbose):
+        with verbosity(verbose):
             return await self._install(
                 requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, verbose, dry_run,
                 merge_indexes, progress, require_hashes, self.build_sdists if build_sdists is None else bool(build_sdists),
@@ -174,7 +165,7 @@ class PackageManager:
                 await ahead.close()
                 ahead = None
             elif ahead is None and not (dry_run or require_hashes):
-                ahead = WheelPrefetcher(credentials=credentials, cache=wheel_cache.current(), opener=_open_wheel)
+                ahead = WheelPrefetcher(credentials=credentials, cache=wheel_cache.current(), opener=execution.open_wheel)
             try:
                 plan, sources = await self._plan(
                     requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall,
@@ -214,7 +205,7 @@ class PackageManager:
     ) -> Plan | None:
         """Install exactly what a ``pyodide-lock.json`` or ``pylock.toml`` pins: no resolution."""
         build = self.build_sdists if build_sdists is None else bool(build_sdists)
-        with _verbosity(verbose):
+        with verbosity(verbose):
             return await self._install_lockfile(lockfile, packages, reinstall, credentials, verbose, dry_run, progress, build)
 
     async def _install_lockfile(
@@ -340,75 +331,13 @@ class PackageManager:
         ahead: WheelPrefetcher | None = None,
         builder=None,
     ) -> None:
-        from .installation.installer import IncrementalInstall, install_transaction
-        progress = progress or Reporter(False)
         labels = self._source_labels(plan.install)
         # Source distributions are built (or taken from the cache) before anything is written.
         cached, packages, built_from = await _built_wheels(plan.install, dict(cached), builder)
-        progress.download_started(plan.install)
-        opened: list[WheelFile] = []
-        scheme = Scheme.from_sysconfig()
-        # Nothing to replace: each wheel is written as soon as it is verified, while the
-        # others still download; any failure later undoes those writes as well.
-        early = IncrementalInstall(scheme) if not plan.replace and not reinstall else None
-
-        async def verify(pkg: PlannedPackage, data: bytes | transport.JsBytes) -> InstallItem:
-            # Each wheel is inflated, hashed and checked as soon as it arrives, while others download
-            # (a wheel fetched ahead was opened on arrival, while the resolver still waited).
-            wheel = await ahead.opened(pkg.url) if ahead is not None else None
-            if wheel is not None and wheel.filename != pkg.filename:  # cannot happen for one URL; be safe
-                wheel.release()
-                wheel = None
-            if wheel is None:
-                wheel = await _open_wheel(pkg.url, pkg.filename, data)
-            opened.append(wheel)
-            item = self._install_item(pkg, data, wheel, labels[pkg.name][0], built_from.get(pkg.name))
-            if early is not None:
-                try:
-                    early.add(item)
-                except (KeyboardInterrupt, SystemExit) as exc:  # out of a task they would stop the event loop
-                    raise _Interrupted(exc) from None
-            return item
-
-        try:
-            try:
-                verified = await fetch_all(
-                    packages,
-                    cached=cached,
-                    credentials=credentials,
-                    on_start=progress.file_started,
-                    on_done=progress.file_finished,
-                    keep_in_js=True,
-                    then=verify,
-                    cache=wheel_cache.current(),
-                    prefetched=ahead,
-                )
-            except _Interrupted as interrupted:
-                raise interrupted.exc from None  # add() already undid everything
-            except BaseException:
-                if early is not None:
-                    early.abort()
-                raise
-            items = [verified[p.name] for p in plan.install]
-            progress.install_started(plan.install)
-            # Loading shared libraries is part of the transaction: a failure or a cancellation
-            # there undoes every write, replaced distributions included.
-            transaction = (
-                early.transaction()
-                if early is not None
-                else install_transaction(items, scheme, replace=plan.replace, replace_owners=reinstall)
-            )
-            with transaction as report:
-                await transport.load_shared_libraries([str(p) for p in report.shared_libraries])
-            # Pyodide's loader learns what is installed now, so loadPackage does not load it again.
-            transport.record_loaded_packages(
-                {key: DEFAULT_CHANNEL if label == "pyodide" else label for label, key in (labels[p.name] for p in plan.install)}
-            )
-        finally:
-            for wheel in opened:
-                wheel.release()
-            await http.flush_cache_writes()  # the wheel cache is complete when install() returns
-        progress.installed(plan.install)
+        await execution.execute(
+            plan, packages, cached, credentials, progress or Reporter(False), labels,
+            reinstall=reinstall, ahead=ahead, built_from=built_from,
+        )
 
     def _source_labels(self, packages: Iterable[PlannedPackage]) -> dict[str, tuple[str, str]]:
         """Each package's source as ``list()`` reports it, and its name for ``pyodide.loadedPackages``.
@@ -436,20 +365,6 @@ class PackageManager:
             else:
                 out[pkg.name] = (pkg.url, pkg.name)
         return out
-
-    def _install_item(
-        self, pkg: PlannedPackage, data: bytes | transport.JsBytes, wheel: WheelFile, label: str,
-        built_from: tuple[str, str] | None = None,
-    ) -> InstallItem:
-        from .installation.installer import InstallItem
-        if wheel.canonical_name != pkg.name or str(wheel.version) != pkg.version:
-            raise InstallError(f"{pkg.url} contains {wheel.name} {wheel.version}, expected {pkg.name} {pkg.version}")
-        sha256 = pkg.sha256 or transport.sha256_hex(data)  # a known hash was already checked by fetch_all
-        if built_from is not None:  # built from an sdist: where it came from is the sdist (URL, sha256)
-            sha256 = built_from[1]
-        direct_url = {"url": pkg.url, "archive_info": {"hashes": {"sha256": sha256}}} if pkg.direct_url else None
-        extra = {SOURCE_FILE: label.encode(), URL_FILE: pkg.url.encode(), SHA256_FILE: sha256.encode()}
-        return InstallItem(wheel, requested=pkg.requested, direct_url=direct_url, installer=INSTALLER_NAME, extra_dist_info=extra)
 
     # ---- inspect -------------------------------------------------------------------------
 
@@ -537,7 +452,7 @@ class PackageManager:
 
     def _uninstall_now(self, names: list[str], verbose: bool | int | None) -> "Uninstalled":
         from .installation.uninstaller import uninstall_distributions
-        with _verbosity(verbose):
+        with verbosity(verbose):
             present: list[InstalledDist] = []
             skipped = []
             for name in names:
@@ -641,14 +556,6 @@ class Uninstalled:
 # ---- helpers --------------------------------------------------------------------------------
 
 
-class _Interrupted(Exception):
-    """Carries a KeyboardInterrupt or SystemExit out of a download task, to be raised again."""
-
-    def __init__(self, exc: BaseException) -> None:
-        super().__init__(str(exc))
-        self.exc = exc
-
-
 def _redacted(requirements):
     """Requirements as shown in progress and logs: user-info of any URL in them hidden."""
     if isinstance(requirements, str):
@@ -668,15 +575,13 @@ def sdist_builder(
     lock_packages: dict[str, LockPackage] | None = None,
     timeout: float | None = None,
 ) -> "_LazyBuilder":
-    """What ``Sources(sdist_metadata=...)`` and ``_execute`` ask for sdists; pyodide_pm's
-    ``lock`` and ``check`` use it too. ``micropip.sdist`` is imported on the first question.
+    """What ``Sources(sdist_metadata=...)`` and ``_execute`` ask for sdists (and pyodide_pm's
+    ``lock`` and ``check``); ``micropip.sdist`` is imported on the first question.
 
-    Build requirements are resolved with this resolver (wheels only: no builds inside a
-    build; from the same indexes as ``index``, plus ``lock_packages`` when given; for the
-    running interpreter's tags, since the backend runs here) and unpacked into the build's
-    prefix by the atomic installer, never into site-packages. Pyodide's own lockfile is
-    not used by default: its wheels carry Pyodide-specific dependencies and may be served
-    from where only ``loadPackage`` finds them.
+    Build requirements resolve with this resolver (wheels only, from ``index`` plus
+    ``lock_packages``, for the running interpreter) into the build's prefix, never
+    site-packages. Pyodide's lockfile is not used by default: its wheels carry
+    Pyodide-specific dependencies and may be where only ``loadPackage`` finds them.
     """
     cache = wheel_cache.current()
 
@@ -738,13 +643,10 @@ class _LazyBuilder:
 async def _warm_up(sources: Sources) -> None:
     """Work for the network waits: what is installed, and the install stage's modules.
 
-    Both used to run before the first request could go out (~250 ms of compiling and reading
-    in Chromium). The short sleep lets the first index requests leave first; this then takes
-    the (single) thread while they are in flight, a piece at a time. Compiling the install
-    stage (~30 ms in Pyodide) waits for the first page to be read: each step of an answer's
-    arrival waits for the piece running, which on a 30 ms link held the first page back by
-    as long as the compiling took; by then the page's metadata and wheel requests are out,
-    a second wait to fill. A failure is left for the real use to report.
+    Both used to delay the first request (~250 ms in Chromium). The install stage compiles
+    once the first page is read: each step of an answer's arrival waits for the Python
+    running, so compiling while the page travelled held it back on a 30 ms link. A failure
+    is left for the real use to report.
     """
     await asyncio.sleep(0.005)
     try:
@@ -764,23 +666,8 @@ def _adopt_early_lock_wheels(credentials: str | None) -> WheelPrefetcher | None:
     ahead = early_lock.adopt() if early_lock is not None else None
     if ahead is not None:
         ahead.credentials = credentials
-        ahead.opener = _open_wheel
+        ahead.opener = execution.open_wheel
     return ahead
-
-
-async def _open_wheel(url: str, filename: str, data: bytes | transport.JsBytes) -> WheelFile:
-    """A downloaded wheel inflated, hashed and checked (natively in Pyodide when it can): nothing written."""
-    from .installation.wheelfile import WheelFile
-
-    archive = await transport.open_archive(data)
-    try:
-        if archive is not None:
-            return WheelFile.from_archive(filename, archive, source=url)
-        return WheelFile.from_bytes(filename, transport.as_bytes(data), source=url)
-    except BaseException:
-        if archive is not None:
-            archive.release()
-        raise
 
 
 async def _built_wheels(
@@ -841,29 +728,3 @@ def _read_dist_file(dist: InstalledDist, name: str) -> str | None:
 def _lock_info() -> dict:
     env = TargetEnvironment.current()
     return {"arch": "wasm32", "platform": env.platform or sys.platform, "version": env.pyodide_version or "", "python": env.python_version, "abi_version": env.abi_version or ""}
-
-
-
-
-@contextlib.contextmanager
-def _verbosity(verbose: bool | int | None) -> Iterator[None]:
-    """For one call: ``True`` shows the ``micropip`` logger's info lines (on stdout when nothing
-    else would show them), ``2`` and more debug lines too, ``False`` only warnings; None leaves
-    the logger as it is. The level and handler are restored afterwards."""
-    if verbose is None:
-        yield
-        return
-    level = logging.DEBUG if (not isinstance(verbose, bool) and verbose > 1) else logging.INFO if verbose else logging.WARNING
-    old_level = logger.level
-    handler = None
-    if verbose and not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.setLevel(old_level)
-        if handler is not None:
-            logger.removeHandler(handler)

@@ -22,10 +22,11 @@ page, a kernel) can route every install to its own UI with ``set_default_callbac
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -448,3 +449,27 @@ class NotebookDisplay:
         if self.error:
             parts.append('<pre style="color: #b00020">' + html.escape(f"Failed: {self.error}") + "</pre>")
         return _View("<div>" + "".join(parts) + "</div>", plain)
+
+
+@contextlib.contextmanager
+def verbosity(verbose: bool | int | None) -> Iterator[None]:
+    """For one call: ``True`` shows the ``micropip`` logger's info lines (on stdout when nothing
+    else would show them), ``2`` and more debug lines too, ``False`` only warnings; None leaves
+    the logger as it is. The level and handler are restored afterwards."""
+    if verbose is None:
+        yield
+        return
+    level = logging.DEBUG if (not isinstance(verbose, bool) and verbose > 1) else logging.INFO if verbose else logging.WARNING
+    old_level = logger.level
+    handler = None
+    if verbose and not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(old_level)
+        if handler is not None:
+            logger.removeHandler(handler)

@@ -29,8 +29,9 @@ DEFAULT_PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
 DEFAULT_CACHE_DIR = REPO_ROOT / ".cache" / "wheels"
 # Packages our wheel carries (the browser needs both: install + lockfiles).
 OWN_PACKAGES = ("micropip", "lockfile")
-# Shims that only forward to the host command line: a page never runs them.
-HOST_SHIMS = frozenset({"micropip/cli.py", "micropip/__main__.py"})
+# Host-only modules, which a page never runs: the shims that forward to the host command line,
+# and the standard-library transport (``transport.requests`` imports it only outside Pyodide).
+HOST_SHIMS = frozenset({"micropip/cli.py", "micropip/__main__.py", "micropip/transport/host.py"})
 # Measured on a shaped link (bench/bundle_variants.py, README "Bundle size"): the default
 # is what loads a page and finishes its first install faster there.
 BYTECODE_DEFAULT = False

@@ -48,7 +48,7 @@ def test_every_module_of_the_piecewise_import_exists():
 
 
 def test_the_lockfile_closure_of_bare_roots_only():
-    from micropip.installation.early_lock import lock_closure
+    from micropip.resolution.lock_only import lock_closure
 
     lock = {"packages": {
         "ipython": {"name": "ipython", "depends": ["Prompt_Toolkit", "traitlets"], "file_name": "i.whl"},

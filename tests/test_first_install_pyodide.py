@@ -218,3 +218,100 @@ def test_versions_extras_and_dry_runs_download_no_lockfile_wheel_early(pyodide, 
     assert plan == [["colorama-lite", "lockfile"], ["greeting", "lockfile"], ["textwrap3-lite", "lockfile"]]
     assert pyodide.run("_lock_seen") == []  # a dry run downloads nothing
     assert sum(fault.count(f"/files/{spec[2]}") for spec in GREETING_LOCK.values()) == 0
+
+
+def test_an_install_the_lockfile_decides_compiles_no_resolver_and_records_what_the_resolver_would(pyodide, fault):
+    _with_lock(pyodide, fault)
+    pyodide.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}])")
+    compiled = pyodide.run("sorted(m for m in ('resolvelib', 'micropip.package_manager', 'micropip.resolution.resolver', "
+                           "'micropip.resolution.provider', 'micropip.package_index') if m in sys.modules)")
+    assert compiled == []
+    listed = pyodide.run("{n: (p.version, p.source) for n, p in micropip.list().items() if n in "
+                         f"{sorted(GREETING_LOCK)!r}}}")
+    assert listed == {"greeting": ["1.1", "pyodide"], "colorama-lite": ["0.2", "pyodide"], "textwrap3-lite": ["1.0", "pyodide"]}
+    assert pyodide.run("import greeting; greeting.__name__") == "greeting"
+    assert pyodide.run("import pyodide_js; sorted(k for k in pyodide_js.loadedPackages.object_keys() "
+                       f"if k in {sorted(GREETING_LOCK)!r})") == sorted(GREETING_LOCK)
+    # Only the root is REQUESTED, as after resolving.
+    requested = pyodide.run("import importlib.metadata as md; sorted(n for n in "
+                            f"{sorted(GREETING_LOCK)!r} if md.distribution(n).read_text('REQUESTED') is not None)")
+    assert requested == ["greeting"]
+    # The manager created now shares the install gate; the next install resolves as usual.
+    pyodide.run(f"await micropip.install('treepkg', index_urls=[{fault.simple_url!r}])")
+    assert pyodide.run(installed_version("treepkg")) is not None
+
+
+PROGRESS = """
+import io, contextlib
+_events = []
+_out = io.StringIO()
+with contextlib.redirect_stdout(_out):
+    await micropip.install('greeting', index_urls=[_index], verbose=True,
+                           progress=lambda e: _events.append(e.to_dict()))
+_lines = [l for l in _out.getvalue().splitlines() if l.strip()]
+"""
+
+
+def _progress_of(interp, fault) -> tuple[list, list]:
+    """The events and log lines of one install, with the times in them left out."""
+    import json
+    import re
+
+    interp.run(f"_index = {fault.simple_url!r}")
+    interp.run(PROGRESS)
+    untimed = lambda text: re.sub(r"\d+(\.\d+)? ?m?s\b", "<time>", text)  # noqa: E731
+    events = [untimed(json.dumps({k: v for k, v in e.items() if k not in ("seconds", "elapsed")}, sort_keys=True))
+              for e in interp.run("_events")]
+    return events, [untimed(line) for line in interp.run("_lines")]
+
+
+def test_the_lockfile_only_install_reports_and_logs_as_the_resolving_one(pyodide, fault, node_runner, bundle_dir):
+    import json
+
+    _with_lock(pyodide, fault)
+    resolving = node_runner.new_interpreter(bundle_dir / "pyodide-lock.json")
+    try:
+        resolving.run("import micropip, micropip.package_manager")  # the machinery first: no lockfile-only path
+        _with_lock(resolving, fault)
+        expected = _progress_of(resolving, fault)
+        assert resolving.run("'resolvelib' in sys.modules") is True
+        got = _progress_of(pyodide, fault)
+        assert pyodide.run("'resolvelib' in sys.modules") is False
+    finally:
+        resolving.drop()
+    kinds = [json.loads(e)["event"] for e in got[0]]
+    assert kinds[:3] == ["ResolutionStarted", "ResolutionFinished", "DownloadStarted"] and kinds[-1] == "Done"
+    # Downloads finish in whatever order the network gives: the same events, perhaps not in order.
+    assert sorted(got[0]) == sorted(expected[0])
+    assert sorted(got[1]) == sorted(expected[1])
+    assert any("Successfully installed" in line for line in pyodide.run("_lines"))
+
+
+def test_concurrent_first_installs_take_turns(pyodide, fault):
+    _with_lock(pyodide, fault)
+    pyodide.run(f"""
+import asyncio
+await asyncio.gather(micropip.install('greeting', index_urls=[{fault.simple_url!r}]),
+                     micropip.install('needs-greeting-11', index_urls=[{fault.simple_url!r}]))
+""")
+    assert pyodide.run(installed_version("greeting")) == "1.1"
+    assert pyodide.run(installed_version("needs-greeting-11")) == "1.0"
+    assert fault.count("/files/greeting-1.1-py3-none-any.whl") == 1
+
+
+def test_a_lockfile_package_installed_at_another_version_is_left_to_the_resolver(pyodide, fault):
+    _with_lock(pyodide, fault)
+    # colorama-lite 0.1 installed by other means (the lock has 0.2); the machinery stays unimported.
+    pyodide.run("""
+import site, pathlib
+_info = pathlib.Path(site.getsitepackages()[0]) / "colorama_lite-0.1.dist-info"
+_info.mkdir()
+(_info / "METADATA").write_text("Metadata-Version: 2.1\\nName: colorama-lite\\nVersion: 0.1\\n")
+(_info / "RECORD").write_text("colorama_lite-0.1.dist-info/METADATA,,\\ncolorama_lite-0.1.dist-info/RECORD,,\\n")
+""")
+    assert pyodide.run("'micropip.package_manager' in sys.modules") is False
+    pyodide.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}])")
+    assert pyodide.run("'resolvelib' in sys.modules") is True  # the resolver decided, not the lock alone
+    assert pyodide.run(installed_version("colorama-lite")) == "0.1"  # kept: it satisfies greeting
+    assert pyodide.run(installed_version("greeting")) == "1.1"
+    assert fault.count("/files/colorama_lite-0.2-py3-none-any.whl") <= 1  # asked early at most, never installed

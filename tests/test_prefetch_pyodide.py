@@ -62,16 +62,16 @@ def test_dry_run_fetches_nothing_ahead(pyodide, fault):
 
 
 COUNT_OPENS = """
-import micropip.package_manager as _pm
+import micropip.installation.execution as _pm
 _opens = []
-_open_wheel, _fetch_all = _pm._open_wheel, _pm.fetch_all
+_open_wheel, _fetch_all = _pm.open_wheel, _pm.fetch_all
 async def _counting(url, filename, data):
     _opens.append(filename)
     return await _open_wheel(url, filename, data)
 async def _marking(*args, **kwargs):
     _opens.append("the install's downloads begin")
     return await _fetch_all(*args, **kwargs)
-_pm._open_wheel, _pm.fetch_all = _counting, _marking
+_pm.open_wheel, _pm.fetch_all = _counting, _marking
 """
 
 

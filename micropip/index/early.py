@@ -1,17 +1,11 @@
 """The first install's root pages, asked for before the resolver is imported.
 
-A page's first ``await micropip.install("x")`` compiles the whole install machinery
-(resolver, packaging, the index readers: ~300 ms in Pyodide) before it could send its
-first request. This module is small on purpose: ``micropip.install`` calls ``start``
-while nothing else is imported yet, then imports the rest while the index pages of
-plainly named roots travel; ``IndexClient`` then ``take``s each answer instead of asking
-again. When the machinery is imported already (``set_index_urls`` first) the first
-install still has the interpreter's environment to read (``sysconfig``: ~20 ms in
-Pyodide) and the lockfile to parse before its first request: the pages go first then
-too. Only the first index is asked (every mode asks it first), only for names that
-are not in Pyodide's lockfile (those are taken from the lock without asking any index),
-never for an index ``IndexClient`` would refuse, and only when no client has replaced
-the index lookup (JupyterLite's piplite patches ``micropip.package_index``).
+A page's first ``install("x")`` compiled the machinery (~300 ms in Pyodide) before its first
+request. ``micropip.install`` calls ``start`` while nothing else is imported and imports the
+rest while the pages of plainly named roots travel; ``IndexClient`` ``take``s the answers.
+After ``set_index_urls`` (machinery imported) the pages still go before the environment and
+lockfile are read. Only the first index is asked, for names not in Pyodide's lockfile, never
+an index ``IndexClient`` would refuse, nor when a client replaced the index lookup (piplite).
 """
 
 from __future__ import annotations

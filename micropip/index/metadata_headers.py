@@ -1,10 +1,7 @@
 """The header block of METADATA, PKG-INFO and WHEEL files, read without the ``email`` package.
 
-Core metadata is written in email-header form, and ``email.parser`` (its ``compat32``
-policy) is the reference reader. We read it ourselves because importing ``email.parser``
-costs about 80 ms in Pyodide (measured in Node: the parser pulls in ``email.message``,
-``email.utils``, ``socket``, ``calendar``, ...), and every first install reads metadata:
-that import sat on the path to the first answer of every fresh page.
+``email.parser`` (``compat32`` policy) is the reference reader, but importing it costs
+~80 ms in Pyodide (``email.message``, ``socket``, ``calendar``, ...) on every first install.
 
 The rules are those of the ``compat32`` policy, so a value reads exactly as
 ``Parser().parsestr(text).get(name)`` returned it:

@@ -1,14 +1,10 @@
 """Mock packages kept in memory (``add_mock_package(..., persistent=False)``).
 
-A mock looks installed to everyone who asks: its ``.dist-info`` (METADATA,
-INSTALLER ``micropip-mock``, RECORD) is written to a folder of its own in the
-interpreter's memory file system (a fresh temporary folder, appended to
-``sys.path``), never into site-packages; so the resolver, ``importlib.metadata``,
-``list()`` and ``uninstall`` see it like any distribution. Its modules are served
-from memory by a finder on ``sys.meta_path``: source text is executed, a callable
-is called with the new module object to initialise it (as a loader's
-``exec_module`` would). A mock whose ``.dist-info`` is gone (uninstalled) is
-forgotten the next time one of its modules is looked up.
+A mock looks installed to everyone who asks: its ``.dist-info`` (INSTALLER
+``micropip-mock``) lives in a fresh folder of the memory file system appended to
+``sys.path``, never in site-packages. Its modules come from memory through a finder on
+``sys.meta_path``: source text is executed, a callable initialises the new module. A mock
+whose ``.dist-info`` is gone (uninstalled) is forgotten at its next module lookup.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """A cache of verified wheels, keyed by sha256, that outlives the interpreter.
 
-A fresh Pyodide starts with an empty in-memory filesystem, so without this every
-re-install downloads every wheel again. An entry is named by the sha256 of its
-bytes and hashed again on every read, so a corrupt or tampered entry is dropped,
-never returned. The cache is an optimisation: no storage failure (quota,
-permissions, a broken index) raises; it logs a warning and the caller downloads
-as usual.
+A fresh Pyodide starts with an empty filesystem: without this every re-install
+downloads every wheel again. An entry is named by its sha256 and hashed again on every
+read (a corrupt entry is dropped). No storage failure raises: it logs a warning and the
+caller downloads as usual.
 
 Where the bytes live (chosen by ``current()``):
 
@@ -16,9 +14,8 @@ Where the bytes live (chosen by ``current()``):
 - Pyodide in a browser: Cache Storage (``pyodide-pm-wheels-v1``); off where the
   page has none (an insecure context, some workers).
 
-Next to the wheels an index (``index.json``) records each entry's size and last
-use, for least-recently-used eviction once ``max_bytes`` is exceeded. The stored
-files are the truth: a missing or corrupt index is rebuilt from them.
+An ``index.json`` records each entry's size and last use, for least-recently-used
+eviction past ``max_bytes``; a missing or corrupt one is rebuilt from the files.
 """
 
 from __future__ import annotations
