@@ -101,11 +101,9 @@ async def _start_first_install(
     requirements: Any, index_urls: Any, credentials: str | None, *, wheels: bool = True, deps: bool = True,
     lock_only: dict | None = None,
 ) -> bool:
-    """A fresh interpreter's first install: ask for the roots' index pages before the work
-    that would hold them back (``micropip.index.early``), then do that work while they travel.
-    ``wheels``: the lockfile wheels of bare-named roots too (``installation.early_lock``).
-    ``lock_only`` (None if an argument needs the resolver): True if the lockfile decided
-    the install and it is done."""
+    """A fresh interpreter's first install: ask for the roots' pages (``index.early``) and
+    lockfile wheels (``wheels``: ``installation.early_lock``) first, then compile while they
+    travel. True if the lockfile decided the install and it is done (``lock_only``)."""
     import sys
 
     if "micropip.package_manager" in sys.modules:
@@ -125,6 +123,14 @@ async def _start_first_install(
             urls = [*DEFAULT_INDEX_URLS]
         else:
             urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
+        if lock_only is not None:  # the indexes' checks apply even when none is asked
+            from .index.auth import take_credentials
+            from .index.client import check_index_url
+
+            for url in urls:
+                check_index_url(url)
+                if take_credentials(url) != url:
+                    lock_only = None
         asked = early.start(requirements, urls, credentials)
         found = transport.pyodide_lockfile() if wheels and credentials is None else None
         if found:

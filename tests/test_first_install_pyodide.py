@@ -315,3 +315,12 @@ _info.mkdir()
     assert pyodide.run(installed_version("colorama-lite")) == "0.1"  # kept: it satisfies greeting
     assert pyodide.run(installed_version("greeting")) == "1.1"
     assert fault.count("/files/colorama_lite-0.2-py3-none-any.whl") <= 1  # asked early at most, never installed
+
+
+def test_a_refused_index_is_refused_even_when_the_lockfile_has_everything(pyodide, fault):
+    _with_lock(pyodide, fault)
+    with pytest.raises(PyodideError) as info:
+        pyodide.run("await micropip.install('greeting', index_urls=['http://index.example.org/simple/'])")
+    assert info.value.type == "InsecureIndexError" and "index.example.org" in info.value.message
+    assert pyodide.run(installed_version("greeting")) is None
+    assert sum(fault.count(f"/files/{spec[2]}") for spec in GREETING_LOCK.values()) == 0

@@ -92,8 +92,8 @@ def plan(
     deps: bool = True,
     pre: bool = False,
 ) -> Plan | None:
-    """The resolver's plan, or None (see above). ``installed()``: normalized name -> (name,
-    version), asked only when the lock has every package (it costs a scan)."""
+    """The resolver's plan, or None. ``installed()``: name -> (name, version), asked only
+    when the lock has every package (a scan)."""
     from packaging.version import InvalidVersion, Version
 
     roots = bare_names(requirements)
