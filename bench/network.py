@@ -430,6 +430,9 @@ def bench_setting(runner: Runner, server: ReplayServer, roots: list[str], reps: 
         for i, root in enumerate(roots):
             order = ("ours", "reference") if (rep + i) % 2 == 0 else ("reference", "ours")
             for who in order:
+                late = server.wait_quiet()  # the previous run's abandoned requests stay out of this one
+                if late:
+                    log(f"[{name}] waited for {late} late request(s) of the previous run to stop")
                 server.reset_stats()
                 result = runner.install(who, root, index_url_for(who, server), timeout_s)
                 stats = server.reset_stats()

@@ -302,6 +302,21 @@ class ReplayServer:
         self.latency_s, self.bytes_per_s = latency_s, bytes_per_s
         self.link = _Link(bytes_per_s) if shared_link and bytes_per_s else None
 
+    def wait_quiet(self, quiet_s: float = 0.5, limit_s: float = 15.0) -> int:
+        """Wait until no request has arrived for ``quiet_s`` (at most ``limit_s``); returns how
+        many arrived meanwhile. A dropped interpreter's abandoned downloads (the reference
+        micropip does not abort them after a failed install) otherwise land in the next run."""
+        start = time.monotonic()
+        seen = 0
+        while True:
+            with self._stats_lock:
+                arrivals = list(self.stats.arrivals)
+            last = arrivals[-1] if arrivals else start
+            now = time.monotonic()
+            if now - max(last, start) >= quiet_s or now - start >= limit_s:
+                return len(arrivals) - seen if arrivals else 0
+            time.sleep(0.05)
+
     def reset_stats(self) -> Stats:
         with self._stats_lock:
             old, self.stats = self.stats, Stats()
