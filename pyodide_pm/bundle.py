@@ -130,8 +130,22 @@ def own_sources(source_root: Path = REPO_ROOT) -> dict[str, bytes]:
             name = path.relative_to(source_root).as_posix()
             if path.suffix in (".py", ".mjs") and "__pycache__" not in path.parts and name not in HOST_SHIMS:
                 data = path.read_bytes()
-                files[name] = without_comments(data) if path.suffix == ".py" else data
+                files[name] = without_comments(data) if path.suffix == ".py" else js_without_comments(data)
     return files
+
+
+def js_without_comments(source: bytes) -> bytes:
+    """JavaScript with its whole-line comments (``// ...``, one-line ``/* ... */``) blanked out.
+
+    Every line stays where it was, so a stack trace from a page points at the source's line.
+    Comments after code stay: telling them from ``//`` inside a string needs a JS parser.
+    """
+    lines = source.decode("utf-8").splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if text.startswith("//") or (text.startswith("/*") and text.endswith("*/")):
+            lines[i] = line[len(line.rstrip("\r\n")) :]
+    return "".join(lines).encode("utf-8")
 
 
 def without_comments(source: bytes) -> bytes:
