@@ -195,6 +195,26 @@ _h.seen
     assert pyodide.run("(await micropip.install('pyver<2', dry_run=True)).warnings") == []
 
 
+def test_an_extra_the_release_does_not_provide_is_a_warning_not_an_error(pyodide):
+    """pip's rule: ``withextras[fats]`` installs withextras and warns (micropip 0.11.1 raises KeyError)."""
+    logged = pyodide.run(
+        """
+import logging
+class _Keep(logging.Handler):
+    def __init__(self):
+        super().__init__(); self.seen = []
+    def emit(self, record):
+        self.seen.append(record.getMessage())
+_h = _Keep(); logging.getLogger('micropip').addHandler(_h)
+await micropip.install('withextras[fats]')
+logging.getLogger('micropip').removeHandler(_h)
+_h.seen
+"""
+    )
+    assert "withextras 1.0 does not provide the extra 'fats': it adds nothing (check its spelling)" in logged
+    assert version(pyodide, "withextras") == "1.0"
+
+
 # ---- item 13: readable "no usable wheel" errors ---------------------------------------------------
 
 

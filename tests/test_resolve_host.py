@@ -96,6 +96,14 @@ async def test_extras_and_markers(fixture_index):
     assert [p.extras for p in plan.install if p.name == "withextras"] == [("fast",)]
 
 
+async def test_an_extra_the_release_does_not_provide_is_warned_about(fixture_index):
+    chosen, plan = await plan_for(fixture_index, "withextras[fats]")
+    assert chosen == {"withextras": "1.0"}
+    assert plan.warnings == ["withextras 1.0 does not provide the extra 'fats': it adds nothing (check its spelling)"]
+    chosen, plan = await plan_for(fixture_index, "withextras[FAST]")  # extras compare normalized (PEP 685)
+    assert chosen["extradep"] == "1.0" and plan.warnings == []
+
+
 async def test_metadata_bytes_versus_wheels(fixture_index):
     _, plan = await plan_for(fixture_index, "bt-top", "bt-leaf==1.0")
     assert plan.bytes_metadata > 0 and plan.bytes_wheels_for_metadata == 0

@@ -7,6 +7,7 @@ Sources fetch it and resolution runs again (it is cheap next to the network).
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter, deque
 from collections.abc import Mapping
 
@@ -158,6 +159,7 @@ def build_plan(result, provider: Provider, roots: list[RootRequirement], sources
                 f"{cand} is yanked{' (' + reason + ')' if reason else ''}; installed only because it is pinned with =="
             )
     plan.warnings += explain_older_picks(mapping, provider, roots, sources)
+    plan.warnings += unknown_extras(mapping, sources)
     plan.bytes_index_pages = sources.index.bytes_fetched
     plan.bytes_metadata = sources.bytes_metadata
     plan.bytes_wheels_for_metadata = sources.bytes_wheels_for_metadata
@@ -165,6 +167,21 @@ def build_plan(result, provider: Provider, roots: list[RootRequirement], sources
 
 
 # ---- explanations ---------------------------------------------------------------------
+
+
+def unknown_extras(mapping: Mapping[str, Candidate], sources: Sources) -> list[str]:
+    """As pip warns: ``x[typo]`` names an extra the release neither declares nor uses, so adds nothing."""
+    out = []
+    for cand in mapping.values():
+        meta = sources.metadata.get(cand.file.url) if cand.extras and cand.file else None
+        if meta is None:
+            continue
+        used = set(meta.provides_extra)
+        for req in meta.requires_dist:
+            used |= {canonicalize_name(e) for e in re.findall(r"extra\s*==\s*['\"]([^'\"]*)", str(req.marker or ""))}
+        out += [f"{meta.name} {meta.version} does not provide the extra {e!r}: it adds nothing (check its spelling)"
+                for e in sorted(cand.extras) if canonicalize_name(e) not in used]
+    return out
 
 
 def explain_older_picks(
