@@ -47,10 +47,19 @@ MOCK_INSTALLER_NAME = "micropip-mock"
 
 
 class PackageMetadata(dict):
-    """One installed package: ``p.name``, ``p.version``, ``p.source`` (and ``p["name"]`` ...)."""
+    """One installed package: ``p.name``, ``p.version``, ``p.source`` (and ``p["name"]`` ...).
+
+    As in Pyodide's micropip it unpacks to its values (``name, version, source = p``) and
+    shows as ``PackageMetadata(name=..., version=..., source=...)``."""
 
     def __init__(self, name: str, version: str, source: str) -> None:
         super().__init__(name=name, version=version, source=source)
+
+    def __iter__(self):
+        return iter((self["name"], self["version"], self["source"]))
+
+    def __repr__(self) -> str:
+        return f"PackageMetadata(name={self['name']!r}, version={self['version']!r}, source={self['source']!r})"
 
     @property
     def name(self) -> str:
@@ -66,7 +75,22 @@ class PackageMetadata(dict):
 
 
 class PackageDict(dict):
-    """Installed packages by name (each a ``PackageMetadata``); prints as a table in a notebook."""
+    """Installed packages by normalized name (each a ``PackageMetadata``); prints as a table.
+
+    Looked up under any spelling of a name (``["PyYAML"]``, ``"typing_extensions" in``), as in
+    Pyodide's micropip."""
+
+    def __setitem__(self, name: str, value: PackageMetadata) -> None:
+        super().__setitem__(canonicalize_name(name), value)
+
+    def __getitem__(self, name: str) -> PackageMetadata:
+        return super().__getitem__(canonicalize_name(name))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(canonicalize_name(name))
+
+    def get(self, name: str, default: object = None) -> object:
+        return super().get(canonicalize_name(name), default) if isinstance(name, str) else default
 
     def __repr__(self) -> str:
         if not self:

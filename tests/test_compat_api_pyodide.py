@@ -97,6 +97,13 @@ def test_list_entries_have_attributes_and_items(pyodide):
     got = pyodide.run("_p = micropip.list()['greeting']; [_p.name, _p.version, _p.source, _p['version'], _p['name'], dict(_p)]")
     assert got[:5] == ["greeting", "1.1", "pypi", "1.1", "greeting"]
     assert got[5] == {"name": "greeting", "version": "1.1", "source": "pypi"}
+    # As in Pyodide's micropip: any spelling of a name finds it, an entry unpacks to its values.
+    got = pyodide.run(
+        "_l = micropip.list(); _name, _version, _source = _l['Greeting']; "
+        "[_name, _version, _source, 'GREETING' in _l, _l.get('greeting') is _l['greeting'], repr(_l['greeting'])]"
+    )
+    assert got == ["greeting", "1.1", "pypi", True, True, "PackageMetadata(name='greeting', version='1.1', source='pypi')"]
+    assert pyodide.run("[micropip.list()['Colorama_Lite'].version, 'colorama.lite' in micropip.list()]") == ["0.2", True]
     table = pyodide.run("repr(micropip.list())").splitlines()
     assert table[0].split() == ["Name", "Version", "Source"]
     assert ["greeting", "1.1", "pypi"] in [line.split() for line in table]
