@@ -47,6 +47,14 @@ def _install_gate() -> Any:
     return _gate
 
 
+def __getattr__(name: str) -> Any:
+    if name == "PackageManager":  # ``micropip.PackageManager`` as in Pyodide's micropip, imported on first use
+        from .package_manager import PackageManager
+
+        return PackageManager
+    raise AttributeError(f"module 'micropip' has no attribute {name!r}")
+
+
 def _get_manager() -> "PackageManager":
     global _manager
     if _manager is None:

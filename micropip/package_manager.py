@@ -103,7 +103,7 @@ class PackageDict(dict):
 
 
 class PackageManager:
-    def __init__(self) -> None:
+    def __init__(self, compat: object = None) -> None:  # (Pyodide's micropip takes a compatibility layer)
         self.index_urls: list[str] = list(DEFAULT_INDEX_URLS)
         self.merge_indexes = False
         self.constraints: list[str] = []

@@ -198,6 +198,12 @@ micropip.add_mock_package('colorama-lite', '0.2', modules={'colorama_lite': _ini
 def test_package_manager_has_list_packages(pyodide):
     pyodide.run("await micropip.install('greeting')")
     assert pyodide.run("micropip._get_manager().list_packages() == micropip.list()") is True
+    # micropip.PackageManager is the class, as in Pyodide's micropip (whose constructor takes a compatibility layer).
+    assert pyodide.run(
+        "from micropip.package_manager import PackageManager as _P; "
+        "[micropip.PackageManager is _P, isinstance(micropip._get_manager(), micropip.PackageManager), "
+        "micropip.PackageManager(None).list_packages()['greeting'].version]"
+    ) == [True, True, "1.1"]
     assert pyodide.run("micropip._get_manager().list_packages()['greeting'].version") == "1.1"
 
 
