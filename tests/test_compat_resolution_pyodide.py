@@ -215,6 +215,14 @@ _h.seen
     assert version(pyodide, "withextras") == "1.0"
 
 
+def test_a_missing_wheel_that_only_an_extra_needs_names_the_extra(pyodide):
+    with pytest.raises(PyodideError) as info:
+        pyodide.run("await micropip.install('chain-extra[gpu]')")
+    assert info.value.type == "NoCompatibleWheelError"
+    assert "chain-extra[gpu] -> chain-middle -> chain-native" in info.value.message
+    assert version(pyodide, "chain-extra") is None  # nothing installed
+
+
 # ---- item 13: readable "no usable wheel" errors ---------------------------------------------------
 
 

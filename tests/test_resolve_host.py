@@ -78,6 +78,13 @@ async def test_chain_message_on_host(fixture_index):
         await plan_for(fixture_index, "chain-top")
 
 
+async def test_a_chain_through_an_extra_names_the_extra(fixture_index):
+    with pytest.raises(NoCompatibleWheelError, match=r"chain-extra\[gpu\] -> chain-middle -> chain-native"):
+        await plan_for(fixture_index, "chain-extra[gpu]")
+    chosen, _ = await plan_for(fixture_index, "chain-extra")  # without the extra nothing is missing
+    assert chosen == {"chain-extra": "1.0"}
+
+
 async def test_conflict_on_host(fixture_index):
     with pytest.raises(ResolutionError, match="shared==1.0"):
         await plan_for(fixture_index, "conflict-a", "conflict-b")

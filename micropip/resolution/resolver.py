@@ -329,14 +329,16 @@ def _version_change(
 
 
 def chain_to(identifier: str, provider: Provider, roots: list[RootRequirement]) -> list[str]:
-    """Shortest chain of projects from a root requirement down to ``identifier``."""
+    """Shortest chain of projects from a root requirement down to ``identifier``; a project
+    asked for with extras keeps them (``fastapi[standard] -> fastar``: the extra brought it in)."""
     root_ids = {provider.identify(r.requirement) for r in roots}
     queue = deque([[identifier]])
     seen = {identifier}
     while queue:
         path = queue.popleft()
         if path[-1] in root_ids:
-            return [_split(p)[0] for p in reversed(path)]
+            names = [p if p != path[0] else _split(p)[0] for p in reversed(path)]
+            return [n for i, n in enumerate(names) if i == 0 or _split(n)[0] != _split(names[i - 1])[0]]
         for parent in sorted(provider.parents.get(path[-1], ())):
             if parent not in seen:
                 seen.add(parent)
