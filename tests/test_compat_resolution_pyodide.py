@@ -215,6 +215,28 @@ _h.seen
     assert version(pyodide, "withextras") == "1.0"
 
 
+def test_a_requirement_whose_marker_does_not_hold_here_is_ignored(pyodide):
+    """As pip and Pyodide's micropip: ``x; sys_platform == 'win32'`` installs nothing in Pyodide."""
+    logged = pyodide.run(
+        """
+import logging
+class _Keep(logging.Handler):
+    def __init__(self):
+        super().__init__(); self.seen = []
+    def emit(self, record):
+        self.seen.append(record.getMessage())
+_h = _Keep(); logging.getLogger('micropip').addHandler(_h)
+await micropip.install("greeting; sys_platform == 'win32'", verbose=True)
+logging.getLogger('micropip').removeHandler(_h)
+_h.seen
+"""
+    )
+    assert any(line.startswith("Ignoring greeting: markers 'sys_platform == \"win32\"' don't match") for line in logged)
+    assert version(pyodide, "greeting") is None
+    pyodide.run("await micropip.install(\"greeting; sys_platform == 'emscripten'\")")
+    assert version(pyodide, "greeting") == "1.1"
+
+
 def test_a_missing_wheel_that_only_an_extra_needs_names_the_extra(pyodide):
     with pytest.raises(PyodideError) as info:
         pyodide.run("await micropip.install('chain-extra[gpu]')")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from packaging.requirements import Requirement
 from packaging.tags import Tag
 
 from micropip.resolution.environment import TargetEnvironment, find_release
@@ -83,6 +84,21 @@ async def test_a_chain_through_an_extra_names_the_extra(fixture_index):
         await plan_for(fixture_index, "chain-extra[gpu]")
     chosen, _ = await plan_for(fixture_index, "chain-extra")  # without the extra nothing is missing
     assert chosen == {"chain-extra": "1.0"}
+
+
+async def test_a_requirement_whose_marker_does_not_hold_is_ignored(fixture_index):
+    chosen, plan = await plan_for(fixture_index, "greeting; sys_platform == 'win32'", "extradep; python_version >= '3.8'")
+    assert chosen == {"extradep": "1.0"} and [p.name for p in plan.install if p.requested] == ["extradep"]
+    # A constraint that does not apply here constrains nothing.
+    chosen, _ = await plan_for(fixture_index, "greeting", constraints=[Requirement("colorama-lite==0.1; sys_platform == 'win32'")])
+    assert chosen["colorama-lite"] == "0.2"
+
+
+async def test_no_matching_release_is_not_called_a_conflict(fixture_index):
+    with pytest.raises(ResolutionError) as info:
+        await plan_for(fixture_index, "greeting==99")
+    assert "no release of greeting matches:\n  greeting==99  (requested)\n  available versions: 1.1, 1.0" in str(info.value)
+    assert "conflicting" not in str(info.value)
 
 
 async def test_conflict_on_host(fixture_index):

@@ -23,6 +23,7 @@ from ..plan import Plan, PlannedPackage
 from .provider import DEAD_END_LIMIT, DeadEnd, Provider, _split
 from .requirements import RootRequirement
 from .selection import KIND_LABELS, KIND_ORDER, KIND_SDIST, Rejected, allowed_versions, listed_versions
+from .environment import TargetEnvironment
 from .sources import NeedData, Sources
 
 logger = logging.getLogger("micropip")
@@ -46,11 +47,13 @@ async def resolve(
     ``list_all_files``: list every rejected file of a project without a usable wheel
     (None: when micropip's logger is verbose); otherwise many files are summarized.
     """
+    roots = [r for r in roots if _applies(r.requirement, sources.env)]
+    constraints = [c for c in constraints or [] if _applies(c, sources.env)]
     by_name: dict[str, list[Requirement]] = {}
-    for c in constraints or []:
+    for c in constraints:
         by_name.setdefault(canonicalize_name(c.name), []).append(c)
     pins: dict[str, SpecifierSet] = {}
-    for req in [r.requirement for r in roots] + list(constraints or []):
+    for req in [r.requirement for r in roots] + constraints:
         if not req.url:
             name = canonicalize_name(req.name)
             pins[name] = pins.get(name, SpecifierSet()) & req.specifier
@@ -92,6 +95,14 @@ async def resolve(
             raise _combine(problems)
         return build_plan(result, provider, roots, sources)
     raise ResolutionError(f"resolution needed more than {MAX_FILLS} rounds of fetching; giving up")
+
+
+def _applies(req: Requirement, env: TargetEnvironment) -> bool:
+    """A requirement or constraint whose marker does not hold here is ignored, as pip ignores it."""
+    if req.marker is None or req.marker.evaluate(dict(env.markers, extra="")):
+        return True
+    logger.info("Ignoring %s: markers '%s' don't match this Python (%s)", req.name, req.marker, env.python_version)
+    return False
 
 
 def _combine(problems: list[MicropipError]) -> MicropipError:
@@ -488,8 +499,9 @@ def explain(
         rejected = provider.no_match.get(identifier, [])
         extra = "".join("\n" + line for line in describe_rejections(rejected, verbose=list_all_files)[0])
         available = ", ".join(str(c.version) for c in options[:8] if isinstance(c, Candidate))
+        head = f"conflicting requirements for {name}:" if len(infos) > 1 else f"no release of {name} matches:"
         messages.append(
-            f"conflicting requirements for {name}:\n" + "\n".join(lines)
+            head + "\n" + "\n".join(lines)
             + (f"\n  available versions: {available}" if available else "")
             + extra
         )
