@@ -237,6 +237,14 @@ _h.seen
     assert version(pyodide, "greeting") == "1.1"
 
 
+def test_a_constraint_that_rules_out_every_release_is_named_in_the_error(pyodide):
+    with pytest.raises(PyodideError) as info:
+        pyodide.run("await micropip.install('greeting', constraints=['greeting<1'])")
+    assert info.value.type == "ResolutionError"
+    assert "greeting  (requested)\n  greeting<1  (constraint)" in info.value.message
+    assert pyodide.run("isinstance(micropip.errors.ResolutionError('x'), ValueError)") is True
+
+
 def test_a_missing_wheel_that_only_an_extra_needs_names_the_extra(pyodide):
     with pytest.raises(PyodideError) as info:
         pyodide.run("await micropip.install('chain-extra[gpu]')")

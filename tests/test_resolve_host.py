@@ -101,6 +101,12 @@ async def test_no_matching_release_is_not_called_a_conflict(fixture_index):
     assert "conflicting" not in str(info.value)
 
 
+async def test_a_constraint_that_rules_out_every_release_is_named(fixture_index):
+    with pytest.raises(ResolutionError) as info:
+        await plan_for(fixture_index, "greeting", constraints=[Requirement("greeting<1")])
+    assert "conflicting requirements for greeting:\n  greeting  (requested)\n  greeting<1  (constraint)" in str(info.value)
+
+
 async def test_conflict_on_host(fixture_index):
     with pytest.raises(ResolutionError, match="shared==1.0"):
         await plan_for(fixture_index, "conflict-a", "conflict-b")

@@ -496,10 +496,11 @@ def explain(
             parent = info.parent
             who = "requested" if parent is None else f"required by {parent} (via {' -> '.join(chain_to(parent.identifier, provider, roots))})"
             lines.append(f"  {info.requirement}  ({who})")
+        lines += [f"  {c}  (constraint)" for c in provider.constraints.get(name, [])]
         rejected = provider.no_match.get(identifier, [])
         extra = "".join("\n" + line for line in describe_rejections(rejected, verbose=list_all_files)[0])
         available = ", ".join(str(c.version) for c in options[:8] if isinstance(c, Candidate))
-        head = f"conflicting requirements for {name}:" if len(infos) > 1 else f"no release of {name} matches:"
+        head = f"conflicting requirements for {name}:" if len(lines) > 1 else f"no release of {name} matches:"
         messages.append(
             head + "\n" + "\n".join(lines)
             + (f"\n  available versions: {available}" if available else "")
