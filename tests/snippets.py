@@ -32,3 +32,21 @@ except importlib.metadata.PackageNotFoundError:
     _v = None
 _v
 """
+
+
+def micropip_log(code: str) -> str:
+    """``code`` run with the ``micropip`` logger captured; the snippet's value is each message logged."""
+    body = "\n".join("    " + line for line in code.strip().splitlines())
+    return (
+        "import logging\n"
+        "class _Keep(logging.Handler):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(); self.seen = []\n"
+        "    def emit(self, record):\n"
+        "        self.seen.append(record.getMessage())\n"
+        "_h = _Keep(); logging.getLogger('micropip').addHandler(_h)\n"
+        f"try:\n{body}\n"
+        "finally:\n"
+        "    logging.getLogger('micropip').removeHandler(_h)\n"
+        "_h.seen"
+    )

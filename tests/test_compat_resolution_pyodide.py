@@ -13,7 +13,7 @@ import pytest
 
 from .conftest import FIXTURE_WHEELS
 from .harness.pyodide_node import PyodideError
-from .snippets import SNAPSHOT, installed_version
+from .snippets import SNAPSHOT, installed_version, micropip_log
 
 pytestmark = pytest.mark.pyodide
 
@@ -176,20 +176,7 @@ def test_older_pick_is_explained_in_the_plan_and_a_warning(pyodide):
     assert "pyver 1.0 was picked, not the newest release 2.0" in pyver and "requires Python >=3.99" in pyver
     assert f"warning: {older}" in plan[2]
     # A real install says it too (as a warning on micropip's logger).
-    logged = pyodide.run(
-        """
-import logging
-class _Keep(logging.Handler):
-    def __init__(self):
-        super().__init__(); self.seen = []
-    def emit(self, record):
-        self.seen.append(record.getMessage())
-_h = _Keep(); logging.getLogger('micropip').addHandler(_h)
-await micropip.install('olderpick')
-logging.getLogger('micropip').removeHandler(_h)
-_h.seen
-"""
-    )
+    logged = pyodide.run(micropip_log("await micropip.install('olderpick')"))
     assert older in logged
     # Asking for the older version is not a surprise: no warning.
     assert pyodide.run("(await micropip.install('pyver<2', dry_run=True)).warnings") == []
@@ -197,40 +184,14 @@ _h.seen
 
 def test_an_extra_the_release_does_not_provide_is_a_warning_not_an_error(pyodide):
     """pip's rule: ``withextras[fats]`` installs withextras and warns (micropip 0.11.1 raises KeyError)."""
-    logged = pyodide.run(
-        """
-import logging
-class _Keep(logging.Handler):
-    def __init__(self):
-        super().__init__(); self.seen = []
-    def emit(self, record):
-        self.seen.append(record.getMessage())
-_h = _Keep(); logging.getLogger('micropip').addHandler(_h)
-await micropip.install('withextras[fats]')
-logging.getLogger('micropip').removeHandler(_h)
-_h.seen
-"""
-    )
+    logged = pyodide.run(micropip_log("await micropip.install('withextras[fats]')"))
     assert "withextras 1.0 does not provide the extra 'fats': it adds nothing (check its spelling)" in logged
     assert version(pyodide, "withextras") == "1.0"
 
 
 def test_a_requirement_whose_marker_does_not_hold_here_is_ignored(pyodide):
     """As pip and Pyodide's micropip: ``x; sys_platform == 'win32'`` installs nothing in Pyodide."""
-    logged = pyodide.run(
-        """
-import logging
-class _Keep(logging.Handler):
-    def __init__(self):
-        super().__init__(); self.seen = []
-    def emit(self, record):
-        self.seen.append(record.getMessage())
-_h = _Keep(); logging.getLogger('micropip').addHandler(_h)
-await micropip.install("greeting; sys_platform == 'win32'", verbose=True)
-logging.getLogger('micropip').removeHandler(_h)
-_h.seen
-"""
-    )
+    logged = pyodide.run(micropip_log("""await micropip.install("greeting; sys_platform == 'win32'", verbose=True)"""))
     assert any(line.startswith("Ignoring greeting: markers 'sys_platform == \"win32\"' don't match") for line in logged)
     assert version(pyodide, "greeting") is None
     pyodide.run("await micropip.install(\"greeting; sys_platform == 'emscripten'\")")
