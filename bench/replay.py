@@ -307,14 +307,13 @@ class ReplayServer:
         many arrived meanwhile. A dropped interpreter's abandoned downloads (the reference
         micropip does not abort them after a failed install) otherwise land in the next run."""
         start = time.monotonic()
-        seen = 0
         while True:
             with self._stats_lock:
                 arrivals = list(self.stats.arrivals)
             last = arrivals[-1] if arrivals else start
             now = time.monotonic()
             if now - max(last, start) >= quiet_s or now - start >= limit_s:
-                return len(arrivals) - seen if arrivals else 0
+                return len(arrivals)
             time.sleep(0.05)
 
     def reset_stats(self) -> Stats:
