@@ -11,27 +11,19 @@ Nothing here is committed but the pins: the wheels go to ``.cache/bench/`` (giti
 
 from __future__ import annotations
 
-import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from pyodide_pm.bundle import sha256_file  # noqa: E402  (the same streaming hash the bundle pins with)
+from micropip.errors import MicropipError  # noqa: E402
+from pyodide_pm.pinned import PinnedWheel as Pin  # noqa: E402  (download + sha256 check shared with the bundle)
+from pyodide_pm.pinned import fetch_pinned_wheels  # noqa: E402
 CACHE = REPO_ROOT / ".cache" / "bench"
 WHEEL_DIR = CACHE / "wheels"
 REFERENCE_DIR = CACHE / "reference"
-
-
-@dataclass(frozen=True)
-class Pin:
-    name: str
-    version: str
-    filename: str
-    sha256: str
 
 
 # What the benchmark installs: 24 roots; with their dependencies 32 wheels, about 15.6 MB.
@@ -104,6 +96,8 @@ REFERENCE_MICROPIP = Pin(
 )
 
 PURE_TAGS = ("-py3-none-any.whl", "-py2.py3-none-any.whl")
+# pip picks the pure wheel a Python 3.14 would, whatever the host.
+PURE_PIP_ARGS = ("--python-version", "3.14", "--implementation", "py", "--abi", "none", "--platform", "any")
 
 
 class CorpusError(Exception):
@@ -112,31 +106,12 @@ class CorpusError(Exception):
 
 def fetch(pins: tuple[Pin, ...], dest: Path) -> list[Path]:
     """Verified local copies of ``pins`` in ``dest``; only missing or damaged files are downloaded."""
-    dest.mkdir(parents=True, exist_ok=True)
-    missing = [p for p in pins if not (dest / p.filename).is_file() or sha256_file(dest / p.filename) != p.sha256]
-    if missing:
-        print(f"[bench] downloading {len(missing)} pinned wheel(s) from PyPI into {dest}", file=sys.stderr)
-        cmd = [
-            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-            "--python-version", "3.14", "--implementation", "py", "--abi", "none", "--platform", "any",
-            "--dest", str(dest), *(f"{p.name}=={p.version}" for p in missing),
-        ]
-        result = subprocess.run(cmd, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise CorpusError(f"pip download failed: {result.stderr.strip()[-800:]}")
-    out = []
-    for pin in pins:
-        path = dest / pin.filename
-        if not path.is_file():
-            raise CorpusError(f"{pin.filename} was not downloaded (pip picked another file name?)")
-        actual = sha256_file(path)
-        if actual != pin.sha256:
-            path.unlink()
-            raise CorpusError(f"{pin.filename}: sha256 {actual}, pinned {pin.sha256}; removed, run again")
-        if not pin.filename.endswith(PURE_TAGS):
-            raise CorpusError(f"{pin.filename} is not a pure-Python wheel")
-        out.append(path)
-    return out
+    if any(not pin.filename.endswith(PURE_TAGS) for pin in pins):
+        raise CorpusError(f"not pure-Python wheels: {[p.filename for p in pins if not p.filename.endswith(PURE_TAGS)]}")
+    try:
+        return fetch_pinned_wheels(pins, dest, pip_args=PURE_PIP_ARGS)
+    except MicropipError as exc:
+        raise CorpusError(str(exc)) from None
 
 
 def prepare_corpus() -> list[Path]:

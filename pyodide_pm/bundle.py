@@ -9,18 +9,17 @@ tag, so the bundle carries its own.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
-import subprocess
 import sys
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from micropip import __version__
-from micropip.errors import HashMismatchError, MicropipError
+from micropip.errors import MicropipError
+from . import pinned
+from .pinned import PinnedWheel, sha256_file
 from .bytecode import BytecodeError, compile_in_pyodide
 from micropip.installation.wheelbuilder import FIXED_DATE, make_metadata, record_hash, write_wheel
 
@@ -41,16 +40,6 @@ BYTECODE_DEFAULT = False
 OPTIONAL_PARTS = {"micropip-sdist": "micropip/sdist/", "micropip-pylock": "lockfile/pylock.py"}
 
 
-@dataclass(frozen=True)
-class PinnedWheel:
-    name: str
-    version: str
-    filename: str
-    sha256: str
-    imports: tuple[str, ...]
-    pip_args: tuple[str, ...] = ()  # e.g. --platform for a wheel pip would not pick for the host
-
-
 PINNED_WHEELS = (
     PinnedWheel(
         "packaging",
@@ -69,38 +58,9 @@ PINNED_WHEELS = (
 )
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def fetch_pinned_wheel(pin: PinnedWheel, cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
-    """Return a verified local copy of a pinned wheel, downloading it once."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    target = cache_dir / pin.filename
-    if not target.exists() or sha256_file(target) != pin.sha256:
-        cmd = [
-            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-            "--only-binary=:all:", "--dest", str(cache_dir), *pin.pip_args, f"{pin.name}=={pin.version}",
-        ]
-        result = subprocess.run(cmd, capture_output=True, text=True)
-        if result.returncode != 0 or not target.exists():
-            raise MicropipError(
-                f"could not download {pin.filename} from the package index "
-                f"(pip said: {result.stderr.strip()[-500:]}); check the network or put the "
-                f"file into {cache_dir}"
-            )
-    actual = sha256_file(target)
-    if actual != pin.sha256:
-        target.unlink()
-        raise HashMismatchError(
-            f"{pin.filename} has sha256 {actual}, expected the pinned {pin.sha256}; "
-            "the file was removed, run the command again"
-        )
-    return target
+    """A verified local copy of a pinned wheel, downloaded once (into ``.cache/wheels`` by default)."""
+    return pinned.fetch_pinned_wheel(pin, cache_dir)
 
 
 # Real PEP 783 wheels with compiled side modules, for tests and demos (never committed).
