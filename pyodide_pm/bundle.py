@@ -82,6 +82,12 @@ PEP783_CACHE_DIR = REPO_ROOT / ".cache" / "pep783"
 NO_BYTECODE = ("micropip/sdist/",)
 
 
+# The pipeline's inner stages: no user calls help() on them, and their docstrings (written for
+# whoever reads the code) are a sixth of what every page downloads. The public modules
+# (micropip/*.py, lockfile/) keep theirs.
+NO_DOCSTRINGS = ("micropip/resolution/", "micropip/index/", "micropip/installation/", "micropip/transport/")
+
+
 def own_sources(source_root: Path = REPO_ROOT) -> dict[str, bytes]:
     """Our wheel's modules and their JavaScript (``.mjs``): archive path -> source."""
     files: dict[str, bytes] = {}
@@ -90,8 +96,39 @@ def own_sources(source_root: Path = REPO_ROOT) -> dict[str, bytes]:
             name = path.relative_to(source_root).as_posix()
             if path.suffix in (".py", ".mjs") and "__pycache__" not in path.parts and name not in HOST_SHIMS:
                 data = path.read_bytes()
-                files[name] = without_comments(data) if path.suffix == ".py" else js_without_comments(data)
+                if path.suffix == ".mjs":
+                    files[name] = js_without_comments(data)
+                elif name.startswith(NO_DOCSTRINGS):
+                    files[name] = without_docstrings(without_comments(data))
+                else:
+                    files[name] = without_comments(data)
     return files
+
+
+def without_docstrings(source: bytes) -> bytes:
+    """Python source whose module, class and function docstrings are each replaced by ``""``.
+
+    The lines they took stay, as blank lines, so a traceback points at the same line; the
+    code compiles to what ``-OO`` makes of the original (which drops docstrings too).
+    """
+    import ast
+
+    tree = ast.parse(source)
+    lines = source.decode("utf-8").splitlines(keepends=True)
+    docstrings = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                docstrings.append(first)
+    for doc in sorted(docstrings, key=lambda d: d.lineno, reverse=True):
+        first_line, last_line = doc.lineno - 1, (doc.end_lineno or doc.lineno) - 1
+        head = lines[first_line].encode("utf-8")[: doc.col_offset].decode("utf-8")  # ast columns count UTF-8 bytes
+        tail = lines[last_line].encode("utf-8")[doc.end_col_offset or 0 :].decode("utf-8")
+        lines[first_line] = head + '""' + tail
+        for i in range(first_line + 1, last_line + 1):
+            lines[i] = "\n"
+    return "".join(lines).encode("utf-8")
 
 
 def js_without_comments(source: bytes) -> bytes:
