@@ -68,6 +68,10 @@ class PackageNotFoundError(MicropipError, ValueError):
     """No configured index (nor the Pyodide lockfile) knows the package."""
 
 
+class NotAMockError(MicropipError, ValueError):
+    """``remove_mock_package`` was given a name that is not a mock (a ``ValueError``, as in Pyodide's micropip)."""
+
+
 class HashMismatchError(MicropipError, ValueError):
     """A downloaded file does not have the hash the index or lock promised."""
 

@@ -25,7 +25,7 @@ from .index import auth, http
 from . import package_index, transport
 from .installation import mocks, wheel_cache
 from .resolution.environment import TargetEnvironment
-from .errors import BuildError, MicropipError, RequirementError
+from .errors import BuildError, MicropipError, NotAMockError, RequirementError
 from .installation import execution
 from .installation.execution import DEFAULT_CHANNEL, INSTALLER_NAME, SHA256_FILE, SOURCE_FILE, URL_FILE
 from .installation.fetch import WheelPrefetcher, fetch_all
@@ -93,12 +93,11 @@ class PackageDict(dict):
         return super().get(canonicalize_name(name), default) if isinstance(name, str) else default
 
     def __repr__(self) -> str:
-        if not self:
-            return "No packages installed."
+        """The table Pyodide's micropip prints (``Name | Version | Source``), header only when empty."""
         rows = [("Name", "Version", "Source")] + [(p["name"], p["version"], p["source"]) for p in self.values()]
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        lines.insert(1, " | ".join("-" * w for w in widths))
         return "\n".join(lines)
 
 
@@ -482,18 +481,25 @@ class PackageManager:
             for name in names:
                 dist = find_distribution(name)
                 if dist is None:
-                    logger.warning("Skipping %s as it is not installed.", name)
+                    logger.warning("Skipping '%s' as it is not installed.", name)
                     skipped.append(name)
                 elif dist.canonical_name not in {d.canonical_name for d in present}:
                     present.append(dist)
             for dist in present:
                 logger.info("Found existing installation: %s %s", dist.name, dist.version)
             if present:
-                uninstall_distributions([d.name for d in present])
+                reports = uninstall_distributions([d.name for d in present])
                 transport.forget_loaded_packages([d.name for d in present])
-                for dist in present:
+                for dist, report in zip(present, reports):
                     if dist.installer == MOCK_INSTALLER_NAME:
                         mocks.forget(dist.name)
+                    for path in report.missing_files:
+                        logger.warning("A file '%s' listed in the metadata of '%s' does not exist.", path, dist.name)
+                    for folder in report.remaining_dirs:
+                        logger.warning(
+                            "A directory '%s' is not empty after uninstallation of '%s': it holds files the "
+                            "package did not list, which may get in the way of installing it again.", folder, dist.name
+                        )
                     logger.info("  Successfully uninstalled %s-%s", dist.name, dist.version)
             return Uninstalled([(d.name, str(d.version)) for d in present], skipped)
 
@@ -546,7 +552,11 @@ class PackageManager:
         from .installation.uninstaller import uninstall_distributions
         dist = find_distribution(name)
         if dist is None or dist.installer != MOCK_INSTALLER_NAME:
-            raise MicropipError(f"{name!r} is not a mock package; see micropip.list_mock_packages()")
+            what = "not installed" if dist is None else f"installed by {dist.installer or 'an unknown installer'}"
+            raise NotAMockError(
+                f"Package {name} doesn't seem to be a micropip mock ({what}); micropip.list_mock_packages() "
+                "lists the mocks, micropip.uninstall() removes other packages"
+            )
         uninstall_distributions([name])
         mocks.forget(name)
 

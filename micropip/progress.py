@@ -324,6 +324,24 @@ def _as_strings(requirements: Any) -> tuple[str, ...]:
 # ---- pip's words through the logger --------------------------------------------------------
 
 
+def _collected_name(requirement: str) -> str:
+    """What ``Collecting`` names: the project for a wheel URL or ``name @ url`` (as pip and
+    Pyodide's micropip do), the requirement as written otherwise."""
+    text = requirement.strip()
+    if " @ " in text or text.startswith(("http://", "https://", "emfs:", "file:")) or text.endswith(".whl"):
+        if " @ " in text:
+            return text.split(" @ ", 1)[0].strip()
+        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+        filename = text.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1]
+        try:
+            return str(parse_wheel_filename(filename)[0])
+        except InvalidWheelFilename:
+            pass
+    return text
+
+
+
 class PipLog:
     """The lines pip prints, at INFO level on the ``micropip`` logger (shown with ``verbose=True``).
 
@@ -332,11 +350,11 @@ class PipLog:
 
     def collecting(self, requirements: Sequence[str]) -> None:
         for req in requirements:
-            logger.info("Collecting %s", req)
+            logger.info("Collecting %s", _collected_name(req))
 
     def resolved(self, plan: "Plan") -> None:
         for name, version in plan.keep:
-            logger.info("Requirement already satisfied: %s==%s", name, version)
+            logger.info("Requirement already satisfied: %s (%s)", name, version)
         for p in plan.install:
             parents = [r for r in p.required_by if r != "requested"]
             if parents:
@@ -353,7 +371,7 @@ class PipLog:
     def done(self, plan: "Plan", *, dry_run: bool = False) -> None:
         if not plan.install:
             return
-        names = " ".join(f"{p.name}-{p.version}" for p in sorted(plan.install, key=lambda p: p.name))
+        names = ", ".join(f"{p.name}-{p.version}" for p in sorted(plan.install, key=lambda p: p.name))
         logger.info("%s %s", "Would install" if dry_run else "Successfully installed", names)
 
 
@@ -451,25 +469,60 @@ class NotebookDisplay:
         return _View("<div>" + "".join(parts) + "</div>", plain)
 
 
+class _PipFormatter(logging.Formatter):
+    """pip's look: warnings and errors start with ``WARNING:`` / ``ERROR:``, other lines are bare."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.levelno >= logging.ERROR:
+            return "ERROR: " + text
+        if record.levelno >= logging.WARNING:
+            return "WARNING: " + text
+        return text
+
+
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is when a line is logged, so ``redirect_stdout``,
+    a notebook's output capture or a test's ``capsys`` see micropip's lines."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+        self.setFormatter(_PipFormatter("%(message)s"))
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D102 - the current stdout, looked up on each write
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler.__init__ assigns it; the lookup above wins
+        pass
+
+
+def show_on_stdout() -> None:
+    """Give the ``micropip`` logger its stdout handler, once (as Pyodide's micropip does on first use).
+
+    Warnings (a package that is not installed, a yanked pin, an older release picked) then
+    reach the user even when nothing configured logging; ``verbose=True`` adds pip's info
+    lines. Only the public calls install it: host tools that import the resolver keep
+    their stdout for their own output.
+    """
+    if not any(isinstance(h, _StdoutHandler) for h in logger.handlers):
+        logger.addHandler(_StdoutHandler())
+
+
 @contextlib.contextmanager
 def verbosity(verbose: bool | int | None) -> Iterator[None]:
-    """For one call: ``True`` shows the ``micropip`` logger's info lines (on stdout when nothing
-    else would show them), ``2`` and more debug lines too, ``False`` only warnings; None leaves
-    the logger as it is. The level and handler are restored afterwards."""
+    """For one public call: ``True`` shows the ``micropip`` logger's info lines on stdout, ``2``
+    and more debug lines too, ``False`` only warnings; None leaves the logger's level as it
+    is (warnings show). The level is restored afterwards."""
+    show_on_stdout()
     if verbose is None:
         yield
         return
     level = logging.DEBUG if (not isinstance(verbose, bool) and verbose > 1) else logging.INFO if verbose else logging.WARNING
     old_level = logger.level
-    handler = None
-    if verbose and not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
     logger.setLevel(level)
     try:
         yield
     finally:
         logger.setLevel(old_level)
-        if handler is not None:
-            logger.removeHandler(handler)

@@ -105,8 +105,10 @@ def test_list_entries_have_attributes_and_items(pyodide):
     assert got == ["greeting", "1.1", "pypi", True, True, "PackageMetadata(name='greeting', version='1.1', source='pypi')"]
     assert pyodide.run("[micropip.list()['Colorama_Lite'].version, 'colorama.lite' in micropip.list()]") == ["0.2", True]
     table = pyodide.run("repr(micropip.list())").splitlines()
-    assert table[0].split() == ["Name", "Version", "Source"]
-    assert ["greeting", "1.1", "pypi"] in [line.split() for line in table]
+    assert [c.strip() for c in table[0].split("|")] == ["Name", "Version", "Source"]  # the reference's table
+    assert set(table[1]) == {"-", " ", "|"}
+    assert ["greeting", "1.1", "pypi"] in [[c.strip() for c in line.split("|")] for line in table]
+    assert pyodide.run("repr(micropip.package_manager.PackageDict())").splitlines()[0].split("|")[0].strip() == "Name"
 
 
 # ---- 3. source values follow the reference ---------------------------------------------------------
@@ -184,6 +186,16 @@ micropip.add_mock_package('colorama-lite', '0.2', modules={'colorama_lite': _ini
     with pytest.raises(PyodideError) as info:
         pyodide.run("import sys; sys.modules.pop('colorama_lite', None); sys.modules.pop('colorama_lite.sub', None); import colorama_lite")
     assert info.value.type == "ModuleNotFoundError"
+    # Removing what is not a mock is a ValueError, as in Pyodide's micropip, and says what it is.
+    assert pyodide.run(
+        "_r = []\nfor _n in ('greeting', 'never-installed'):\n"
+        "    try:\n        micropip.remove_mock_package(_n)\n    except ValueError as e:\n        _r.append(str(e))\n_r"
+    ) == [
+        "Package greeting doesn't seem to be a micropip mock (installed by micropip); micropip.list_mock_packages() "
+        "lists the mocks, micropip.uninstall() removes other packages",
+        "Package never-installed doesn't seem to be a micropip mock (not installed); micropip.list_mock_packages() "
+        "lists the mocks, micropip.uninstall() removes other packages",
+    ]
     # A callable cannot be written to the file system.
     with pytest.raises(PyodideError) as info:
         pyodide.run("micropip.add_mock_package('m2', '1.0', modules={'m2': _init}, persistent=True)")
@@ -229,15 +241,87 @@ def test_install_is_quiet_by_default_and_speaks_pip_when_verbose(pyodide):
     assert "Collecting bt-mid (from bt-top 2.0)" in lines
     assert any(line.startswith("  Downloading bt_top-2.0-py3-none-any.whl") for line in lines)
     assert "Installing collected packages: " in out
-    assert lines[-1] == "Successfully installed bt-leaf-2.0 bt-mid-2.0 bt-top-2.0"
-    # The level is the caller's again afterwards: the next plain install is quiet.
-    assert pyodide.run("[logging.getLogger('micropip').level, len(logging.getLogger('micropip').handlers)]") == [0, 0]
+    assert lines[-1] == "Successfully installed bt-leaf-2.0, bt-mid-2.0, bt-top-2.0"  # joined as Pyodide's micropip does
+    # The level is the caller's again afterwards: the next plain install is quiet. The one
+    # handler left is micropip's own stdout handler (warnings show without verbose).
+    assert pyodide.run("[logging.getLogger('micropip').level, len(logging.getLogger('micropip').handlers)]") == [0, 1]
     assert pyodide.run("await _captured(micropip.install('markerpkg'))") == ["", ""]
     # uninstall speaks pip too, when asked.
     out = pyodide.run(
         "_out = io.StringIO()\nwith contextlib.redirect_stdout(_out):\n    micropip.uninstall('bt-top', verbose=True)\n_out.getvalue()"
     )
     assert out.splitlines() == ["Found existing installation: bt-top 2.0", "  Successfully uninstalled bt-top-2.0"]
+
+
+def test_warnings_reach_stdout_without_verbose_in_the_references_words(pyodide):
+    pyodide.run(CAPTURE)
+    out = pyodide.run(
+        "_out = io.StringIO()\nwith contextlib.redirect_stdout(_out):\n    micropip.uninstall('no-such-package')\n_out.getvalue()"
+    )
+    assert out == "WARNING: Skipping 'no-such-package' as it is not installed.\n"
+    # A package whose files were changed by hand: the files it lists but lost, and the folder
+    # it leaves behind because of a file it never listed, are both named.
+    pyodide.run("await micropip.install('greeting', deps=False)")
+    out = pyodide.run(
+        """
+import importlib.metadata as _md, pathlib
+_dist = _md.distribution('greeting')
+_pkg = pathlib.Path(_dist.locate_file('greeting'))
+(_pkg / '__init__.py').unlink()
+(_pkg / 'notes.txt').write_text('mine')
+_out = io.StringIO()
+with contextlib.redirect_stdout(_out):
+    micropip.uninstall('greeting')
+_out.getvalue()
+"""
+    )
+    lines = out.splitlines()
+    assert [line for line in lines if "does not exist" in line] == [
+        f"WARNING: A file '{pyodide.run('str(_pkg)')}/__init__.py' listed in the metadata of 'greeting' does not exist."
+    ]
+    assert len([line for line in lines if "is not empty after uninstallation of 'greeting'" in line]) == 1
+    assert pyodide.run("(_pkg / 'notes.txt').read_text()") == "mine"  # never removes what it did not install
+
+
+def test_verbose_lines_reach_stdout_when_logging_is_configured(pyodide):
+    # A page or a test runner that configured logging still sees pip's lines with verbose=True
+    # (and its own handlers get them too).
+    pyodide.run(CAPTURE + "import logging; logging.basicConfig(level=logging.WARNING)")
+    out, _err = pyodide.run("await _captured(micropip.install('greeting', deps=False, verbose=True))")
+    assert "Collecting greeting" in out.splitlines() and "Successfully installed greeting-1.1" in out
+
+
+def test_a_wheel_url_is_collected_by_its_project_name(pyodide):
+    pyodide.run(CAPTURE)
+    url = pyodide.index_url.replace("/simple/", "/files/") + "extradep-1.0-py3-none-any.whl"
+    out, _err = pyodide.run(f"await _captured(micropip.install({url!r}, verbose=True))")
+    assert out.splitlines()[0] == "Collecting extradep"
+
+
+def test_reinstall_keeps_an_installed_version_that_satisfies(pyodide):
+    pyodide.run(CAPTURE + "await micropip.install('greeting==1.0', deps=False)")
+    # reinstall=True allows replacing what does not fit; what fits stays (no download), as in
+    # Pyodide's micropip.
+    out, _err = pyodide.run("await _captured(micropip.install('greeting', deps=False, reinstall=True, verbose=True))")
+    assert "Requirement already satisfied: greeting (1.0)" in out and "Downloading" not in out
+    assert version(pyodide, "greeting") == "1.0"
+    pyodide.run("await micropip.install('greeting>=1.1', deps=False, reinstall=True)")
+    assert version(pyodide, "greeting") == "1.1"
+
+
+def test_a_wheel_url_for_another_platform_is_refused_before_download(pyodide):
+    files = pyodide.index_url.replace("/simple/", "/files/")
+    pyodide.run(SNAPSHOT)
+    before = pyodide.run("_snapshot()")
+    with pytest.raises(PyodideError) as info:
+        pyodide.run(f"await micropip.install({files + 'chain_native-1.0-cp314-cp314-manylinux_2_17_x86_64.whl'!r})")
+    assert info.value.type == "NoCompatibleWheelError"
+    assert "Wheel platform 'manylinux_2_17_x86_64' is not compatible with Pyodide's platform" in info.value.message
+    assert pyodide.run(
+        f"try:\n    await micropip.install({files + 'chain_native-1.0-cp314-cp314-manylinux_2_17_x86_64.whl'!r})\n"
+        "except ValueError:\n    _r = 'ValueError'\n_r"
+    ) == "ValueError"
+    assert pyodide.run("_snapshot()") == before
 
 
 # ---- 11. pyodide.loadedPackages tells the truth --------------------------------------------------------

@@ -142,6 +142,10 @@ _r
     shutil.copyfile(FIXTURE_WHEELS / wheel.name, wheel)
     pyodide.run(f"await micropip.install({wheel.as_uri()!r})")
     assert version(pyodide, "extradep") == "1.0"
+    # The one-slash spelling of the same absolute path (file:/dir/x.whl) is the same file.
+    pyodide.run("micropip.uninstall('extradep')")
+    pyodide.run(f"await micropip.install('file:{wheel}')")
+    assert version(pyodide, "extradep") == "1.0"
 
     # A file only in Pyodide's own file system is not on Node's disk.
     missing = tmp_path / "emfs-only" / "colorama_lite-0.1-py3-none-any.whl"

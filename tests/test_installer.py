@@ -96,7 +96,7 @@ def test_install_writes_files_and_dist_info(tmp_path, scheme):
     site_dir = Path(scheme.purelib)
     dist_info = site_dir / "alpha-1.0.dist-info"
     assert (site_dir / "alpha/sub/mod.py").read_text() == "X = 2\n"
-    assert (dist_info / "INSTALLER").read_text() == "micropip\n"
+    assert (dist_info / "INSTALLER").read_text() == "micropip"
     assert (dist_info / "REQUESTED").read_bytes() == b""
     assert json.loads((dist_info / "direct_url.json").read_text()) == direct
     assert (dist_info / "PYODIDE_SOURCE").read_bytes() == b"u"
@@ -377,6 +377,6 @@ def test_wheel_copies_of_generated_files_are_replaced(tmp_path, scheme):
     wheel = make(tmp_path, "eps", "1.0", {"eps.py": ""}, extra_dist_info={"INSTALLER": "evil\n", "REQUESTED": ""})
     install(scheme, wheel, requested=False)
     dist_info = Path(scheme.purelib) / "eps-1.0.dist-info"
-    assert (dist_info / "INSTALLER").read_text() == "micropip\n"
+    assert (dist_info / "INSTALLER").read_text() == "micropip"
     assert not (dist_info / "REQUESTED").exists()
     verify_record(dist_info)

@@ -73,8 +73,9 @@ Path("constraints.txt").write_text("greeting==1.0\\n")
 def test_uninstall_list_freeze(pyodide):
     pyodide.run(RUN + "await run_magic('install demo-app')")
     listing = pyodide.run(RUN + "await run_magic('list')")
-    assert listing.splitlines()[0].split() == ["Name", "Version", "Source"]
-    assert any(line.split()[:2] == ["demo-app", "1.0"] for line in listing.splitlines())
+    rows = [[cell.strip() for cell in line.split("|")] for line in listing.splitlines()]
+    assert rows[0] == ["Name", "Version", "Source"]  # micropip.list()'s table
+    assert any(row[:2] == ["demo-app", "1.0"] for row in rows)
     frozen = pyodide.run(RUN + "await run_magic('freeze')").splitlines()
     assert "demo-app==1.0" in frozen and "greeting==1.1" in frozen
     lock = pyodide.run(RUN + "import json; json.loads(await run_magic('freeze --lockfile'))['packages']['demo-app']['version']")

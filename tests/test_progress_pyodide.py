@@ -165,7 +165,7 @@ def test_default_is_quiet_and_verbose_logs_pips_words(pyodide):
     log = pyodide.run("_log.getvalue()")
     assert "INFO Collecting bt-top" in log and "INFO Installing collected packages: " in log
     assert "INFO   Downloading bt_top-2.0-py3-none-any.whl" in log
-    assert "INFO Successfully installed bt-leaf-2.0 bt-mid-2.0 bt-top-2.0" in log
+    assert "INFO Successfully installed bt-leaf-2.0, bt-mid-2.0, bt-top-2.0" in log
 
     pyodide.run("_log.seek(0); _log.truncate()")
     pyodide.run("await micropip.install('markerpkg', verbose=False)")

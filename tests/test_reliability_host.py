@@ -218,19 +218,20 @@ def test_metadata_must_be_utf8():
         parse_core_metadata(b"Name: d\xffmo\nVersion: 1.0\n", "demo.metadata")
 
 
-def test_invalid_file_names_are_skipped_with_a_warning(caplog):
+def test_invalid_file_names_are_skipped_and_said_at_info_level(caplog):
     files = [
         ProjectFile("demo-1.0-py3-none-any.whl", "https://h/demo-1.0-py3-none-any.whl", index_url="https://h/simple/demo/"),
         ProjectFile("demo-1.x-py3-none-any.whl", "https://h/demo-1.x-py3-none-any.whl", index_url="https://h/simple/demo/"),
         ProjectFile("demo-1.1-py3-none-any.whl", "https://h/demo-1.1-py3-none-any.whl", requires_python=">=3.x"),
         ProjectFile("demo-1.2-cp27-cp27m-win32.whl", "https://h/demo-1.2-cp27-cp27m-win32.whl"),
     ]
-    with caplog.at_level(logging.WARNING, logger="micropip"):
+    with caplog.at_level(logging.INFO, logger="micropip"):
         usable, rejected = classify_files(files, ENV)
     assert [str(v) for v in usable] == ["1.0"]
     assert len(rejected) == 3
+    assert all(r.levelno == logging.INFO for r in caplog.records)  # shown with verbose=True only
     warnings = [r.getMessage() for r in caplog.records]
-    assert len(warnings) == 2  # an unsuitable platform is normal, not a warning
+    assert len(warnings) == 2  # an unsuitable platform is normal, not worth a line
     assert "skipping demo-1.x-py3-none-any.whl listed by https://h/simple/demo/: invalid wheel file name" in warnings[0]
     assert "invalid Requires-Python '>=3.x'" in warnings[1]
 

@@ -446,14 +446,14 @@ def test_only_candidate_with_bad_metadata_is_an_error(py, made_index):
     refused(py, f"await micropip.install('onlybadreq', index_urls=[{made_index.simple_url!r}])", "ResolutionError", "onlybadreq")
 
 
-def test_invalid_wheel_version_is_skipped_with_a_warning(py, fault, fixture_index):
+def test_invalid_wheel_version_is_skipped_and_said_with_verbose(py, fault, fixture_index):
     good = fixture_index.url + "files/greeting-1.0-py3-none-any.whl"
     page = simple_page(
         "greeting",
         [entry("greeting-1.0-py3-none-any.whl", good, sha256_of(FIXTURE_WHEELS / "greeting-1.0-py3-none-any.whl")), entry("greeting-9.x-py3-none-any.whl", good)],
     )
     fault.route("/simple/greeting/", json_reply(page))
-    logs = py.run(f"with _Logs() as _l:\n    {install_code('greeting', fault.simple_url, deps=False)}\n_l.text")
+    logs = py.run(f"with _Logs() as _l:\n    {install_code('greeting', fault.simple_url, deps=False, verbose=True)}\n_l.text")
     assert version(py, "greeting") == "1.0"
     print(f"\n[case] warning: {logs.strip()}")
     assert f"skipping greeting-9.x-py3-none-any.whl listed by {fault.simple_url}greeting/: invalid wheel file name" in logs

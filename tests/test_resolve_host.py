@@ -155,3 +155,20 @@ def test_listed_versions_reads_each_release_once_and_agrees_with_the_full_file_n
     expected = {v for v in map(file_version, names) if v is not None}
     assert listed_versions(names) == expected
     assert sorted(map(str, expected)) == ["0.9", "1.0", "1.2.4", "1.3.0rc1"]
+
+
+async def test_a_wheel_url_for_another_platform_is_refused_before_download(fixture_index):
+    linux = fixture_index.url + "files/chain_native-1.0-cp314-cp314-manylinux_2_17_x86_64.whl"
+    older_abi = fixture_index.url + "files/chain_native-1.0-cp313-cp313-pyodide_2025_0_wasm32.whl"
+    with pytest.raises(NoCompatibleWheelError) as info:
+        await plan_for(fixture_index, linux)
+    message = str(info.value)
+    assert isinstance(info.value, ValueError)  # catchable as in Pyodide's micropip
+    assert "Wheel platform 'manylinux_2_17_x86_64' is not compatible with Pyodide's platform 'pyemscripten_2026_0_wasm32'" in message
+    assert "chain_native-1.0-cp314-cp314-manylinux_2_17_x86_64.whl" in message and "pure-Python wheel" in message
+    with pytest.raises(NoCompatibleWheelError, match="ABI 2025_0"):
+        await plan_for(fixture_index, f"chain-native @ {older_abi}")
+    with pytest.raises(MicropipError, match="does not end in a valid wheel file name"):
+        await plan_for(fixture_index, fixture_index.url + "files/not-a-wheel.whl")
+    with pytest.raises(MicropipError, match="PEP 427"):
+        await plan_for(fixture_index, f"greeting @ {fixture_index.url}files/greeting.whl")

@@ -373,7 +373,7 @@ def _target(path: str, wheel: WheelFile, scheme: Scheme, libdir: str) -> tuple[s
 
 def _generated(item: InstallItem) -> dict[str, bytes]:
     """INSTALLER, REQUESTED, direct_url.json and the caller's extra dist-info files."""
-    out = {"INSTALLER": f"{item.installer}\n".encode()}
+    out = {"INSTALLER": item.installer.encode()}  # no newline, as Pyodide's micropip writes it (readers strip it)
     if item.requested:
         out["REQUESTED"] = b""
     if item.direct_url is not None:

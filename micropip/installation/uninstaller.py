@@ -41,6 +41,9 @@ class UninstallReport:
     dist_info: Path
     removed_files: list[Path] = field(default_factory=list)
     removed_dirs: list[Path] = field(default_factory=list)
+    # What the user may want to know (pip and Pyodide's micropip warn about both):
+    missing_files: list[Path] = field(default_factory=list)  # RECORD lists them, but they were already gone
+    remaining_dirs: list[Path] = field(default_factory=list)  # its folders still holding files it did not list
 
 
 # ---- the journal -----------------------------------------------------------------------------
@@ -170,6 +173,7 @@ class RemovalPlan:
     dist: InstalledDist
     files: tuple[Path, ...]
     roots: frozenset[Path]
+    missing: tuple[Path, ...] = ()  # listed in RECORD but not on disk
 
 
 def plan_removal(dist: InstalledDist, roots: Sequence[Path]) -> RemovalPlan:
@@ -182,6 +186,7 @@ def plan_removal(dist: InstalledDist, roots: Sequence[Path]) -> RemovalPlan:
     allowed = frozenset([dist.location, *(real_path(r) for r in roots)])
     parents: dict[Path, Path] = {}  # resolving each folder once keeps this cheap
     files: dict[Path, None] = {}
+    missing: list[Path] = []
     for rel, listed in zip(dist.files, dist.record_paths()):
         # The folder is resolved (a symlinked folder could lead anywhere), the file is not:
         # a symlink RECORD lists is removed itself, never what it points to.
@@ -194,17 +199,19 @@ def plan_removal(dist: InstalledDist, roots: Sequence[Path]) -> RemovalPlan:
             )
         if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
             files[path] = None
+        elif not os.path.lexists(path) and not rel.endswith("/"):
+            missing.append(path)
     for path in _bytecode_for(list(files)):
         files.setdefault(path, None)
     for folder, _dirs, names in os.walk(dist.dist_info):  # files in dist-info not in RECORD
         for n in names:
             files.setdefault(Path(folder) / n, None)
-    return RemovalPlan(dist, tuple(files), allowed)
+    return RemovalPlan(dist, tuple(files), allowed, tuple(missing))
 
 
 def apply_removal(plan: RemovalPlan, journal: Journal) -> UninstallReport:
     """Remove the planned files, then the folders that this left empty (deepest first)."""
-    report = UninstallReport(plan.dist.name, plan.dist.version, plan.dist.dist_info)
+    report = UninstallReport(plan.dist.name, plan.dist.version, plan.dist.dist_info, missing_files=list(plan.missing))
     folders: set[Path] = set()
     for path in plan.files:
         if not os.path.lexists(path):  # vanished since planning: nothing to do
@@ -212,11 +219,17 @@ def apply_removal(plan: RemovalPlan, journal: Journal) -> UninstallReport:
         journal.remove_file(path)
         report.removed_files.append(path)
         folders.update(_folders_up_to_root(path.parent, plan.roots))
+    for path in plan.missing:  # its folders, even when the files in them were already gone
+        folders.update(_folders_up_to_root(path.parent, plan.roots))
     folders.add(plan.dist.dist_info)
     for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         if os.path.isdir(folder) and not os.path.islink(folder) and not os.listdir(folder):
             journal.remove_dir(folder)
             report.removed_dirs.append(folder)
+    # Folders it had files in that something else keeps alive: only the outermost of each
+    # nest is named (a package folder, not every subfolder under it).
+    left = [f for f in folders if os.path.isdir(f) and f not in plan.roots]
+    report.remaining_dirs = sorted(f for f in left if f.parent not in left)
     return report
 
 

@@ -18,7 +18,7 @@ from resolvelib.providers import AbstractProvider
 from .candidates import INSTALLED, URL, Candidate, identifier_for
 from ..errors import BuildError, HashMismatchError, MicropipError
 from .selection import Rejected, allowed_versions, is_exact_pin
-from .sources import NeedData, Sources
+from .sources import NeedData, Sources, candidate_url
 
 
 # Dead ends: how many releases of one project the resolver may reject because each needs a
@@ -116,9 +116,11 @@ class Provider(AbstractProvider):
         else:
             options = self.sources.candidates(name)
             installed = [c for c in options if c.source == INSTALLED]
-            if installed:
+            if installed and not self.sources.reinstall:
                 # Without reinstall=True an installed distribution keeps its version: modules
                 # already imported could not be swapped safely (Pyodide's micropip rule).
+                # With it, the installed version still comes first when it satisfies (as in
+                # Pyodide's micropip, reinstall replaces only what does not fit).
                 options = installed
         specs = [r.specifier for r in all_reqs]
         versions = list({c.version for c in options})
@@ -138,7 +140,7 @@ class Provider(AbstractProvider):
                     continue
             elif cand.version not in allowed:
                 continue
-            if any(r.url and r.url.split("#")[0] != cand.url and cand.source == URL for r in all_reqs):
+            if any(r.url and candidate_url(r.url) != cand.url and cand.source == URL for r in all_reqs):
                 continue
             if cand.yanked and not is_exact_pin(specs, cand.version):
                 continue
@@ -163,7 +165,7 @@ class Provider(AbstractProvider):
         if canonicalize_name(requirement.name) != candidate.name:
             return False
         if requirement.url:
-            return candidate.source == URL and candidate.url == requirement.url.split("#")[0]
+            return candidate.source == URL and candidate.url == candidate_url(requirement.url)
         return requirement.specifier.contains(candidate.version, prereleases=True)
 
     def get_dependencies(self, candidate: Candidate) -> Iterable[Requirement]:

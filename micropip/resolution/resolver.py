@@ -18,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from .candidates import INDEX, INSTALLED, URL, Candidate
+from ..index.auth import redact_url
 from ..errors import MicropipError, NoCompatibleWheelError, PackageNotFoundError, ResolutionError, VersionChangeError
 from ..plan import Plan, PlannedPackage
 from .provider import DEAD_END_LIMIT, DeadEnd, Provider, _split
@@ -110,7 +111,13 @@ def _combine(problems: list[MicropipError]) -> MicropipError:
         return problems[0]
     text = "\n\n".join(f"{i}. {p}" for i, p in enumerate(problems, 1))
     cls = type(problems[0]) if all(type(p) is type(problems[0]) for p in problems) else ResolutionError
-    return cls(f"{len(problems)} problems:\n\n{text}")
+    # keep_going: the projects without a usable wheel first, on one line, as Pyodide's micropip says it.
+    no_wheel = [m for p in problems for m in _NO_WHEEL_PHRASE.findall(str(p))]
+    head = f"Can't find a pure Python 3 wheel for: {', '.join(map(repr, dict.fromkeys(no_wheel)))}\n" if no_wheel else ""
+    return cls(f"{head}{len(problems)} problems:\n\n{text}")
+
+
+_NO_WHEEL_PHRASE = re.compile(r"Can't find a pure Python 3 wheel for '([^']+)'")
 
 
 def build_plan(result, provider: Provider, roots: list[RootRequirement], sources: Sources) -> Plan:
@@ -166,8 +173,12 @@ def build_plan(result, provider: Provider, roots: list[RootRequirement], sources
     for cand in provider.yanked_picks:
         if mapping.get(cand.identifier) == cand:
             reason = cand.file.yanked_reason if cand.file else None
-            plan.warnings.append(
-                f"{cand} is yanked{' (' + reason + ')' if reason else ''}; installed only because it is pinned with =="
+            where = f" at {redact_url(cand.file.url)}" if cand.file else ""
+            plan.warnings.append(  # pip's words (Pyodide's micropip uses them too), then why it was taken
+                "The candidate selected for download or install is a yanked version: "
+                f"'{cand.name}' candidate (version {cand.version}{where})\n"
+                f"Reason for being yanked: {reason or '<none given>'}\n"
+                f"(installed only because it is pinned with ==; {cand} is yanked)"
             )
     plan.warnings += explain_older_picks(mapping, provider, roots, sources)
     plan.warnings += unknown_extras(mapping, sources)
@@ -366,7 +377,8 @@ def _unusable(
         where = ", ".join(index_urls) or "the configured indexes"
         return (
             f"{chain}: no package named {name!r} was found on {where} or in the Pyodide lockfile. "
-            "Check the spelling, or add the index that has it with micropip.set_index_urls()."
+            f"Can't fetch metadata for {name!r}: check the spelling, or add the index that has it "
+            "with micropip.set_index_urls()."
         ), PackageNotFoundError
     lines, summarized = describe_rejections(rejected, verbose=list_all_files)
     if not rejected:

@@ -105,7 +105,9 @@ def classify_files(
             rejected.append(verdict)
             if verdict.invalid:
                 where = f" listed by {f.index_url}" if f.index_url else ""
-                logger.warning("skipping %s%s: %s", f.filename, where, verdict.reason)
+                # pip skips these quietly; PyPI itself lists some (pydantic 0.18's "py36+" tag), so
+                # they are said only with verbose=True, not on every plain install.
+                logger.info("skipping %s%s: %s", f.filename, where, verdict.reason)
         else:
             usable.setdefault(verdict.version, []).append(verdict)
     for entries in usable.values():

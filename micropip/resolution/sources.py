@@ -26,12 +26,14 @@ from .. import transport
 from ..index import auth, http
 from .candidates import INDEX, INSTALLED, LOCKFILE, SOURCE_ORDER, URL, Candidate
 from .environment import TargetEnvironment
-from ..errors import HashRequiredError, MetadataError, MicropipError, RequirementError, TransportError
+from ..errors import HashRequiredError, MetadataError, MicropipError, NoCompatibleWheelError, RequirementError, TransportError
 from ..index.client import IndexClient
 from ..index.formats import fragment_hashes
 from ..index.metadata import CoreMetadata, parse_core_metadata
 from ..index.project import ProjectFile, ProjectPage
-from .selection import SDIST_OPT_IN, Rejected, allowed_versions, classify_files, is_sdist, set_aside_rejections
+from .selection import (
+    KIND_PLATFORM, SDIST_OPT_IN, Rejected, allowed_versions, classify_files, is_sdist, judge_file, set_aside_rejections,
+)
 
 logger = logging.getLogger("micropip")
 MAX_CRAWL = 400  # speculative fetches per fill; bounds an enormous fan-out
@@ -241,7 +243,7 @@ class Sources:
             except InvalidVersion:
                 rejected.append(Rejected(lock.file_name, f"invalid version {lock.version!r} in the Pyodide lockfile"))
         info = self.installed.get(name)
-        if info is not None and not self.reinstall:
+        if info is not None:  # offered even with reinstall=True, which only allows replacing it
             try:
                 if lock is not None and lock.package_type == "package" and Version(lock.version) == Version(info.version):
                     # Pyodide's own package (loadPackage put it there): its lock's `depends` are what
@@ -288,7 +290,8 @@ class Sources:
         if url not in self.url_candidates:
             parts = urllib.parse.urlsplit(url)
             hashes = fragment_hashes(parts.fragment)
-            clean = auth.take_credentials(urllib.parse.urlunsplit(parts._replace(fragment="")))
+            auth.take_credentials(url.split("#", 1)[0])
+            clean = candidate_url(url)
             filename = urllib.parse.unquote(parts.path.rsplit("/", 1)[-1])
             from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
@@ -297,7 +300,16 @@ class Sources:
             if is_sdist(filename):
                 version = parse_sdist_filename(filename)[1]
             else:
-                _n, version, _b, _t = parse_wheel_filename(filename)
+                try:
+                    _n, version, _b, tags = parse_wheel_filename(filename)
+                except ValueError as exc:
+                    raise RequirementError(
+                        f"{req.name} @ {auth.redact_url(clean)}: {exc}; a wheel's file name must follow PEP 427 "
+                        "(name-version-python-abi-platform.whl)"
+                    ) from None
+                verdict = judge_file(ProjectFile(filename, clean), self.env)
+                if isinstance(verdict, Rejected):  # refused before a byte is downloaded
+                    raise NoCompatibleWheelError(url_wheel_refusal(filename, auth.redact_url(clean), verdict, tags, self.env))
             self.url_candidates[url] = Candidate(canonicalize_name(req.name), version, URL, ProjectFile(filename, clean, hashes))
         return self.url_candidates[url]
 
@@ -585,3 +597,22 @@ def _newest_first(cands: list[Candidate]) -> list[Candidate]:
     return sorted(
         cands, key=lambda c: (c.source == INSTALLED, not c.is_sdist, c.version, -SOURCE_ORDER[c.source]), reverse=True
     )
+
+
+def url_wheel_refusal(filename: str, url: str, verdict: Rejected, tags, env: TargetEnvironment) -> str:
+    """Why a wheel given by URL cannot be installed here, in the words Pyodide's micropip uses
+    for a foreign platform (``Wheel platform '...' is not compatible with Pyodide's platform``)."""
+    first = f"Can't install {filename} ({url}): {verdict.reason}."
+    if verdict.kind == KIND_PLATFORM:
+        platform = sorted({t.platform for t in tags})[0]
+        target = f"pyemscripten_{env.abi_version}_wasm32" if env.abi_version else "emscripten_wasm32"
+        first = f"Wheel platform '{platform}' is not compatible with Pyodide's platform '{target}': {first}"
+    return first + " Use a pure-Python wheel (py3-none-any) or one built for Pyodide."
+
+
+def candidate_url(url: str) -> str:
+    """The URL a direct-URL candidate carries for a requirement's URL: no fragment, no user-info.
+
+    Written back from its parts as given (``file:/tmp/x.whl`` stays so; ``urlunsplit`` would make
+    it ``file:///tmp/x.whl``), so the requirement and its candidate compare equal."""
+    return auth.split_userinfo(url.split("#", 1)[0])[0]
