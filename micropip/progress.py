@@ -327,18 +327,14 @@ def _as_strings(requirements: Any) -> tuple[str, ...]:
 def _collected_name(requirement: str) -> str:
     """What ``Collecting`` names: the project for a wheel URL or ``name @ url`` (as pip and
     Pyodide's micropip do), the requirement as written otherwise."""
-    text = requirement.strip()
-    if " @ " in text or text.startswith(("http://", "https://", "emfs:", "file:")) or text.endswith(".whl"):
-        if " @ " in text:
-            return text.split(" @ ", 1)[0].strip()
-        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+    from .errors import MicropipError
+    from .resolution.requirements import parse_requirement  # the parser install() itself uses
 
-        filename = text.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1]
-        try:
-            return str(parse_wheel_filename(filename)[0])
-        except InvalidWheelFilename:
-            pass
-    return text
+    try:
+        parsed = parse_requirement(requirement).requirement
+    except MicropipError:
+        return requirement  # install() reports it
+    return parsed.name if parsed.url else requirement.strip()
 
 
 
