@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 set +e
-.venv/bin/python -m pytest -p no:cacheprovider "$@"
+# Two workers by default (pytest-xdist; CI has 2 cores), a module at a time per worker so a
+# module's fixtures stay on one worker. PYTEST_WORKERS=0 runs everything in this process.
+.venv/bin/python -m pytest -p no:cacheprovider -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
 code=$?
 set -e
 if [ "$code" = "5" ]; then

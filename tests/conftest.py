@@ -100,8 +100,12 @@ def page_server(bundle_dir: Path) -> Iterator:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator:
+    """Chromium for one test module. Playwright's sync API keeps an event loop running in this
+    thread while it is open, where ``asyncio.run`` (the host tools) and pytest-asyncio cannot
+    start theirs; closing it after each module keeps the tests independent of the order in
+    which pytest-xdist hands modules to its workers."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -137,6 +141,7 @@ def pytest_report_header(config) -> str:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Browser tests last: Playwright's sync API keeps an event loop running in this
-    thread for the rest of the session, where pytest-asyncio could not start its own."""
+    """Browser tests last within their module: Playwright's sync API keeps an event loop
+    running in this thread until the module's ``chromium`` closes, where pytest-asyncio
+    could not start its own."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
