@@ -300,7 +300,8 @@ def _check_package(key: str, package: LockPackage, at: Where) -> None:
             f"Pyodide looks packages up by canonical name: use the key {canonical!r}",
         )
     version = at.at("version").string(package.version)
-    at.at("version").parsed(Version, version, "version (PEP 440)", "Write the version the wheel was built as")
+    if package.package_type == "package":  # a C library keeps its own scheme (openssl 1.1.1w in Pyodide 0.27)
+        at.at("version").parsed(Version, version, "version (PEP 440)", "Write the version the wheel was built as")
     at.at("file_name").string(package.file_name)
     install_dir = at.at("install_dir").string(package.install_dir)
     if install_dir not in INSTALL_DIRS:

@@ -53,7 +53,7 @@ def emscripten_platforms(abi_version: str, emscripten: str | None = None) -> lis
     the older alias of the same ABI; ``emscripten_X_Y_Z_wasm32`` is what plain
     packaging emits for the compiler version.
     """
-    platforms = [f"pyemscripten_{abi_version}_wasm32", f"pyodide_{abi_version}_wasm32"]
+    platforms = [f"pyemscripten_{abi_version}_wasm32", f"pyodide_{abi_version}_wasm32"] if abi_version else []
     if emscripten:
         platforms.append(f"emscripten_{emscripten.replace('.', '_')}_wasm32")
     return platforms
@@ -141,7 +141,11 @@ class TargetEnvironment:
     @classmethod
     def for_pyodide(cls, version: str) -> "TargetEnvironment":
         """A Pyodide release from the table, for resolving on the host."""
-        release = find_release(version)
+        return cls.for_release(find_release(version))
+
+    @classmethod
+    def for_release(cls, release: PyodideRelease) -> "TargetEnvironment":
+        """Any release's facts (the host's release catalog reads them from its lock)."""
         py = Version(release.python)
         major_minor = (py.major, py.minor)
         interpreter = f"cp{py.major}{py.minor}"
