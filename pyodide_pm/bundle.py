@@ -1,10 +1,13 @@
 """Build the browser bundle: our wheel, its pinned dependencies and a lockfile.
 
-The bundle is Pyodide's own ``pyodide-lock.json`` with entries for micropip,
-packaging and resolvelib pointing at wheels beside it, so a page boots with
-the standard ``loadPyodide({lockFileURL})`` + ``loadPackage("micropip")``.
-Pyodide 314 ships packaging 26.1, which computes the wrong ``pyemscripten``
-tag, so the bundle carries its own.
+The bundle is the target release's own ``pyodide-lock.json`` (from the release
+catalog) with entries for micropip, packaging and resolvelib pointing at wheels
+beside it, so a page boots with the standard ``loadPyodide({lockFileURL})`` +
+``loadPackage("micropip")``. Pyodide's own entries point at the release's CDN folder
+(absolute URLs), so the bundle can be served from any host and still load numpy.
+Pyodide 314 ships packaging 26.1, which computes the wrong ``pyemscripten`` tag, so
+the bundle carries its own. Nothing here needs an npm ``pyodide`` package or a checkout:
+our sources are read from wherever ``micropip`` is installed.
 """
 
 from __future__ import annotations
@@ -16,16 +19,16 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
+import micropip
 from micropip import __version__
-from micropip.errors import MicropipError
-from . import pinned
+from . import pinned, user_cache
+from .catalog import Catalog, Release
 from .pinned import PinnedWheel, sha256_file
 from .bytecode import BytecodeError, compile_in_pyodide
 from micropip.installation.wheelbuilder import FIXED_DATE, make_metadata, record_hash, write_wheel
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
-DEFAULT_CACHE_DIR = REPO_ROOT / ".cache" / "wheels"
+# The folder that holds our packages: the checkout, or site-packages of an installed wheel.
+SOURCE_ROOT = Path(micropip.__file__).resolve().parent.parent
 # Packages our wheel carries (the browser needs both: install + lockfiles).
 OWN_PACKAGES = ("micropip", "lockfile")
 # Host-only modules, which a page never runs: the shims that forward to the host command line,
@@ -58,9 +61,19 @@ PINNED_WHEELS = (
 )
 
 
-def fetch_pinned_wheel(pin: PinnedWheel, cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
-    """A verified local copy of a pinned wheel, downloaded once (into ``.cache/wheels`` by default)."""
-    return pinned.fetch_pinned_wheel(pin, cache_dir)
+def pinned_cache_dir() -> Path:
+    """Where the pinned wheels are kept: ``wheels/`` of the user cache (``user_cache``)."""
+    return user_cache.cache_dir("wheels")
+
+
+def pep783_cache_dir() -> Path:
+    """Where ``--with-test-wheels`` keeps the PEP 783 test wheels."""
+    return user_cache.cache_dir("pep783")
+
+
+def fetch_pinned_wheel(pin: PinnedWheel, cache_dir: Path | None = None, index_url: str | None = None) -> Path:
+    """A verified local copy of a pinned wheel, downloaded once (into the user cache by default)."""
+    return pinned.fetch_pinned_wheel(pin, cache_dir or pinned_cache_dir(), index_url=index_url)
 
 
 # Real PEP 783 wheels with compiled side modules, for tests and demos (never committed).
@@ -74,7 +87,6 @@ PEP783_WHEELS = (
         ("--platform", "pyemscripten_2026_0_wasm32", "--python-version", "3.14", "--implementation", "cp", "--abi", "cp314"),
     ),
 )
-PEP783_CACHE_DIR = REPO_ROOT / ".cache" / "pep783"
 
 
 # Imported only when a build happens (build_sdists), which takes seconds anyway: their
@@ -88,7 +100,7 @@ NO_BYTECODE = ("micropip/sdist/",)
 NO_DOCSTRINGS = ("micropip/resolution/", "micropip/index/", "micropip/installation/", "micropip/transport/")
 
 
-def own_sources(source_root: Path = REPO_ROOT) -> dict[str, bytes]:
+def own_sources(source_root: Path = SOURCE_ROOT) -> dict[str, bytes]:
     """Our wheel's modules and their JavaScript (``.mjs``): archive path -> source."""
     files: dict[str, bytes] = {}
     for package in OWN_PACKAGES:
@@ -170,7 +182,7 @@ def _in_optional_part(path: str) -> bool:
     return any(path.startswith(folder) for folder in OPTIONAL_PARTS.values())
 
 
-def build_own_wheel(out_dir: Path, source_root: Path = REPO_ROOT, bytecode: Mapping[str, bytes] | None = None) -> Path:
+def build_own_wheel(out_dir: Path, source_root: Path = SOURCE_ROOT, bytecode: Mapping[str, bytes] | None = None) -> Path:
     """Write our wheel from the source tree (reproducible bytes), plus the ``bytecode`` under our packages.
 
     The optional parts (``OPTIONAL_PARTS``) are left out: ``build_optional_part`` writes each.
@@ -187,7 +199,7 @@ def build_own_wheel(out_dir: Path, source_root: Path = REPO_ROOT, bytecode: Mapp
     return write_wheel(out_dir, "micropip", __version__, files, metadata=metadata)
 
 
-def build_optional_part(out_dir: Path, name: str, source_root: Path = REPO_ROOT, bytecode: Mapping[str, bytes] | None = None) -> Path:
+def build_optional_part(out_dir: Path, name: str, source_root: Path = SOURCE_ROOT, bytecode: Mapping[str, bytes] | None = None) -> Path:
     """The wheel of one optional part: its folder of micropip, requiring this micropip."""
     folder = OPTIONAL_PARTS[name]
     files = {p: d for p, d in own_sources(source_root).items() if p.startswith(folder)}
@@ -243,29 +255,40 @@ def lock_entry(name: str, version: str, filename: str, sha256: str, imports: lis
 
 def write_bundle(
     out_dir: Path,
-    pyodide_dir: Path = DEFAULT_PYODIDE_DIR,
-    cache_dir: Path = DEFAULT_CACHE_DIR,
     *,
+    release: Release | None = None,
+    version: str | None = None,
+    package_base_url: str | None = None,
+    for_node: bool = False,
+    index_url: str | None = None,
+    cache_dir: Path | None = None,
     bytecode: bool = BYTECODE_DEFAULT,
 ) -> Path:
     """Write the bundle folder and return the path of its ``pyodide-lock.json``.
 
-    ``bytecode``: also carry ``.pyc`` files compiled by the pinned Pyodide (saves each new
-    interpreter compiling our modules, costs more bytes per page load; see ``BYTECODE_DEFAULT``).
+    ``release``: the target (default: the catalog's ``version``, default the pinned one).
+    Pyodide's own entries become absolute URLs under ``package_base_url`` (default: the
+    release's CDN folder), so the lock loads from any host; ``for_node`` keeps them bare
+    file names instead, which is what Pyodide's loader under Node.js can load (see
+    ``docs/app-author.md``). Ours are file names beside the lock.
+    ``index_url``: where the pinned packaging and resolvelib wheels are downloaded from
+    when they are not cached yet (default ``$PIP_INDEX_URL`` or PyPI).
+    ``bytecode``: also carry ``.pyc`` files compiled by the release's own Pyodide (saves each
+    new interpreter compiling our modules, costs more bytes per page load; see ``BYTECODE_DEFAULT``).
     """
-    base_lock = pyodide_dir / "pyodide-lock.json"
-    if not base_lock.exists():
-        raise MicropipError(f"{base_lock} not found: run `npm ci` in {REPO_ROOT} first")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lock = json.loads(base_lock.read_text())
+    release = release or Catalog().release(version)
+    lock = release.lock.to_dict() if for_node else release.absolute_lock(package_base_url).to_dict()
     packages = lock["packages"]
+    out_dir.mkdir(parents=True, exist_ok=True)
 
-    pinned = [(pin, fetch_pinned_wheel(pin, cache_dir)) for pin in PINNED_WHEELS]  # verified against the pins
+    # verified against the pins
+    pinned_paths = pinned.fetch_pinned_wheels(PINNED_WHEELS, cache_dir or pinned_cache_dir(), index_url=index_url)
+    pinned_wheels = list(zip(PINNED_WHEELS, pinned_paths))
     sources = own_sources()
-    for _pin, src in pinned:
+    for _pin, src in pinned_wheels:
         sources.update(_wheel_sources(src))
     compiled = {n: d for n, d in sources.items() if not n.startswith(NO_BYTECODE)}
-    pycs = _bytecode(compiled, pyodide_dir) if bytecode else {}  # one Pyodide start for all three wheels
+    pycs = _bytecode(compiled, release.runtime_dir()) if bytecode else {}  # one Pyodide start for all three wheels
     own = build_own_wheel(out_dir, bytecode=pycs)
     packages["micropip"] = lock_entry(
         "micropip", __version__, own.name, sha256_file(own), list(OWN_PACKAGES), ["packaging", "resolvelib"]
@@ -273,7 +296,7 @@ def write_bundle(
     for name in OPTIONAL_PARTS:
         part = build_optional_part(out_dir, name, bytecode=pycs)
         packages[name] = lock_entry(name, __version__, part.name, sha256_file(part), [], ["micropip"])
-    for pin, src in pinned:
+    for pin, src in pinned_wheels:
         dest = with_bytecode(src, out_dir / pin.filename, pycs)
         packages[pin.name] = lock_entry(pin.name, pin.version, pin.filename, sha256_file(dest), list(pin.imports), [])
 

@@ -38,15 +38,15 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from micropip.index import http
-from .bundle import DEFAULT_PYODIDE_DIR
-from micropip.resolution.environment import PYODIDE_RELEASES, TargetEnvironment, find_release
+from micropip.resolution.environment import TargetEnvironment
 from micropip.errors import MicropipError
 from micropip.index.client import DEFAULT_INDEX_URLS, IndexClient
 from micropip.plan import Plan
 from micropip.resolution.requirements import RootRequirement, parse_inputs, parse_requirement
 from micropip.resolution.resolver import resolve
-from micropip.resolution.selection import explain_tags
-from micropip.resolution.sources import Sources, evaluate_deps, lock_packages_from
+from micropip.resolution.selection import explain_tags, is_sdist
+from micropip.resolution.sources import Sources, evaluate_deps
+from .catalog import PINNED_VERSION, Catalog, Release, UnknownReleaseError
 from .wheel_inspect import (
     Check,
     WheelReport,
@@ -71,10 +71,10 @@ _PYLOCK_NAME = re.compile(r"^pylock\.([^.]+\.)?toml$", re.IGNORECASE)
 
 @dataclass
 class Target:
-    """A release to check against, with its Pyodide lock when we have one."""
+    """A release to check against, with its Pyodide lock (from the release catalog)."""
 
     env: TargetEnvironment
-    lock_path: Path | None = None
+    release: Release | None = None
     lock_packages: dict = field(default_factory=dict)  # canonical name -> sources.LockPackage
     library_names: frozenset[str] | None = None
 
@@ -83,10 +83,19 @@ class Target:
         return self.env.pyodide_version or ""
 
     @property
+    def lock_location(self) -> str | None:
+        """The lock's local path (a cached copy, node_modules) or URL; None without a lock."""
+        if self.release is None:
+            return None
+        return str(self.release.lock_path) if self.release.lock_path else self.release.lock_source
+
+    @property
     def lock_label(self) -> str:
-        if self.lock_path is None:
-            return f"no pyodide-lock.json for Pyodide {self.version} here"
-        return _display_path(self.lock_path)
+        if self.release is None:
+            return f"no pyodide-lock.json for Pyodide {self.version}"
+        if self.release.lock_path is not None:
+            return _display_path(self.release.lock_path)
+        return self.release.lock_source
 
     def describe(self) -> str:
         return f"Pyodide {self.version} (Python {self.env.python_version}, pyemscripten_{self.env.abi_version}_wasm32; lock: {self.lock_label})"
@@ -97,18 +106,14 @@ class Target:
             "python": self.env.python_version,
             "abi_version": self.env.abi_version,
             "platform": self.env.platform,
-            "lock": str(self.lock_path) if self.lock_path else None,
+            "lock": self.lock_location,
         }
 
     @classmethod
-    def for_release(cls, version: str, pyodide_dir: Path = DEFAULT_PYODIDE_DIR) -> Target:
-        env = TargetEnvironment.for_pyodide(version)
-        if runtime_version(pyodide_dir) != env.pyodide_version:
-            return cls(env)
-        lock_path = pyodide_dir / "pyodide-lock.json"
-        data = json.loads(lock_path.read_text())
-        packages = data.get("packages") or {}
-        return cls(env, lock_path, lock_packages_from(data, pyodide_dir.resolve().as_uri() + "/"), lock_library_names(packages))
+    def for_release(cls, release: Release) -> Target:
+        """The release's tags and markers, and its lock's packages (at their published URLs)."""
+        packages = release.lock.to_dict()["packages"]
+        return cls(release.environment(), release, release.lock_packages(), lock_library_names(packages))
 
 
 @dataclass
@@ -166,8 +171,8 @@ class Report:
             verdict = "ok" if item.ok else "FAIL"
             lines.append(f"{item.target:<{width_target}}  {verdict:<6}  {item.kind:<{width_kind}}  {item.input}")
             for check in item.checks:
-                if check.ok and not check.skipped:
-                    continue
+                if check.ok and not check.skipped and check.name != "resolution":
+                    continue  # a resolution that worked still says where each package comes from
                 head, *rest = (check.detail or "").splitlines() or [""]
                 lines.append(f"    {check.name}: {head}")
                 lines += [f"        {line}" for line in rest]
@@ -252,10 +257,12 @@ def _join(folder: str, name: str) -> str:
 
 
 def _display_path(path: Path) -> str:
+    """Relative to the current folder when inside it (a user's own files), else absolute (the cache)."""
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 # ---- checks ---------------------------------------------------------------------------------
@@ -335,29 +342,43 @@ async def _resolution_check(
         message = str(exc)
         if parent:
             message = f"{parent} -> {message}" if _CHAIN_START.match(message) else f"{parent}: {message}"
-        if target.lock_path is None:
+        if target.release is None:
             message += f"\n({target.lock_label}: packages only Pyodide builds count as not found)"
         return Check(name, False, message + note)
     return Check(name, True, describe_plan(plan, ctx) + note)
 
 
 def describe_plan(plan: Plan, ctx: Context) -> str:
-    """Each resolved package and what it is: pure wheel, emscripten wheel or built by Pyodide."""
+    """Each resolved package, what it is and where it comes from: Pyodide's lock, an index, a built sdist."""
     parts = []
     for p in plan.install:
         if p.source == "lockfile":
-            what = "Pyodide-built package (in its lock)"
+            what = "from Pyodide's lock (built by Pyodide)"
+        elif is_sdist(p.filename):
+            what = f"sdist from {_origin(p.url)}, built into a pure wheel at install time"
         else:
             try:
                 tags = parse_wheel_filename(p.filename)[3]
                 pure = all(t.platform == "any" for t in tags)
             except InvalidWheelFilename:
                 pure = False
-            what = "pure wheel" if pure else "emscripten wheel"
+            kind = "pure wheel" if pure else "emscripten wheel"
             if ctx.local_index_url and p.url.startswith(ctx.local_index_url.rsplit("simple/", 1)[0]):
-                what += ", given on the command line"
+                what = f"{kind}, given on the command line"
+            else:
+                what = f"{kind} from {_origin(p.url)}"
         parts.append(f"{p.name} {p.version}: {what}")
-    return "; ".join(parts) or "nothing to install"
+    if not parts:
+        return "nothing to install"
+    return "\n".join([f"{len(parts)} package(s) to install:", *parts])
+
+
+def _origin(url: str) -> str:
+    """Where a file is, in short: its host (an index's files), or the URL of a local file."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return parts.netloc.rsplit("@", 1)[-1]
+    return url
 
 
 async def check_wheel_input(inp: Input, report: WheelReport, target: Target, ctx: Context) -> Item:
@@ -412,12 +433,25 @@ async def check_lock_input(inp: Input, target: Target) -> list[Item]:
     base = inp.path.resolve().parent
     if fmt == "pyodide-lock":
         head.checks.append(_pyodide_lock_target_check(lock.info, target))
-        entries = [(f"{inp.label}:{key}", p.file_name, p.sha256, p.package_type) for key, p in sorted(lock.packages.items())]
+        own = target.release.lock.packages if target.release is not None else {}
+        entries, same = [], 0
+        for key, p in sorted(lock.packages.items()):
+            mine = own.get(key)
+            if mine is not None and mine.sha256 == p.sha256 and _basename(mine.file_name) == _basename(p.file_name):
+                same += 1  # the target's own package, wherever the lock points for it: Pyodide built it for this release
+                continue
+            entries.append((f"{inp.label}:{key}", p.file_name, p.sha256, p.package_type))
+        if same:
+            head.checks.append(Check("pyodide-packages", True, f"{same} entries are Pyodide {target.version}'s own packages (same files, same sha256)"))
         items = [await _check_locked_file(label, location, sha, base, target, ptype) for label, location, sha, ptype in entries]
     else:
         head.checks += _pylock_target_checks(lock, target)
         items = [await _check_pylock_package(f"{inp.label}:{p.name}", p, base, target) for p in lock.packages]
     return [head, *items]
+
+
+def _basename(file_name: str) -> str:
+    return urllib.parse.unquote(urllib.parse.urlsplit(file_name).path.rsplit("/", 1)[-1])
 
 
 def _pyodide_lock_target_check(info, target: Target) -> Check:
@@ -540,25 +574,19 @@ def _report_from_name(filename: str, source: str) -> WheelReport:
 # ---- --import: real Pyodide in Node.js ----------------------------------------------------------
 
 
-def runtime_version(pyodide_dir: Path = DEFAULT_PYODIDE_DIR) -> str | None:
-    """The version of the Pyodide runtime installed from npm, or None when it is not there."""
-    try:
-        return json.loads((pyodide_dir / "package.json").read_text())["version"]
-    except (OSError, ValueError, KeyError):
-        return None
-
-
 class ImportProbeError(MicropipError):
     """The Node.js import probe could not run (no node, Pyodide failed to boot, timeout)."""
 
 
-def run_import_probe(wheels: list[WheelReport], index_urls: list[str], work_dir: Path) -> dict[str, dict]:
-    """Install each wheel into one fresh Pyodide and import its modules; results by file name."""
+def run_import_probe(wheels: list[WheelReport], index_urls: list[str], work_dir: Path, release: Release) -> dict[str, dict]:
+    """Install each wheel into one fresh Pyodide of ``release`` and import its modules; results by file name."""
     from .bundle import write_bundle
 
-    lock = write_bundle(work_dir / "bundle")
+    # Bare names for Pyodide's own entries: its loader under Node reads those beside the lock or
+    # downloads them from its CDN, where it cannot load a URL from a lock at all.
+    lock = write_bundle(work_dir / "bundle", release=release, for_node=True)
     request = {
-        "pyodide": str(DEFAULT_PYODIDE_DIR / "pyodide.mjs"),
+        "pyodide": str(release.runtime_file("pyodide.mjs")),
         "lockFileURL": str(lock.resolve()),
         "indexUrls": index_urls,
         "wheels": [{"path": str(Path(w.source).resolve()), "name": w.name, "modules": list(w.top_level)} for w in wheels],
@@ -595,10 +623,9 @@ def import_check(result: dict | None) -> Check:
 
 
 def add_import_checks(items: list[tuple[Item, WheelReport]], target: Target, ctx: Context, work_dir: Path) -> None:
-    """Append an ``import`` check to each wheel item: run in the pinned runtime, skipped elsewhere."""
-    runtime = runtime_version()
-    if target.version != runtime:
-        why = f"skipped: only Pyodide {runtime} (node_modules/pyodide) can be run here" if runtime else "skipped: node_modules/pyodide is not installed"
+    """Append an ``import`` check to each wheel item: run in the pinned release, skipped for others."""
+    if target.version != PINNED_VERSION or target.release is None:
+        why = f"skipped: micropip runs in Pyodide {PINNED_VERSION}, not {target.version}"
         for item, _report in items:
             item.checks.append(Check("import", True, why + "; the static checks above still apply", skipped=True))
         return
@@ -613,7 +640,7 @@ def add_import_checks(items: list[tuple[Item, WheelReport]], target: Target, ctx
         return
     urls = ([ctx.local_index_url] if ctx.local_index_url else []) + list(ctx.index_urls)
     try:
-        results = run_import_probe([r for _i, r in runnable], urls, work_dir)
+        results = run_import_probe([r for _i, r in runnable], urls, work_dir, target.release)
     except MicropipError as exc:
         for item, _report in runnable:
             item.checks.append(Check("import", False, str(exc)))
@@ -629,7 +656,8 @@ def add_import_checks(items: list[tuple[Item, WheelReport]], target: Target, ctx
 class CheckOptions:
     inputs: list[str]
     requirement_files: list[str] = field(default_factory=list)
-    pyodide: list[str] = field(default_factory=lambda: [PYODIDE_RELEASES[0].version])
+    pyodide: list[str] = field(default_factory=lambda: [PINNED_VERSION])
+    pyodide_lock: str | None = None  # FILE or URL: this lock instead of the catalog's (one target)
     index_urls: list[str] | None = None
     run_imports: bool = False
     verbose: bool = False
@@ -638,7 +666,14 @@ class CheckOptions:
 
 def run_check(options: CheckOptions) -> Report:
     """Judge every input against every target and return the report."""
-    targets = [Target.for_release(v) for v in dict.fromkeys(find_release(v).version for v in options.pyodide)]
+    catalog = Catalog()
+    if options.pyodide_lock:
+        if len(options.pyodide) > 1:
+            raise MicropipError("--pyodide-lock gives one target's lock: pass at most one --pyodide with it")
+        releases = [catalog.release_from_lock(options.pyodide_lock, options.pyodide[0] if options.pyodide else None)]
+    else:
+        releases = [catalog.release(v) for v in dict.fromkeys(catalog.resolve_version(v) for v in options.pyodide)]
+    targets = [Target.for_release(release) for release in releases]
     inputs = classify_inputs(options.inputs, options.requirement_files)
     wheels = {inp.path: inspect_wheel(inp.path) for inp in inputs if inp.kind == "wheel" and not inp.error and inp.path}
     with ExitStack() as stack:
@@ -689,10 +724,11 @@ def _serve_given_wheels(reports: list[WheelReport], folder: Path, stack: ExitSta
 # ---- command line ------------------------------------------------------------------------------
 
 
-def _release(text: str) -> str:
+def release_version(text: str) -> str:
+    """``--pyodide VERSION`` as argparse reads it: a release the catalog knows ("314" -> its newest)."""
     try:
-        return find_release(text).version
-    except MicropipError as exc:
+        return Catalog().resolve_version(text)
+    except UnknownReleaseError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
@@ -703,7 +739,8 @@ def check_main(args: argparse.Namespace) -> int:
     options = CheckOptions(
         inputs=list(args.inputs),
         requirement_files=list(args.requirement or []),
-        pyodide=list(args.pyodide or [PYODIDE_RELEASES[0].version]),
+        pyodide=list(args.pyodide or ([] if args.pyodide_lock else [PINNED_VERSION])),
+        pyodide_lock=args.pyodide_lock,
         index_urls=args.index_url,
         run_imports=args.run_imports,
         verbose=args.verbose,
@@ -723,7 +760,6 @@ def check_main(args: argparse.Namespace) -> int:
 
 def add_check_parser(sub) -> None:
     """Register ``check`` on the ``pyodide-pm`` command line."""
-    known = ", ".join(r.version for r in PYODIDE_RELEASES)
     p = sub.add_parser(
         "check",
         help="say whether wheels, requirements or a lock work in a target Pyodide, and why not",
@@ -739,7 +775,15 @@ def add_check_parser(sub) -> None:
     )
     p.add_argument("inputs", nargs="*", metavar="INPUT", help="wheel, folder of wheels, lockfile (*.json, pylock*.toml) or requirement spec")
     p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="a requirements file (repeatable)")
-    p.add_argument("--pyodide", action="append", type=_release, metavar="VERSION", help=f"target release, repeatable (default {PYODIDE_RELEASES[0].version}; known: {known})")
+    p.add_argument(
+        "--pyodide", action="append", type=release_version, metavar="VERSION",
+        help=f"target release, repeatable (default {PINNED_VERSION}); any release on the npm registry, "
+        "e.g. 0.27.7, or 314 for the newest 314.x",
+    )
+    p.add_argument(
+        "--pyodide-lock", metavar="FILE|URL",
+        help="the target's pyodide-lock.json, instead of the one the release catalog gets from the npm registry",
+    )
     p.add_argument("-i", "--index-url", action="append", metavar="URL", help="index for dependencies (repeatable; default PyPI)")
     p.add_argument("--import", dest="run_imports", action="store_true", help="also install the wheels into the pinned Pyodide (Node.js) and import their modules")
     p.add_argument(

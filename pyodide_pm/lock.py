@@ -2,9 +2,11 @@
 
 The resolution runs exactly as ``micropip.install`` does in the browser, but with
 the markers, Python version, ABI and platform tags of the named Pyodide release
-(from the release table), never the host's own. The result is written as a
-``pyodide-lock.json`` (optionally merged into Pyodide's own) or a PEP 751
-``pylock.toml``, sorted so that locks diff cleanly.
+(read from its own lock by the release catalog), never the host's own, and with that
+release's packages (numpy, pandas, ...) available as they are in a page. The result is
+written as a ``pyodide-lock.json`` (the release's lock plus ours) or a PEP 751
+``pylock.toml``, sorted so that locks diff cleanly. Pyodide's own entries point at the
+release's CDN folder, so the lock loads from whatever host serves it.
 """
 
 from __future__ import annotations
@@ -16,16 +18,17 @@ import io
 import json
 import os
 import zipfile
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from lockfile import LockInfo, LockPackage, Pylock, PylockPackage, PylockWheel, PyodideLock, merge, read_pyodide_lock, write_pylock
+from lockfile import LockPackage, Pylock, PylockPackage, PylockWheel, PyodideLock, merge, read_pyodide_lock, write_pylock
 
 from micropip import __version__
 from micropip.index import http
-from micropip.resolution.environment import TargetEnvironment, find_release
+from micropip.resolution.environment import TargetEnvironment
 from micropip.errors import MicropipError
 from micropip.installation.fetch import fetch_all
 from micropip.index.client import DEFAULT_INDEX_URLS, IndexClient
@@ -36,12 +39,15 @@ from micropip.resolution.selection import is_sdist
 from micropip.resolution.sources import Sources, lock_packages_from
 from micropip.installation.wheelfile import top_level_modules
 
+from .catalog import PINNED_VERSION, Catalog, Release
+
 
 @dataclass
 class LockResult:
     plan: Plan
     text: str
     format: str  # "pyodide-lock" or "pylock"
+    release: Release | None = None  # the target
 
 
 def output_format(path: str) -> str:
@@ -59,7 +65,7 @@ async def create_lock(
     requirements: list[str],
     *,
     output: str,
-    pyodide: str,
+    pyodide: str | None = None,
     index_urls: list[str] | None = None,
     constraints: list[str] | None = None,
     pre: bool = False,
@@ -67,6 +73,10 @@ async def create_lock(
     wheel_dir: Path | None = None,
     merge_indexes: bool = False,
     build_sdists: bool = False,
+    pyodide_lock: str | None = None,
+    package_base_url: str | None = None,
+    for_node: bool = False,
+    catalog: Catalog | None = None,
 ) -> LockResult:
     """Resolve ``requirements`` for the target release and render the lock text.
 
@@ -74,19 +84,31 @@ async def create_lock(
     that sdist (URL + sha256), its dependencies read from PEP 643 static PKG-INFO or from a
     build on this host (the backends from the same indexes); micropip builds it in Pyodide
     at install time (``install_lockfile(..., build_sdists=True)``).
+
+    The target's own lock comes from the release catalog (``pyodide_lock``: this file or
+    URL instead); a ``pyodide-lock.json`` output is that lock plus ours, with Pyodide's
+    entries as absolute URLs under ``package_base_url`` (default: the release's CDN folder).
+    ``for_node`` keeps them bare file names, which Pyodide's loader under Node.js needs.
+    ``merge_with``: merge into this lock instead, its entries kept as written unless
+    ``package_base_url`` is given.
     """
     fmt = output_format(output)
-    release = find_release(pyodide)
-    env = TargetEnvironment.for_pyodide(release.version)
+    catalog = catalog or Catalog()
+    release = catalog.release_from_lock(pyodide_lock, pyodide) if pyodide_lock else catalog.release(pyodide)
+    env = release.environment()
     parsed = await parse_inputs(requirements, read_file=http.read_requirements_text)
     if not parsed.requirements:
         raise MicropipError("nothing to lock: give requirements or -r requirements.txt")
     urls = tuple(index_urls or DEFAULT_INDEX_URLS)
-    base_lock: PyodideLock | None = None
-    lock_packages = {}
     if merge_with is not None:
         base_lock = read_pyodide_lock(Path(merge_with).read_bytes(), source=str(merge_with))
-        lock_packages = lock_packages_from(base_lock.to_dict(), Path(merge_with).resolve().parent.as_uri() + "/")
+        base_url = package_base_url or Path(merge_with).resolve().parent.as_uri() + "/"
+        lock_packages = lock_packages_from(base_lock.to_dict(), base_url)
+        if package_base_url:
+            base_lock = dataclasses.replace(release, lock=base_lock).absolute_lock(package_base_url)
+    else:
+        base_lock = release.lock if for_node else release.absolute_lock(package_base_url)
+        lock_packages = release.lock_packages(package_base_url)
     index = IndexClient(urls, merge=merge_indexes)
     builder = None
     if build_sdists:
@@ -99,6 +121,12 @@ async def create_lock(
     all_constraints = [Requirement(c) for c in constraints or []] + parsed.constraints
     plan = await resolve(parsed.requirements, sources, pre=pre, constraints=all_constraints, index_urls=urls)
     to_lock = [p for p in plan.install if p.source != "lockfile"]
+    if for_node and fmt == "pyodide-lock" and wheel_dir is None and to_lock:
+        raise MicropipError(
+            f"--for-node: Pyodide's loader under Node.js cannot load URLs from a lock, and "
+            f"{', '.join(sorted(p.name for p in to_lock))} would be URLs; add --wheel-dir DIR so the wheels "
+            "from indexes sit beside the lock"
+        )
     data = await _wheels_needed(to_lock, sources.wheel_bytes, wheel_dir)
     hashes = {p.name: p.sha256 or hashlib.sha256(data[p.name]).hexdigest() for p in to_lock}
     file_names = {p.name: p.url for p in to_lock}
@@ -110,10 +138,10 @@ async def create_lock(
             target.write_bytes(data[p.name])
             file_names[p.name] = os.path.relpath(target.resolve(), out_dir).replace(os.sep, "/")
     if fmt == "pyodide-lock":
-        text = _render_pyodide_lock(to_lock, hashes, file_names, data, release, base_lock)
+        text = _render_pyodide_lock(to_lock, hashes, file_names, data, base_lock)
     else:
         text = _render_pylock(plan.install, hashes, file_names, env, release.version, lock_packages)
-    return LockResult(plan, text, fmt)
+    return LockResult(plan, text, fmt, release)
 
 
 async def _wheels_needed(packages: list[PlannedPackage], cached: dict[str, bytes], wheel_dir: Path | None) -> dict[str, bytes]:
@@ -137,8 +165,7 @@ def _render_pyodide_lock(
     hashes: dict[str, str],
     file_names: dict[str, str],
     data: dict[str, bytes],
-    release,
-    base: PyodideLock | None,
+    base: PyodideLock,
 ) -> str:
     added = {
         p.name: LockPackage(
@@ -155,16 +182,7 @@ def _render_pyodide_lock(
         )
         for p in packages
     }
-    if base is not None:
-        return merge(base, added).to_json()
-    info = LockInfo(
-        arch="wasm32",
-        platform=f"emscripten_{release.emscripten.replace('.', '_')}",
-        version=release.version,
-        python=release.python,
-        abi_version=release.abi_version,
-    )
-    return PyodideLock(info=info, packages=added).to_json()
+    return merge(base, added).to_json()
 
 
 def _render_pylock(
@@ -238,29 +256,36 @@ def lock_main(args) -> int:
             wheel_dir=Path(args.wheel_dir) if args.wheel_dir else None,
             merge_indexes=args.merge_indexes,
             build_sdists=args.build_sdists,
+            pyodide_lock=args.pyodide_lock,
+            package_base_url=args.package_base_url,
+            for_node=args.for_node,
         )
     )
     Path(args.output).write_text(result.text)
     if args.format == "json":
         print(json.dumps({"output": args.output, "packages": [{"name": p.name, "version": p.version, "url": p.url} for p in result.plan.install]}, indent=2))
     else:
-        print(f"Locked {len(result.plan.install)} package(s) for Pyodide {find_release(args.pyodide).version} into {args.output}:")
+        version = result.release.version if result.release else args.pyodide
+        print(f"Locked {len(result.plan.install)} package(s) for Pyodide {version} into {args.output}:")
         for p in result.plan.install:
             print(f"  {p.name}=={p.version}  ({p.source})")
     return 0
 
 
 def add_lock_parser(sub) -> None:
-    from micropip.resolution.environment import PYODIDE_RELEASES
+    from .check import release_version
 
     p = sub.add_parser(
         "lock",
         help="resolve requirements for a target Pyodide and write pyodide-lock.json or pylock.toml",
         description="Resolve on the host, exactly as micropip does in the browser, for the target Pyodide's "
-        "Python, ABI and platform tags (never the host's).",
+        "Python, ABI and platform tags (never the host's) and with its own packages (numpy, pandas, ...). "
+        "A *.json output is the release's pyodide-lock.json plus the packages locked here; Pyodide's own "
+        "entries point at the release's CDN folder, so the lock loads with loadPyodide({lockFileURL}) from any host.",
         epilog="Examples:\n  pyodide-pm lock rich -o pylock.toml\n"
-        "  pyodide-pm lock -r requirements.txt --pyodide 314.0.7 --index-url http://127.0.0.1:8000/simple/ -o app-lock.json\n"
-        "  pyodide-pm lock attrs --merge-with node_modules/pyodide/pyodide-lock.json --wheel-dir dist -o dist/pyodide-lock.json",
+        "  pyodide-pm lock numpy requests -o app-lock.json\n"
+        "  pyodide-pm lock -r requirements.txt --pyodide 0.27.7 --index-url http://127.0.0.1:8000/simple/ -o app-lock.json\n"
+        "  pyodide-pm lock attrs --wheel-dir dist -o dist/pyodide-lock.json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("requirements", nargs="*", help="PEP 508 requirements or wheel URLs")
@@ -268,13 +293,31 @@ def add_lock_parser(sub) -> None:
     p.add_argument("-c", "--constraint", action="append", metavar="FILE", help="a constraints file (repeatable)")
     p.add_argument("-o", "--output", required=True, help="pyodide-lock.json-style *.json or pylock.toml")
     p.add_argument(
-        "--pyodide", default=PYODIDE_RELEASES[0].version,
-        help=f"target release (default {PYODIDE_RELEASES[0].version}; known: {', '.join(r.version for r in PYODIDE_RELEASES)})",
+        "--pyodide", type=release_version, default=None, metavar="VERSION",
+        help=f"target release (default {PINNED_VERSION}); any release on the npm registry, e.g. 0.27.7",
+    )
+    p.add_argument(
+        "--pyodide-lock", metavar="FILE|URL",
+        help="the target's pyodide-lock.json, instead of the one the release catalog gets from the npm registry",
+    )
+    p.add_argument(
+        "--package-base-url", metavar="URL",
+        help="where Pyodide's own packages are served (default: the release's CDN folder, "
+        "https://cdn.jsdelivr.net/pyodide/vVERSION/full/)",
+    )
+    p.add_argument(
+        "--for-node", action="store_true",
+        help="keep Pyodide's entries as bare file names, for pyodide.loadPackage under Node.js "
+        "(its loader cannot load URLs from a lock; it reads bare names beside the lock and downloads missing "
+        "ones from the release's CDN); needs --wheel-dir for packages from an index",
     )
     p.add_argument("-i", "--index-url", action="append", help="index URL (repeatable; first index that has a project wins)")
     p.add_argument("--merge-indexes", action="store_true", help="combine the files of every index instead")
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
-    p.add_argument("--merge-with", metavar="LOCK", help="Pyodide's own pyodide-lock.json: use its packages and add ours to it")
+    p.add_argument(
+        "--merge-with", metavar="LOCK",
+        help="merge into this pyodide-lock.json instead of the release's (its entries are kept as written)",
+    )
     p.add_argument("--wheel-dir", metavar="DIR", help="download the locked wheels here and refer to them relative to the output")
     p.add_argument(
         "--build-sdists", action="store_true",

@@ -32,6 +32,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+# The host tools' user cache lives in the repository for the suite (tests/conftest.py uses
+# the same folder and forbids downloads): the release catalog's 314.0.7 (the default target)
+# and 0.27.7 (the older target the tests check against), and the pinned wheels.
+export PYODIDE_PM_CACHE_DIR="$PWD/.cache/pyodide-pm"
+log "release catalog: Pyodide 314.0.7 and 0.27.7"
+.venv/bin/pyodide-pm release 314.0.7 0.27.7 >&2
+
 log "building the bundle and fetching pinned wheels"
 .venv/bin/pyodide-pm bundle build/bundle --with-test-wheels >&2
 bash scripts/setup_clients.sh  # JupyterLite site + PyScript runtime on our bundle lock (issue 15)

@@ -12,14 +12,23 @@ from pathlib import Path
 
 import pytest
 
-from index_server.server import start_server, start_static_server
-from pyodide_pm.bundle import PEP783_CACHE_DIR, PEP783_WHEELS, write_bundle
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# The host tools' user cache (release catalog, pinned wheels) is the repository's, seeded by
+# scripts/setup.sh (`pyodide-pm release 314.0.7 0.27.7`), and nothing may be downloaded
+# into it during the suite: tests never reach the network. Subprocesses (the CLI, the docs'
+# shell blocks) inherit both. A test that exercises downloads points at loopback stand-ins
+# and lifts PYODIDE_PM_OFFLINE for itself.
+os.environ["PYODIDE_PM_CACHE_DIR"] = str(REPO_ROOT / ".cache" / "pyodide-pm")
+os.environ["PYODIDE_PM_OFFLINE"] = "1"
 
-from .harness.browser import BrowserPage, launch_chromium
-from .harness.pyodide_node import Interpreter, NodeRunner
+from index_server.server import start_server, start_static_server  # noqa: E402
+from pyodide_pm.bundle import PEP783_WHEELS, pep783_cache_dir, write_bundle  # noqa: E402
+
+from .harness.browser import BrowserPage, launch_chromium  # noqa: E402
+from .harness.pyodide_node import Interpreter, NodeRunner  # noqa: E402
 
 # ---- issue 16: pypiserver and devpi-server on loopback (session-wide, started on first use) ----
-from .harness.third_party_indexes import devpi, pypiserver_auth, pypiserver_nohash, pypiserver_open  # noqa: F401
+from .harness.third_party_indexes import devpi, pypiserver_auth, pypiserver_nohash, pypiserver_open  # noqa: F401, E402
 # ---- end issue 16 ----
 
 # The persistent wheel cache stays off unless a test turns it on (wheel_cache.configure):
@@ -27,7 +36,6 @@ from .harness.third_party_indexes import devpi, pypiserver_auth, pypiserver_noha
 # interpreters inherit this from the environment.
 os.environ.setdefault("PYODIDE_PM_NO_CACHE", "1")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_WHEELS = REPO_ROOT / "fixtures" / "wheels"
 BROKEN_WHEELS = REPO_ROOT / "fixtures" / "broken"
 PYODIDE_DIR = REPO_ROOT / "node_modules" / "pyodide"
@@ -83,7 +91,7 @@ def pyodide(node_runner: NodeRunner, bundle_dir: Path, fixture_index) -> Iterato
 def pep783_wheel() -> Path:
     """A real PEP 783 wheel with a compiled side module, fetched at set-up time (never committed)."""
     pin = PEP783_WHEELS[0]
-    path = PEP783_CACHE_DIR / pin.filename
+    path = pep783_cache_dir() / pin.filename
     if not path.exists():
         pytest.fail(f"{path} is missing: run `bash scripts/setup.sh` (it downloads and verifies it)")
     return path

@@ -93,7 +93,7 @@ def test_compatible_wheels_pass(folder_report):
     native = item(folder_report, "good_native")
     assert native["ok"], failed(native)
     assert "2 WebAssembly side modules" in check(native, "shared-libraries")["detail"]
-    assert check(native, "dependencies")["detail"] == "good-pure 1.0: pure wheel, given on the command line"
+    assert check(native, "dependencies")["detail"] == "1 package(s) to install:\ngood-pure 1.0: pure wheel, given on the command line"
     assert item(folder_report, "raises_on_import")["ok"]  # only --import can tell
 
 
@@ -138,10 +138,12 @@ def test_elf_shared_object_in_an_emscripten_wheel(folder_report):
 def test_folder_report_shape_and_exit_code(folder_report):
     assert folder_report["exit_code"] == 1 and folder_report["ok"] is False
     assert folder_report["schema_version"] == 1
-    assert folder_report["targets"] == [
-        {"pyodide": "314.0.7", "python": "3.14.2", "abi_version": "2026_0", "platform": "emscripten_5_0_3",
-         "lock": str(REPO_ROOT / "node_modules" / "pyodide" / "pyodide-lock.json")}
-    ]
+    [target] = folder_report["targets"]
+    lock = target.pop("lock")
+    assert target == {"pyodide": "314.0.7", "python": "3.14.2", "abi_version": "2026_0", "platform": "emscripten_5_0_3"}
+    # the release catalog's copy (cached in the user cache), which is Pyodide 314.0.7's own lock
+    assert Path(lock).name == "pyodide-lock.json" and "node_modules" not in lock
+    assert Path(lock).read_bytes() == (REPO_ROOT / "node_modules" / "pyodide" / "pyodide-lock.json").read_bytes()
     assert len(folder_report["items"]) == len(WHEEL) == 11
     ok = sorted(Path(i["input"]).name.split("-")[0] for i in folder_report["items"] if i["ok"])
     assert ok == ["good_native", "good_pure", "raises_on_import"]
@@ -233,13 +235,13 @@ def test_requirement_specs_against_the_fixture_index(capsys, fixture_index):
     assert code == 1
     greeting = item(report, "greeting")
     assert greeting["ok"] and greeting["kind"] == "requirement"
-    assert "greeting 1.1: pure wheel" in check(greeting, "resolution")["detail"]
-    assert "textwrap3-lite 1.0: pure wheel" in check(greeting, "resolution")["detail"]
+    assert "greeting 1.1: pure wheel from 127.0.0.1:" in check(greeting, "resolution")["detail"]
+    assert "textwrap3-lite 1.0: pure wheel from 127.0.0.1:" in check(greeting, "resolution")["detail"]
     chain = failed(item(report, "chain-top"))["resolution"]
     assert chain.startswith("chain-top -> chain-middle -> chain-native: no wheel of chain-native")
     assert "chain_native-1.0-cp313-cp313-pyodide_2025_0_wasm32.whl: built for Pyodide ABI 2025_0" in chain
     regex = item(report, "regex")
-    assert regex["ok"] and "Pyodide-built package (in its lock)" in check(regex, "resolution")["detail"]
+    assert regex["ok"] and "regex 2026.3.32: from Pyodide's lock (built by Pyodide)" in check(regex, "resolution")["detail"]
 
 
 def test_requirements_file(capsys, tmp_path, fixture_index):
@@ -268,26 +270,28 @@ def test_requirements_file_reports_every_failing_requirement_summarized(capsys, 
 
 def test_several_targets(capsys, fixture_index):
     code, report = run_json(
-        capsys, WHEEL["good_pure"], WHEEL["good_native"], "regex", "--pyodide", "314.0.7", "--pyodide", "0.27",
+        capsys, WHEEL["good_pure"], WHEEL["good_native"], "regex", "--pyodide", "314.0.7", "--pyodide", "0.27.7",
         "--index-url", fixture_index.simple_url,
     )
     assert code == 1
     assert [t["pyodide"] for t in report["targets"]] == ["314.0.7", "0.27.7"]
-    assert report["targets"][1]["lock"] is None and report["targets"][1]["python"] == "3.12.7"
+    assert report["targets"][1]["python"] == "3.12.7" and report["targets"][1]["abi_version"] == "2024_0"
+    assert report["targets"][1]["lock"].endswith("pyodide-lock.json")  # the older release's own lock, from the catalog
     assert len(report["items"]) == 6
     assert item(report, "good_native")["ok"]
     old = failed(item(report, "good_native", "0.27.7"))
     assert "built for Pyodide ABI 2026_0, this Pyodide has ABI 2024_0" in old["tags"]
     assert item(report, "good_pure", "0.27.7")["ok"]
-    regex = failed(item(report, "regex", "0.27.7"))["resolution"]
-    assert "no package named 'regex'" in regex and "no pyodide-lock.json for Pyodide 0.27.7 here" in regex
+    # each release's own build of regex, from its own lock
+    assert "regex 2026.3.32: from Pyodide's lock" in check(item(report, "regex"), "resolution")["detail"]
+    assert "regex 2024.9.11: from Pyodide's lock" in check(item(report, "regex", "0.27.7"), "resolution")["detail"]
 
 
 def test_import_is_skipped_for_targets_we_cannot_run(capsys):
     code, report = run_json(capsys, WHEEL["good_pure"], "--pyodide", "0.27.7", "--import")
     assert code == 0
     imp = check(item(report, "good_pure", "0.27.7"), "import")
-    assert imp["status"] == "skipped" and "only Pyodide 314.0.7" in imp["detail"]
+    assert imp["status"] == "skipped" and "micropip runs in Pyodide 314.0.7, not 0.27.7" in imp["detail"]
 
 
 # ---- lockfiles -----------------------------------------------------------------------------
@@ -325,7 +329,7 @@ def test_pyodide_lock_input(capsys, lock_dir):
     }
     path = lock_dir / "app-lock.json"
     path.write_text(json.dumps(lock))
-    code, report = run_json(capsys, path, "--pyodide", "314.0.7", "--pyodide", "0.29.0")
+    code, report = run_json(capsys, path, "--pyodide", "314.0.7", "--pyodide", "0.27.7")
     assert code == 1
     head = item(report, "app-lock.json")
     assert head["kind"] == "lock" and head["ok"]
@@ -336,8 +340,8 @@ def test_pyodide_lock_input(capsys, lock_dir):
     assert check(item(report, "app-lock.json:remote"), "download")["status"] == "skipped"
     assert "hash mismatch" in failed(item(report, "app-lock.json:tampered"))["download"]
     assert item(report, "app-lock.json:libfoo")["kind"] == "locked-file"
-    other = failed(item(report, "app-lock.json", "0.29.0"))["lock-target"]
-    assert "ABI 2026_0, the target has 2025_0" in other and "Python 3.14.2, the target has 3.13.2" in other
+    other = failed(item(report, "app-lock.json", "0.27.7"))["lock-target"]
+    assert "ABI 2026_0, the target has 2024_0" in other and "Python 3.14.2, the target has 3.12.7" in other
 
 
 def test_pylock_input(capsys, lock_dir):
@@ -434,9 +438,9 @@ def test_needed_libraries_are_searched_like_the_loader(capsys, tmp_path):
     assert item(report, "from_pyodide")["ok"]  # libopenblas is a shared library of Pyodide 314's lock
     assert "needs libmissing.so.3, which neither the wheel nor Pyodide" in failed(item(report, "nowhere"))["shared-libraries"]
     assert "not a side module (no dylink.0 section" in failed(item(report, "not_side"))["shared-libraries"]
-    # Without a lock for the target the answer is "cannot tell", not a failure.
+    # 0.27.7's own lock (from the release catalog) has libopenblas too.
     from_pyodide_old = item(report, "from_pyodide", "0.27.7")
-    assert "cannot tell whether Pyodide ships it" in check(from_pyodide_old, "shared-libraries")["detail"]
+    assert from_pyodide_old["checks"] and check(from_pyodide_old, "shared-libraries")["ok"]
 
 
 # ---- micropip.check() logic on CPython ---------------------------------------------------------

@@ -20,6 +20,7 @@ from .harness.pyodide_node import PyodideError
 from .snippets import SNAPSHOT, installed_version
 
 ROOTS = ["demo-app", "bt-top", "bt-leaf==1.0"]
+CDN = "https://cdn.jsdelivr.net/pyodide/v314.0.7/full/"
 EXPECTED = {
     "bt-leaf": "1.0",
     "bt-mid": "1.5",
@@ -56,7 +57,11 @@ def test_host_lock_is_deterministic(fixture_index, tmp_path):
     b = make_lock(fixture_index, tmp_path / "b.json", "bt-leaf==1.0", "bt-top", "demo-app").read_text()
     assert a == b
     data = json.loads(a)
-    assert {k: v["version"] for k, v in data["packages"].items()} == EXPECTED
+    # Pyodide 314.0.7's own lock (from the release catalog), every entry at its CDN URL, plus ours
+    pyodide_own = {k for k, v in data["packages"].items() if v["file_name"].startswith(CDN)}
+    assert len(pyodide_own) > 300 and "numpy" in pyodide_own
+    assert {k: v["version"] for k, v in data["packages"].items() if k not in pyodide_own} == EXPECTED
+    assert all(data["packages"][k]["file_name"].startswith(fixture_index.url) for k in EXPECTED)  # index URLs kept
     assert data["info"]["abi_version"] == "2026_0" and data["info"]["python"].startswith("3.14")
     assert data["packages"]["greeting"]["depends"] == ["colorama-lite", "textwrap3-lite"]
     p1 = make_lock(fixture_index, tmp_path / "pylock.toml").read_text()
@@ -141,14 +146,20 @@ def test_freeze_output_reproduces_the_environment(pyodide, node_runner, bundle_d
 
 
 @pytest.mark.pyodide
-def test_merged_lock_loads_with_pyodides_own_loader(node_runner, fixture_index, tmp_path):
-    """`lock --merge-with` + `loadPyodide({lockFileURL})` + `loadPackage` needs no micropip at all."""
+@pytest.mark.parametrize("how", ["for-node", "merge-with"])
+def test_lock_for_node_loads_with_pyodides_own_loader(node_runner, fixture_index, tmp_path, how):
+    """`lock --for-node --wheel-dir` (or `--merge-with` a lock of bare names) + `loadPyodide({lockFileURL})`
+    + `loadPackage` in Node needs no micropip at all. Pyodide's loader under Node joins its base folder to
+    every file_name as a path, so it can load bare names (and absolute paths), never URLs."""
     out = tmp_path / "site" / "pyodide-lock.json"
     out.parent.mkdir()
-    base = REPO_ROOT / "node_modules" / "pyodide" / "pyodide-lock.json"
-    make_lock(fixture_index, out, "demo-app", merge_with=base, wheel_dir=out.parent)
+    if how == "for-node":
+        make_lock(fixture_index, out, "demo-app", for_node=True, wheel_dir=out.parent)
+    else:
+        make_lock(fixture_index, out, "demo-app", merge_with=REPO_ROOT / "node_modules" / "pyodide" / "pyodide-lock.json", wheel_dir=out.parent)
     data = json.loads(out.read_text())
-    assert "numpy" in data["packages"] and data["packages"]["greeting"]["imports"] == ["greeting"]
+    assert data["packages"]["numpy"]["file_name"].startswith("numpy-")  # a bare name: Node's loader fetches it from its CDN
+    assert data["packages"]["greeting"]["imports"] == ["greeting"]
     assert data["packages"]["greeting"]["file_name"] == "greeting-1.1-py3-none-any.whl"
     interp = node_runner.new_interpreter(out, load=["demo-app"])
     try:

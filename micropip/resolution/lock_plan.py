@@ -45,9 +45,10 @@ def plan_from_lockfile(
     """The locked set as a Plan; ``installed`` maps canonical names to installed versions.
 
     ``names`` limits the plan to those packages and what they depend on. With
-    ``names=None`` a ``pyodide-lock.json`` contributes the entries that differ from
-    the running Pyodide's own lockfile (for a ``freeze()`` output: what micropip
-    added), while a ``pylock.toml`` contributes every package for this environment.
+    ``names=None`` a ``pyodide-lock.json`` contributes the entries the running Pyodide's
+    own lockfile lacks and what they need (for a ``freeze()`` output: what micropip
+    added; for ``pyodide-pm lock``'s: the app's packages), while a ``pylock.toml``
+    contributes every package for this environment.
     """
     try:
         kind = detect_format(location, text)
@@ -147,6 +148,19 @@ def _pyodide_lock_entries(
             continue  # the running Pyodide's own package: loadPackage's business
         url = resolve_file_url(location, pkg.file_name)
         out[canonicalize_name(pkg.name)] = _entry(pkg.name, pkg.version, url, pkg.sha256, pkg.depends, None, location)
+    if not explicit and runtime:
+        # A lock made on the host is the release's own lock plus the app's packages; where the
+        # running lock has another build of one of Pyodide's packages (a bundle's micropip and
+        # packaging), that entry is loadPackage's business too, unless a package the lock adds needs it.
+        known = {canonicalize_name(k) for k in runtime}
+        todo = [n for n in out if n not in known]
+        needed: set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name in out and name not in needed:
+                needed.add(name)
+                todo.extend(out[name].depends)
+        out = {n: e for n, e in out.items() if n in needed}
     # Dependencies on packages left out above are satisfied by Pyodide's own lock.
     for name, entry in list(out.items()):
         out[name] = _with_depends(entry, tuple(d for d in entry.depends if d in out or explicit))
