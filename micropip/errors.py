@@ -122,3 +122,12 @@ class BuildError(InstallError):
     The subclasses in ``micropip.sdist.errors`` say what went wrong (an unsafe archive, a
     backend failure, a C extension that needs a Pyodide build, a timeout).
     """
+
+
+class OptionalPartError(MicropipError, ImportError):
+    """An optional part of micropip (``micropip-sdist``, ``micropip-pylock``) could not be loaded.
+
+    The browser bundle ships them as wheels of their own that Pyodide's lock lists; a
+    micropip loaded some other way finds them beside its own wheel, or not at all. The
+    message names the part, what was tried and how to get it.
+    """

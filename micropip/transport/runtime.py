@@ -170,34 +170,100 @@ def from_js(value):
     return value
 
 
+# What each optional part brings, for the message when it cannot be loaded.
+_PART_PURPOSE = {"micropip-sdist": "building sdists (build_sdists=True)", "micropip-pylock": "reading pylock.toml"}
+
+
 async def load_optional_part(package: str, module: str) -> None:
     """Make ``module`` (a part of micropip the bundle ships as its own wheel) importable.
 
     The browser bundle keeps rarely used stages (the sdist builder) out of the wheel every
     page downloads; Pyodide's lock lists them, and its loader fetches one on first use.
+    A micropip that came some other way (a lock without the parts, ``loadPackage(url)``)
+    looks for the part's wheel beside its own, where ``pyodide-pm bundle`` writes both.
     Nothing happens when ``module`` is already importable (on the host, a full install).
+    Raises ``OptionalPartError`` naming what was tried and how to get the part.
     """
+    import importlib
     import importlib.util
 
     if importlib.util.find_spec(module) is not None:
         return
     if not IN_PYODIDE:
-        raise ImportError(f"{module} is not installed: install micropip with its optional parts")
+        from ..errors import OptionalPartError
+
+        raise OptionalPartError(f"{module} is not installed: install micropip with its optional parts (pip install micropip)")
+    tried: list[str] = []
+    found = pyodide_lockfile()
+    lock = found[0] if found else {}
+    if normalized_name(package) in {normalized_name(k) for k in (lock.get("packages") or {})}:
+        messages = await _load_package(package)
+        importlib.invalidate_caches()
+        if importlib.util.find_spec(module) is not None:
+            return
+        tried.append(f"its entry in Pyodide's lockfile did not load ({'; '.join(messages) or 'no message'})")
+    else:
+        tried.append(f"Pyodide's lockfile has no {package!r} entry")
+    own = _own_wheel_url()
+    if own is not None:
+        folder, _, filename = own.rpartition("/")
+        version = filename.split("-")[1] if filename.count("-") >= 4 else ""
+        beside = f"{folder}/{package.replace('-', '_')}-{version}-py3-none-any.whl"
+        messages = await _load_package(beside)
+        importlib.invalidate_caches()
+        if importlib.util.find_spec(module) is not None:
+            return
+        tried.append(f"{beside} (beside micropip's own wheel) did not load ({'; '.join(messages) or 'no message'})")
+    else:
+        tried.append("where micropip's own wheel came from is unknown, so nothing beside it could be tried")
+    from ..errors import OptionalPartError
+
+    raise OptionalPartError(
+        f"micropip's optional part {package!r} ({module}, for {_PART_PURPOSE.get(package, 'this feature')}) could not be "
+        f"loaded: {'; '.join(tried)}. Load micropip from a bundle made by `pyodide-pm bundle DIR` (its "
+        f"pyodide-lock.json lists the optional parts), or serve the part's wheel from that bundle beside micropip's own"
+    )
+
+
+async def _load_package(name_or_url: str) -> list[str]:
+    """``pyodide.loadPackage`` of one name or wheel URL; what it said (it resolves even when a download failed)."""
+    import js  # type: ignore[import-not-found]
     import pyodide_js  # type: ignore[import-not-found]
     from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
-
-    import js  # type: ignore[import-not-found]
 
     messages: list[str] = []
     keep = create_proxy(messages.append)
     try:
         options = to_js({"messageCallback": keep, "errorCallback": keep}, dict_converter=js.Object.fromEntries)
-        await pyodide_js.loadPackage(to_js([package]), options)
+        await pyodide_js.loadPackage(to_js([name_or_url]), options)
+    except Exception as exc:  # a JsException: a name or URL the loader refuses outright
+        messages.append(str(exc))
     finally:
         keep.destroy()
-    importlib.invalidate_caches()
-    if importlib.util.find_spec(module) is None:
-        raise ImportError(
-            f"{module} could not be loaded: Pyodide's lockfile has no usable {package!r} entry "
-            f"({'; '.join(messages) or 'no message'}); load micropip from a bundle built by `pyodide-pm bundle`"
-        )
+    return [m for m in messages if not m.startswith("Loading ")]
+
+
+def _own_wheel_url() -> str | None:
+    """Where micropip's own wheel was loaded from: the loader's record, Pyodide's lock entry, or the wheel's metadata."""
+    source = loaded_packages().get("micropip", "")
+    if "/" in source and source.endswith(".whl"):
+        return source  # loadPackage(url) records the URL
+    found = pyodide_lockfile()
+    entry = ((found[0].get("packages") or {}).get("micropip") if found else None) or {}
+    if isinstance(entry, dict) and str(entry.get("file_name", "")).endswith(".whl") and found is not None:
+        url = lock_file_url(str(entry["file_name"]), found[1])
+        try:
+            import importlib.metadata
+
+            installed = importlib.metadata.version("micropip")
+        except Exception:
+            installed = None
+        if installed is None or f"-{installed}-" in url:  # the entry is the micropip that runs
+            return url
+    try:
+        import importlib.metadata
+
+        text = importlib.metadata.distribution("micropip").read_text("PYODIDE_SOURCE") or ""
+    except Exception:
+        text = ""
+    return text.strip() if text.strip().endswith(".whl") else None
