@@ -261,6 +261,7 @@ def lock_main(args) -> int:
             for_node=args.for_node,
         )
     )
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(result.text)
     if args.format == "json":
         print(json.dumps({"output": args.output, "packages": [{"name": p.name, "version": p.version, "url": p.url} for p in result.plan.install]}, indent=2))

@@ -17,8 +17,12 @@ Expected output is matched line by line, in order, allowing other lines in betwe
 ``...`` inside a line matches anything. Placeholders: ``INDEX_URL`` (the fixture
 index), ``FILES_URL`` (its wheel files) and ``APP_URL`` (the doc's work folder over
 HTTP) in Python and JS; ``$INDEX_URL`` and ``$APP_URL`` in shell. Each doc gets one
-work folder, shared by its blocks in order, holding ``wheels/`` (the fixture wheels)
-and ``node_modules`` (the npm packages, as in a project that installed Pyodide).
+work folder, shared by its blocks in order, holding only ``wheels/`` (the fixture wheels):
+the host tools get each Pyodide release from the release catalog (the suite's seeded
+cache, offline), as an installed ``pyodide-pm`` does. The Pyodide CDN is out of reach
+here, so in Chromium its URLs (``https://cdn.jsdelivr.net/pyodide/vX/full/...``) are
+answered from the same release's files in that cache; a file the cache lacks (a
+package wheel) answers 404, as an unreachable CDN would fail.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from pathlib import Path
 import pytest
 
 from index_server.server import start_static_server
+from micropip.errors import MicropipError
+from pyodide_pm.catalog import Catalog
 
 from .conftest import FIXTURE_WHEELS, REPO_ROOT
 from .harness.pyodide_node import PyodideError
@@ -131,7 +137,6 @@ class DocRun:
 def doc_run(tmp_path, fixture_index) -> Iterator[DocRun]:
     work = tmp_path / "work"
     shutil.copytree(FIXTURE_WHEELS, work / "wheels")
-    (work / "node_modules").symlink_to(REPO_ROOT / "node_modules", target_is_directory=True)
     with start_static_server({"/app/": work}) as server:
         yield DocRun(work, server.url + "app", fixture_index.simple_url, fixture_index.url + "files")
 
@@ -223,6 +228,30 @@ try {{
 """
 
 
+CDN_PREFIX = "https://cdn.jsdelivr.net/pyodide/"
+CONTENT_TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".zip": "application/zip"}
+
+
+def serve_cdn(context) -> None:
+    """Answer the Pyodide CDN's URLs with the release's own files from the release catalog's cache."""
+
+    def handle(route) -> None:
+        rest = route.request.url[len(CDN_PREFIX) :].split("?", 1)[0]
+        folder, _, name = rest.partition("/full/")
+        try:
+            files = Catalog().release(folder.removeprefix("v"), runtime=True).runtime_files()
+        except MicropipError:
+            files = {}
+        path = files.get(name)
+        if path is None:
+            route.fulfill(status=404, body=f"{name} is not in the CDN stand-in", headers={"Access-Control-Allow-Origin": "*"})
+            return
+        content_type = CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream")
+        route.fulfill(path=str(path), content_type=content_type, headers={"Access-Control-Allow-Origin": "*"})
+
+    context.route(CDN_PREFIX + "**", handle)
+
+
 def run_browser(block: Block, run: DocRun, chromium) -> str:
     page_path = block.options.get("page")
     assert page_path, f"{block.where}: a js browser block needs page=PATH"
@@ -233,6 +262,7 @@ def run_browser(block: Block, run: DocRun, chromium) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(BROWSER_PAGE.format(imports=imports, body=body))
     context = chromium.new_context()
+    serve_cdn(context)
     page = context.new_page()
     messages: list[str] = []
     page.on("console", lambda msg: messages.append(msg.text))
