@@ -33,7 +33,7 @@ def main() -> None:
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     with tempfile.TemporaryDirectory() as tmp, start_server(REPO / "fixtures" / "wheels") as index:
         tmp_path = Path(tmp)
-        lock_path = write_bundle(tmp_path / "bundle")
+        lock_path = write_bundle(tmp_path / "bundle", for_node=True)
         result = asyncio.run(create_lock(ROOTS, output=str(tmp_path / "app.json"), pyodide="314.0.7", index_urls=[index.simple_url]))
         (tmp_path / "app.json").write_text(result.text)
         with start_static_server({"/locks/": tmp_path}) as locks:

@@ -82,7 +82,7 @@ def prepare_micropips() -> dict[str, Path]:
     from pyodide_pm.bundle import write_bundle
     ours = WORK / "ours"
     shutil.rmtree(ours, ignore_errors=True)
-    write_bundle(ours)  # always the code of this checkout
+    write_bundle(ours, for_node=True)  # always the code of this checkout; run under Node: bare names
     lock_path = ours / "pyodide-lock.json"
     lock_path.write_text(json.dumps(_emptied_lock(json.loads(lock_path.read_text()), {"micropip"})))
 

@@ -856,7 +856,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     from pyodide_pm.bundle import write_bundle
 
-    write_bundle(OUR_LOCK.parent)  # always the code in this checkout, never a stale build
+    write_bundle(OUR_LOCK.parent, for_node=True)  # the code in this checkout, never a stale build; Node: bare names
     try:
         if args.profile:
             result = profile(args)

@@ -47,6 +47,7 @@ from micropip.resolution.environment import PYODIDE_RELEASES, PyodideRelease, Ta
 from micropip.transport.host import fetch_host
 
 from . import npm_registry, user_cache
+from .pinned import sha256_file
 
 PINNED_VERSION = PYODIDE_RELEASES[0].version  # the default target: the release the runtime is tested on
 CDN_ENV = "PYODIDE_PM_CDN_URL"
@@ -191,7 +192,7 @@ class Release:
         if not path.is_file():
             raise CatalogError(f"Pyodide {self.version} has no file {name!r} in {self.folder}")
         expected = (self.file_hashes or {}).get(name)
-        if expected is not None and _sha256(path) != expected:
+        if expected is not None and sha256_file(path) != expected:
             raise CatalogError(
                 f"the cached {name} of Pyodide {self.version} ({path}) is damaged: its sha256 differs from the one "
                 f"recorded when it was downloaded. Delete {self.folder} and run the command again"
@@ -389,7 +390,7 @@ class Catalog:
                 continue
             lock_path = path / LOCK_NAME
             hashes = record.get("files") or {}
-            if not lock_path.is_file() or _sha256(lock_path) != hashes.get(LOCK_NAME):
+            if not lock_path.is_file() or sha256_file(lock_path) != hashes.get(LOCK_NAME):
                 tried.add(f"the cache {path}", "damaged (the lock's sha256 differs from the record); ignored")
                 continue
             lock = read_pyodide_lock(lock_path.read_bytes(), source=str(lock_path))
@@ -566,14 +567,6 @@ def _unknown_message(version: str, published, registry: str) -> str:
         f"unknown Pyodide release {version!r}: the npm registry {registry} has no such version of 'pyodide'. "
         f"Releases with a pyodide-lock.json: {listed}{extra}"
     )
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

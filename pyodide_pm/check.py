@@ -4,8 +4,9 @@ For CI: every input is judged against every target release and the answer is a
 report (table, JSON or JUnit XML) with one row per input and target, each with
 the checks that ran and, for a failure, the reason in words. Bad input (a missing
 file, a corrupt zip) is a failing row, never a crash. The static checks work for
-any release in the table; ``--import`` boots the pinned Pyodide in Node.js and
-imports the wheels' modules for real.
+any release the release catalog knows, against that release's own lock (its numpy,
+pandas, ...); ``--import`` boots the pinned Pyodide in Node.js (its runtime files from
+the catalog) and imports the wheels' modules for real.
 
 JSON schema (``--format json``), stable; new keys may be added, none removed::
 

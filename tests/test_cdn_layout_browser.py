@@ -61,7 +61,7 @@ def origins(tmp_path_factory, pep783_wheel, fixture_index):
             (site / "app-lock.json").write_text(pool.submit(asyncio.run, job).result().text)
 
         def page_url(lock_path: str, load: str) -> str:
-            return f"{host.url}harness/cdn_page.html?" + urlencode({"cdn": cdn_full, "lock": f"/site/{lock_path}", "load": load})
+            return f"{host.url}harness/page.html?" + urlencode({"cdn": cdn_full, "lock": f"/site/{lock_path}", "load": load})
 
         yield cdn, host, cdn_full, page_url
 

@@ -196,25 +196,24 @@ async def load_optional_part(package: str, module: str) -> None:
     tried: list[str] = []
     found = pyodide_lockfile()
     lock = found[0] if found else {}
+    own = _own_wheel_url()
+    attempts = []
     if normalized_name(package) in {normalized_name(k) for k in (lock.get("packages") or {})}:
-        messages = await _load_package(package)
-        importlib.invalidate_caches()
-        if importlib.util.find_spec(module) is not None:
-            return
-        tried.append(f"its entry in Pyodide's lockfile did not load ({'; '.join(messages) or 'no message'})")
+        attempts.append((package, "its entry in Pyodide's lockfile"))
     else:
         tried.append(f"Pyodide's lockfile has no {package!r} entry")
-    own = _own_wheel_url()
     if own is not None:
         folder, _, filename = own.rpartition("/")
         version = filename.split("-")[1] if filename.count("-") >= 4 else ""
         beside = f"{folder}/{package.replace('-', '_')}-{version}-py3-none-any.whl"
-        messages = await _load_package(beside)
+        attempts.append((beside, f"{beside} (beside micropip's own wheel)"))
+    for target, what in attempts:
+        messages = await _load_package(target)
         importlib.invalidate_caches()
         if importlib.util.find_spec(module) is not None:
             return
-        tried.append(f"{beside} (beside micropip's own wheel) did not load ({'; '.join(messages) or 'no message'})")
-    else:
+        tried.append(f"{what} did not load ({'; '.join(messages) or 'no message'})")
+    if own is None:
         tried.append("where micropip's own wheel came from is unknown, so nothing beside it could be tried")
     from ..errors import OptionalPartError
 
