@@ -33,6 +33,7 @@ from .index.client import DEFAULT_INDEX_URLS, IndexClient
 from .installation.installed import InstalledDist, Scheme, find_distribution, installed_distributions
 from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter, verbosity
+from .resolution.file_roots import settle_file_roots
 from .resolution.requirements import RootRequirement, parse_inputs
 from .resolution.resolver import resolve
 from .resolution.selection import is_sdist, other_platform_wheel
@@ -276,6 +277,8 @@ class PackageManager:
     ) -> tuple[Plan, Sources]:
         env = TargetEnvironment.current()
         parsed = await parse_inputs(requirements, read_file=http.read_requirements_text)
+        # A wheel named as in Pyodide's lock is that entry; a missing local file is said first.
+        parsed.requirements = await settle_file_roots(parsed.requirements, self.lock_override or transport.pyodide_lockfile())
         urls = [index_urls] if isinstance(index_urls, str) else list(index_urls or self.index_urls)
         # User-info leaves the URLs now (a header for their origin): nothing below sees a secret.
         urls = [auth.take_credentials(u) for u in urls]
@@ -488,11 +491,13 @@ class PackageManager:
             for dist in present:
                 logger.info("Found existing installation: %s %s", dist.name, dist.version)
             if present:
+                mocked = {d.name: _mock_modules(d) for d in present if d.installer == MOCK_INSTALLER_NAME}
                 reports = uninstall_distributions([d.name for d in present])
                 transport.forget_loaded_packages([d.name for d in present])
                 for dist, report in zip(present, reports):
-                    if dist.installer == MOCK_INSTALLER_NAME:
+                    if dist.name in mocked:
                         mocks.forget(dist.name)
+                        mocks.unload_modules(mocked[dist.name])
                     for path in report.missing_files:
                         logger.warning("A file '%s' listed in the metadata of '%s' does not exist.", path, dist.name)
                     for folder in report.remaining_dirs:
@@ -557,8 +562,10 @@ class PackageManager:
                 f"Package {name} doesn't seem to be a micropip mock ({what}); micropip.list_mock_packages() "
                 "lists the mocks, micropip.uninstall() removes other packages"
             )
+        modules = _mock_modules(dist)
         uninstall_distributions([name])
-        mocks.forget(name)
+        mocks.forget(name)  # an in-memory mock: its modules, and the finder with the last one
+        mocks.unload_modules(modules)  # a persistent one: the modules its files made importable
 
 
 class Uninstalled:
@@ -737,6 +744,13 @@ def _installed_infos() -> dict[str, InstalledInfo]:
         d.canonical_name: InstalledInfo(d.name, str(d.version), tuple(d.requires), d.installer)
         for d in installed_distributions()
     }
+
+
+def _mock_modules(dist: InstalledDist) -> tuple[str, ...]:
+    """The top-level modules a mock's files provide (a persistent mock's; an in-memory one has none)."""
+    from .installation.wheelfile import top_level_modules
+
+    return top_level_modules(str(f) for f in dist.files)
 
 
 def _source_of(dist: InstalledDist) -> str:
