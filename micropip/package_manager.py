@@ -27,7 +27,7 @@ from .installation import mocks, wheel_cache
 from .resolution.environment import TargetEnvironment
 from .errors import BuildError, MicropipError, NotAMockError, RequirementError
 from .installation import execution
-from .installation.execution import DEFAULT_CHANNEL, INSTALLER_NAME, SHA256_FILE, SOURCE_FILE, URL_FILE
+from .installation.execution import DEFAULT_CHANNEL, INSTALLER_NAME, REQUIRES_FILE, SHA256_FILE, SOURCE_FILE, URL_FILE
 from .installation.fetch import WheelPrefetcher, fetch_all
 from .index.client import DEFAULT_INDEX_URLS, IndexClient
 from .installation.installed import InstalledDist, Scheme, find_distribution, installed_distributions
@@ -442,14 +442,20 @@ class PackageManager:
             if not url:
                 continue
             kept = packages.get(dist.canonical_name)
+            resolved = _recorded_depends(dist)  # what it was installed with, extras' dependencies included
             if (
                 _read_dist_file(dist, SOURCE_FILE) == "pyodide"
                 and isinstance(kept, dict)
                 and str(kept.get("version")) == str(dist.version)
             ):
-                continue  # Pyodide's own package: its lock entry (absolute now) says it best
+                # Pyodide's own package: its lock entry (absolute now) says it best, plus what
+                # extras asked for brought in (``requests[socks]``: PySocks).
+                if resolved - set(kept.get("depends") or []):
+                    kept["depends"] = sorted(set(kept.get("depends") or []) | resolved)
+                continue
             depends = sorted(
-                {canonicalize_name(r.name) for r in map(Requirement, dist.requires) if r.marker is None or r.marker.evaluate(dict(env.markers, extra=""))}
+                resolved
+                | {canonicalize_name(r.name) for r in map(Requirement, dist.requires) if r.marker is None or r.marker.evaluate(dict(env.markers, extra=""))}
             )
             packages[dist.canonical_name] = LockEntry.site_wheel(
                 dist.name, str(dist.version), url, sha or "", list(top_level_modules(str(f) for f in dist.files)), depends
@@ -744,6 +750,16 @@ def _installed_infos() -> dict[str, InstalledInfo]:
         d.canonical_name: InstalledInfo(d.name, str(d.version), tuple(d.requires), d.installer)
         for d in installed_distributions()
     }
+
+
+def _recorded_depends(dist: InstalledDist) -> set[str]:
+    """The dependencies resolved when ``dist`` was installed (``PYODIDE_REQUIRES``), as canonical names."""
+    text = _read_dist_file(dist, REQUIRES_FILE)
+    try:
+        names = json.loads(text) if text else []
+    except ValueError:
+        return set()
+    return {canonicalize_name(n) for n in names if isinstance(n, str)} if isinstance(names, list) else set()
 
 
 def _mock_modules(dist: InstalledDist) -> tuple[str, ...]:

@@ -105,3 +105,14 @@ def test_a_missing_local_wheel_is_file_not_found_first(pyodide):
     with pytest.raises(PyodideError) as info:
         pyodide.run(f"await micropip.install('emfs:{name}')")
     assert info.value.type == "NoCompatibleWheelError" and "ABI 2025_0" in info.value.message
+
+
+def test_freeze_records_the_dependencies_extras_brought(pyodide):
+    # An extra asked for by a dependency (extrauser -> withextras[fast] -> extradep) and directly.
+    pyodide.run("await micropip.install(['extrauser', 'markerpkg'])")
+    packages = json.loads(pyodide.run("micropip.freeze()"))["packages"]
+    assert packages["extrauser"]["depends"] == ["withextras"]
+    assert packages["withextras"]["depends"] == ["extradep"]
+    assert packages["extradep"]["depends"] == []
+    assert packages["markerpkg"]["depends"] == ["emdep"]  # linuxdep's marker does not hold here
+

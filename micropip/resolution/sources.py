@@ -111,6 +111,20 @@ def evaluate_deps(requires: tuple[Requirement, ...], env: TargetEnvironment, ext
     return out
 
 
+def extras_only(
+    requires: "tuple[Requirement, ...] | tuple[str, ...]", env: TargetEnvironment, extras: frozenset[str] | None
+) -> list[Requirement]:
+    """The dependencies that hold only with one of ``extras`` (with None: kept for any extra,
+    for ``evaluate_deps`` to pick later)."""
+    out = []
+    for req in (r if isinstance(r, Requirement) else Requirement(r) for r in requires):
+        if req.marker is None or req.marker.evaluate(dict(env.markers, extra="")):
+            continue
+        if extras is None or any(req.marker.evaluate(dict(env.markers, extra=e)) for e in extras):
+            out.append(req)
+    return out
+
+
 class Sources:
     def __init__(
         self,
@@ -249,7 +263,8 @@ class Sources:
                     # Pyodide's own package (loadPackage put it there): its lock's `depends` are what
                     # Pyodide ships it with, as for the lock candidate; its METADATA may name more
                     # (ipython 9's ipython-pygments-lexers), which Pyodide's micropip never asks for.
-                    deps = tuple(Requirement(d) for d in lock.depends)
+                    # Its extras' dependencies still come from its METADATA (they hold only with the extra).
+                    deps = tuple(Requirement(d) for d in lock.depends) + tuple(extras_only(info.requires, self.env, None))
                 else:
                     deps = tuple(Requirement(r) for r in info.requires)
                 found.append(Candidate(name, Version(info.version), INSTALLED, None, known_deps=deps, display_name=info.name))
@@ -315,7 +330,11 @@ class Sources:
 
     def dependencies(self, cand: Candidate) -> list[Requirement]:
         if cand.known_deps is not None:
-            return evaluate_deps(cand.known_deps, self.env, cand.extras)
+            deps = evaluate_deps(cand.known_deps, self.env, cand.extras)
+            if cand.extras and cand.source == LOCKFILE:
+                # A lock's ``depends`` know no extras: ``requests[socks]`` needs its METADATA.
+                deps += extras_only(self.candidate_metadata(cand).requires_dist, self.env, cand.extras)
+            return deps
         meta = self.candidate_metadata(cand)
         return evaluate_deps(meta.requires_dist, self.env, cand.extras)
 
@@ -449,7 +468,7 @@ class Sources:
             await self._crawl_candidate(best, seen, budget)
 
     async def _crawl_candidate(self, cand: Candidate, seen: set, budget: list[int]) -> None:
-        if cand.known_deps is None:
+        if cand.known_deps is None or (cand.extras and cand.source == LOCKFILE):  # as ``dependencies`` reads
             await self.ensure_metadata(cand)
         if not self.crawl_deps or (self._prefetching and self._dead_seen):
             return
