@@ -116,3 +116,42 @@ def test_freeze_records_the_dependencies_extras_brought(pyodide):
     assert packages["extradep"]["depends"] == []
     assert packages["markerpkg"]["depends"] == ["emdep"]  # linuxdep's marker does not hold here
 
+
+def test_pylock_installs_wheels_sdists_and_archives_like_the_json_lock(pyodide, build_index, tmp_path):
+    from pyodide_pm.cli import main
+
+    files = build_index.url + "files/"
+    reqs = ["sdist-flit", f"greeting @ {files}greeting-1.0-py3-none-any.whl", "withextras[fast]"]
+    for out in ("lock.json", "pylock.toml"):
+        assert main(["lock", *reqs, "-i", build_index.simple_url, "--build-sdists", "-o", str(tmp_path / out)]) == 0
+    pylock = (tmp_path / "pylock.toml").read_text()
+    assert "[packages.sdist]" in pylock and "[packages.archive]" in pylock and "[[packages.wheels]]" in pylock
+    pyodide.run(
+        f"micropip.set_index_urls([{build_index.simple_url!r}])\n"  # where the sdist's build requirements come from
+        f"open('lock.json', 'w').write({(tmp_path / 'lock.json').read_text()!r})\n"
+        f"open('pylock.toml', 'w').write({pylock!r})\n"
+        "def _ours():\n"
+        "    return sorted(f'{p.name}=={p.version}' for p in micropip.list().values() if p.source != 'pyodide')\n"
+    )
+    # A dry run lists every kind (and loads the pylock reader, a part of micropip of its own).
+    planned = pyodide.run("_p = await micropip.install_lockfile('pylock.toml', dry_run=True); sorted([p.name, p.filename] for p in _p.install)")
+    assert planned == [["colorama-lite", "colorama_lite-0.2-py3-none-any.whl"], ["extradep", "extradep-1.0-py3-none-any.whl"],
+                       ["greeting", "greeting-1.0-py3-none-any.whl"], ["sdist-flit", "sdist_flit-1.0.tar.gz"],
+                       ["withextras", "withextras-1.0-py3-none-any.whl"]]
+    pyodide.run(SNAPSHOT + "_before = _snapshot()")
+    # An sdist is built only when asked for; until then nothing changes.
+    with pytest.raises(PyodideError) as info:
+        pyodide.run("await micropip.install_lockfile('pylock.toml')")
+    assert info.value.type == "BuildError" and "sdist_flit-1.0.tar.gz" in info.value.message
+    assert "build_sdists=True" in info.value.message
+    assert pyodide.run("_snapshot() == _before")
+
+    pyodide.run("await micropip.install_lockfile('lock.json', build_sdists=True)")
+    from_json = pyodide.run("_ours()")
+    pyodide.run("micropip.uninstall([n.split('==')[0] for n in _ours()])")
+    assert pyodide.run("_ours()") == []
+    pyodide.run("await micropip.install_lockfile('pylock.toml', build_sdists=True)")
+    assert pyodide.run("_ours()") == from_json
+    assert {"sdist-flit==1.0", "greeting==1.0", "colorama-lite==0.2", "withextras==1.0", "extradep==1.0"} <= set(from_json)
+    assert pyodide.run("import sdist_flit, greeting; micropip.list()['greeting'].source") == f"{files}greeting-1.0-py3-none-any.whl"
+
