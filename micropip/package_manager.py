@@ -163,8 +163,12 @@ class PackageManager:
         progress: ProgressCallback | bool | None = None,
         require_hashes: bool = False,
         build_sdists: bool | None = None,
+        upgrade: bool = False,
     ) -> Plan | None:
-        """Resolve, download, verify and install; on any failure nothing changes."""
+        """Resolve, download, verify and install; on any failure nothing changes.
+
+        ``upgrade``: the requested packages go to their newest allowed version even when an
+        installed one satisfies (pip's ``--upgrade``); replacing them is allowed, as with ``reinstall``."""
         if lockfile is not None:
             names = [requirements] if isinstance(requirements, str) else list(requirements or [])
             return await self.install_lockfile(
@@ -173,13 +177,14 @@ class PackageManager:
             )
         with verbosity(verbose):
             return await self._install(
-                requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, verbose, dry_run,
-                merge_indexes, progress, require_hashes, self.build_sdists if build_sdists is None else bool(build_sdists),
+                requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall or upgrade, verbose,
+                dry_run, merge_indexes, progress, require_hashes,
+                self.build_sdists if build_sdists is None else bool(build_sdists), upgrade,
             )
 
     async def _install(
         self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, verbose, dry_run,
-        merge_indexes, progress, require_hashes, build_sdists=False,
+        merge_indexes, progress, require_hashes, build_sdists=False, upgrade=False,
     ) -> Plan | None:
         async with self._lock, Reporter(progress, verbose, _redacted(requirements)) as report:
             # The wheels the resolver will likely pick download while it still works (a fresh
@@ -193,7 +198,7 @@ class PackageManager:
             try:
                 plan, sources = await self._plan(
                     requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall,
-                    merge_indexes, ahead, require_hashes=require_hashes, build_sdists=build_sdists,
+                    merge_indexes, ahead, require_hashes=require_hashes, build_sdists=build_sdists, upgrade=upgrade,
                 )
                 report.resolved(plan)
                 if require_hashes:
@@ -274,6 +279,7 @@ class PackageManager:
     async def _plan(
         self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes,
         ahead: WheelPrefetcher | None = None, *, require_hashes: bool = False, build_sdists: bool = False,
+        upgrade: bool = False,
     ) -> tuple[Plan, Sources]:
         env = TargetEnvironment.current()
         parsed = await parse_inputs(requirements, read_file=http.read_requirements_text)
@@ -302,6 +308,7 @@ class PackageManager:
             require_hashes=require_hashes,
             credentials=credentials,
             sdist_metadata=builder.metadata if builder is not None else None,
+            upgrade=frozenset(r.name for r in parsed.requirements) if upgrade else frozenset(),
         )
         sources.builder = builder  # the install takes the wheels it built while resolving
         warm = asyncio.ensure_future(_warm_up(sources))

@@ -155,3 +155,29 @@ def test_pylock_installs_wheels_sdists_and_archives_like_the_json_lock(pyodide, 
     assert {"sdist-flit==1.0", "greeting==1.0", "colorama-lite==0.2", "withextras==1.0", "extradep==1.0"} <= set(from_json)
     assert pyodide.run("import sdist_flit, greeting; micropip.list()['greeting'].source") == f"{files}greeting-1.0-py3-none-any.whl"
 
+
+def test_pip_magic_takes_the_options_people_type(pyodide, build_index):
+    run = "from micropip.magics import run_magic\n"
+    # -U takes the newest allowed version (and what it needs); an installed one that satisfies is kept otherwise.
+    pyodide.run(run + "await run_magic('install greeting==1.0')")
+    pyodide.run(run + "await run_magic('install greeting')")
+    assert pyodide.run(installed_version("greeting")) == "1.0"
+    out = pyodide.run(run + "await run_magic('install -U greeting --no-build-isolation')")
+    assert out.splitlines()[0].startswith("note: --no-build-isolation is ignored")
+    assert [pyodide.run(installed_version(n)) for n in ("greeting", "colorama-lite")] == ["1.1", "0.2"]
+    # --extra-index-url appends an index (only the build index has sdist-flit); --build-sdists builds it.
+    pyodide.run(run + f"await run_magic('install --build-sdists sdist-flit --extra-index-url {build_index.simple_url}')")
+    assert pyodide.run("import sdist_flit; sdist_flit.__name__") == "sdist_flit"
+    # show, as pip prints it.
+    shown = pyodide.run(run + "await run_magic('show greeting colorama-lite nothere')")
+    blocks = shown.split("\n---\n")
+    assert blocks[0].splitlines()[:2] == ["Name: greeting", "Version: 1.1"]
+    assert "Requires: colorama-lite, textwrap3-lite" in blocks[0].splitlines()
+    assert "Location: /lib/python3.14/site-packages" in blocks[0].splitlines()
+    assert "Required-by: greeting" in blocks[1].splitlines()
+    assert shown.endswith("\nWARNING: Package(s) not found: nothere")
+    # An unknown flag names itself and every option the command takes.
+    with pytest.raises(PyodideError) as info:
+        pyodide.run(run + "await run_magic('install --upgrade-strategy eager greeting')")
+    assert info.value.type == "MagicUsageError" and "unrecognized arguments: --upgrade-strategy" in info.value.message
+    assert "-U / --upgrade" in info.value.message and "--extra-index-url" in info.value.message

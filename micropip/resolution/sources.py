@@ -140,8 +140,11 @@ class Sources:
         require_hashes: bool = False,
         credentials: str | None = None,
         sdist_metadata: Callable[[ProjectFile], Awaitable[bytes]] | None = None,
+        upgrade: frozenset[str] = frozenset(),
     ) -> None:
         self.env = env
+        # Projects to take at their newest allowed version, installed or not (pip's --upgrade).
+        self.upgrade = upgrade
         # build_sdists: an sdist is a candidate (after every wheel); this gives its core
         # metadata (static PKG-INFO, or a build's METADATA). None: sdists are rejected.
         self.sdist_metadata = sdist_metadata
@@ -270,7 +273,7 @@ class Sources:
                 found.append(Candidate(name, Version(info.version), INSTALLED, None, known_deps=deps, display_name=info.name))
             except Exception:  # broken installed metadata: treat as not installed
                 logger.warning("ignoring installed %s %s: its metadata cannot be read", info.name, info.version)
-        found = _newest_first(found)
+        found = _newest_first(found, upgrade=name in self.upgrade)
         self._candidates[name] = found
         self.rejections[name] = rejected
         if page is not None and page.set_aside:
@@ -610,9 +613,14 @@ def has_sha256(f: ProjectFile) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdef" for c in value.lower())
 
 
-def _newest_first(cands: list[Candidate]) -> list[Candidate]:
+def _newest_first(cands: list[Candidate], *, upgrade: bool = False) -> list[Candidate]:
     """The installed version first (an install never upgrades what already satisfies), then every
-    wheel newest first, then sdists newest first (built only when no wheel will do)."""
+    wheel newest first, then sdists newest first (built only when no wheel will do). ``upgrade``:
+    the installed version only where it is the newest."""
+    if upgrade:
+        return sorted(
+            cands, key=lambda c: (not c.is_sdist, c.version, c.source == INSTALLED, -SOURCE_ORDER[c.source]), reverse=True
+        )
     return sorted(
         cands, key=lambda c: (c.source == INSTALLED, not c.is_sdist, c.version, -SOURCE_ORDER[c.source]), reverse=True
     )
