@@ -296,21 +296,15 @@ def select_for_environment(
             raise _no_wheels(package, at.at("wheels"))
         return _best_wheel(package, rank, best_tag, at)
 
-    return _select(lock, marker_env, tags, extras, dependency_groups, source, wheel_only)
+    return _select(lock, marker_env, tags, wheel_only, extras=extras, dependency_groups=dependency_groups, source=source)
 
 
 def select_files(
-    lock: Pylock,
-    marker_env: Mapping[str, str],
-    tags: Sequence[Tag],
-    *,
-    extras: Iterable[str] = (),
-    dependency_groups: Iterable[str] | None = None,
-    source: str | None = None,
+    lock: Pylock, marker_env: Mapping[str, str], tags: Sequence[Tag], **options: Any
 ) -> list[tuple[PylockPackage, PylockFile]]:
-    """As ``select_for_environment``, each package with the file to install: its best wheel,
-    else its sdist (to build), else its archive (a wheel that fits these tags, or an sdist).
-    Directory and VCS entries are refused: there is nothing to download and verify."""
+    """As ``select_for_environment`` (the same keyword options), each package with the file to
+    install: its best wheel, else its sdist (to build), else its archive (a wheel that fits these
+    tags, or an sdist). Directory and VCS entries are refused: there is nothing to download and verify."""
 
     def any_file(package: PylockPackage, at: Where, rank: Mapping[Tag, int], best_tag: str) -> PylockFile:
         if package.wheels and (package.sdist is None or _wheel_ranks(package, rank)):
@@ -336,10 +330,13 @@ def select_files(
             "Lock again from an index or a file URL, or build a wheel of it and lock that",
         )
 
-    return _select(lock, marker_env, tags, extras, dependency_groups, source, any_file)
+    return _select(lock, marker_env, tags, any_file, **options)
 
 
-def _select(lock, marker_env, tags, extras, dependency_groups, source, pick) -> list:
+def _select(
+    lock: Pylock, marker_env: Mapping[str, str], tags: Sequence[Tag], pick: Any, *,
+    extras: Iterable[str] = (), dependency_groups: Iterable[str] | None = None, source: str | None = None,
+) -> list:
     """PEP 751's installation steps for one environment; ``pick`` chooses each package's file."""
     where = Where(source, _LABEL, toml=True)
     if not isinstance(lock, Pylock):
