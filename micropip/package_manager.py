@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import tempfile
+import textwrap
 import urllib.parse
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -541,6 +542,8 @@ class PackageManager:
         from .installation.wheelbuilder import make_metadata, write_wheel
 
         modules = modules if modules is not None else {canonicalize_name(name).replace("-", "_"): ""}
+        # Source written inside a function or a triple-quoted string is indented: as in Pyodide's micropip, dedented.
+        modules = {m: textwrap.dedent(src) if isinstance(src, str) else src for m, src in modules.items()}
         existing = find_distribution(name)
         if existing is not None and existing.installer != MOCK_INSTALLER_NAME:
             raise MicropipError(

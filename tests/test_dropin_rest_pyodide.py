@@ -35,8 +35,9 @@ def _importable(*names):
 def test_removed_mocks_no_longer_import(pyodide):
     pyodide.run(IMPORTABLE)
     pyodide.run(
-        "micropip.add_mock_package('bob', '1.0', modules={'bob_mod': 'X = 1', 'bob_mod.fn': lambda m: setattr(m, 'add2', lambda x: x + 2)})\n"
-        "micropip.add_mock_package('carl', '1.0', modules={'t1': 'Y = 1', 't2': None}, persistent=True)\n"
+        "micropip.add_mock_package('bob', '1.0', modules={'bob_mod': '\\n        X = 1', 'bob_mod.fn': lambda m: setattr(m, 'add2', lambda x: x + 2)})\n"
+        # Indented source (written in a function or a triple-quoted string) is dedented, as in Pyodide's micropip.
+        "micropip.add_mock_package('carl', '1.0', modules={'t1': '\\n    Y = 1\\n', 't2': None}, persistent=True)\n"
         "import bob_mod.fn, t1, t2\n"
         "assert bob_mod.fn.add2(5) == 7 and t1.Y == 1"
     )
