@@ -24,7 +24,9 @@ __all__ = [
     "read_pyodide_lock",
 ]
 
-_PYLOCK_NAMES = frozenset({"Pylock", "PylockPackage", "PylockWheel", "read_pylock", "select_for_environment", "write_pylock"})
+_PYLOCK_NAMES = frozenset(
+    {"Pylock", "PylockFile", "PylockPackage", "PylockWheel", "read_pylock", "select_files", "select_for_environment", "write_pylock"}
+)
 
 
 def __getattr__(name: str):

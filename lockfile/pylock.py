@@ -1,8 +1,9 @@
 """PEP 751 ``pylock.toml``: read, validate, write, and pick the wheels for one environment.
 
-micropip installs wheels only (there is no compiler in the browser), so entries that
-lock an sdist, archive, directory or VCS checkout are read and kept but refused at
-selection time with a message saying so. The installation steps follow the
+``select_for_environment`` picks wheels only; ``select_files`` also takes an entry's sdist
+(micropip builds pure-Python ones with ``build_sdists``) and an archive (a direct URL's
+wheel or sdist). Directory and VCS entries are read and kept but refused at selection
+time with a message saying so. The installation steps follow the
 specification's "Installation" section: lock-version, requires-python,
 environments, then per package marker, requires-python, ambiguity and source.
 """
@@ -75,6 +76,27 @@ class PylockWheel:
                 data[key] = value
         data["hashes"] = {algorithm: self.hashes[algorithm] for algorithm in sorted(self.hashes)}
         return data
+
+
+@dataclass(frozen=True)
+class PylockFile:
+    """What ``select_files`` picked for one entry: its wheel, its sdist or its archive (PEP 751)."""
+
+    kind: str  # "wheel", "sdist" or "archive"
+    filename: str
+    url: str | None = None
+    path: str | None = None  # relative paths are relative to the lock file
+    size: int | None = None
+    hashes: dict[str, str] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def of(cls, kind: str, table: "PylockWheel | Mapping[str, Any]") -> "PylockFile":
+        if isinstance(table, PylockWheel):
+            return cls(kind, table.filename, table.url, table.path, table.size, dict(table.hashes))
+        url, path = table.get("url"), table.get("path")
+        filename = table.get("name") if kind == "sdist" and isinstance(table.get("name"), str) else ""
+        filename = filename or PylockWheel(url=url, path=path).filename
+        return cls(kind, filename, url, path, table.get("size"), dict(table.get("hashes") or {}))
 
 
 @dataclass(frozen=True)
@@ -268,6 +290,54 @@ def select_for_environment(
     ``tags`` its supported tags, most preferred first. ``dependency_groups`` defaults
     to the lock's ``default-groups``, as PEP 751 asks.
     """
+
+    def wheel_only(package: PylockPackage, at: Where, rank: Mapping[Tag, int], best_tag: str) -> PylockWheel:
+        if not package.wheels:
+            raise _no_wheels(package, at.at("wheels"))
+        return _best_wheel(package, rank, best_tag, at)
+
+    return _select(lock, marker_env, tags, wheel_only, extras=extras, dependency_groups=dependency_groups, source=source)
+
+
+def select_files(
+    lock: Pylock, marker_env: Mapping[str, str], tags: Sequence[Tag], **options: Any
+) -> list[tuple[PylockPackage, PylockFile]]:
+    """As ``select_for_environment`` (the same keyword options), each package with the file to
+    install: its best wheel, else its sdist (to build), else its archive (a wheel that fits these
+    tags, or an sdist). Directory and VCS entries are refused: there is nothing to download and verify."""
+
+    def any_file(package: PylockPackage, at: Where, rank: Mapping[Tag, int], best_tag: str) -> PylockFile:
+        if package.wheels and (package.sdist is None or _wheel_ranks(package, rank)):
+            return PylockFile.of("wheel", _best_wheel(package, rank, best_tag, at))
+        if package.sdist is not None:
+            return PylockFile.of("sdist", package.sdist)
+        if package.archive is not None:
+            if package.archive.get("subdirectory"):
+                at.at("archive").at("subdirectory").fail(
+                    "an archive whose project is in a subdirectory cannot be installed here",
+                    "Lock the project's own sdist or wheel instead",
+                )
+            found = PylockFile.of("archive", package.archive)
+            if found.filename.endswith(".whl") and _wheel_rank(PylockWheel(name=found.filename), rank) is None:
+                at.at("archive").fail(
+                    f"the archive {found.filename!r} is a wheel that does not fit this environment (its best tag is {best_tag})",
+                    "Lock a py3-none-any wheel, or one built for Pyodide",
+                )
+            return found
+        kinds = " and ".join(package.sources) or "no source at all"
+        raise at.error(
+            f"wheels, sdists and archives are installed, and this entry locks {kinds}",
+            "Lock again from an index or a file URL, or build a wheel of it and lock that",
+        )
+
+    return _select(lock, marker_env, tags, any_file, **options)
+
+
+def _select(
+    lock: Pylock, marker_env: Mapping[str, str], tags: Sequence[Tag], pick: Any, *,
+    extras: Iterable[str] = (), dependency_groups: Iterable[str] | None = None, source: str | None = None,
+) -> list:
+    """PEP 751's installation steps for one environment; ``pick`` chooses each package's file."""
     where = Where(source, _LABEL, toml=True)
     if not isinstance(lock, Pylock):
         where.fail(f"expected a Pylock, found {type(lock).__name__}")
@@ -298,7 +368,7 @@ def select_for_environment(
     best_tag = str(tags[0]) if tags else "(no tags given)"
 
     chosen: dict[str, int] = {}
-    selected: list[tuple[PylockPackage, PylockWheel]] = []
+    selected: list = []
     for i, package in enumerate(lock.packages):
         at = where.at("packages").at(i).of(package.name)
         if package.marker is not None and not _evaluate(package.marker, env, at.at("marker")):
@@ -312,19 +382,24 @@ def select_for_environment(
                 "Give the entries markers that exclude each other, or lock again",
             )
         chosen[name] = i
-        if not package.wheels:
-            raise _no_wheels(package, at.at("wheels"))
-        wheels = package.wheels
-        ranked = [(_wheel_rank(wheel, rank), n, wheel) for n, wheel in enumerate(wheels)]
-        matching = [item for item in ranked if item[0] is not None]
-        if not matching:
-            at.at("wheels").fail(
-                f"no wheel fits this environment (its best tag is {best_tag}); the lock has "
-                + ", ".join(wheel.filename for wheel in wheels),
-                "Lock again including a wheel for this platform (a py3-none-any wheel, or one built for Pyodide)",
-            )
-        selected.append((package, min(matching, key=lambda item: (item[0], item[1]))[2]))
+        selected.append((package, pick(package, at, rank, best_tag)))
     return selected
+
+
+def _wheel_ranks(package: PylockPackage, rank: Mapping[Tag, int]) -> list[tuple[int, int, PylockWheel]]:
+    ranked = [(_wheel_rank(wheel, rank), n, wheel) for n, wheel in enumerate(package.wheels)]
+    return [item for item in ranked if item[0] is not None]  # type: ignore[misc]
+
+
+def _best_wheel(package: PylockPackage, rank: Mapping[Tag, int], best_tag: str, at: Where) -> PylockWheel:
+    matching = _wheel_ranks(package, rank)
+    if not matching:
+        at.at("wheels").fail(
+            f"no wheel fits this environment (its best tag is {best_tag}); the lock has "
+            + ", ".join(wheel.filename for wheel in package.wheels),
+            "Lock again including a wheel for this platform (a py3-none-any wheel, or one built for Pyodide)",
+        )
+    return min(matching, key=lambda item: (item[0], item[1]))[2]
 
 
 # -- reading: shapes here; leaf values are checked by _check_* ----------------------------------

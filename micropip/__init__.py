@@ -248,6 +248,7 @@ async def install(
     progress: Any = None,
     require_hashes: bool = False,
     build_sdists: bool | None = None,
+    upgrade: bool = False,
 ) -> Any:
     """Install packages and their dependencies; ``dry_run=True`` returns the plan instead.
 
@@ -264,6 +265,8 @@ async def install(
     ``build_sdists=True`` builds a pure-Python project inside Pyodide when a release it
     needs has no usable wheel, only a source distribution (None: the default that
     ``set_build_sdists`` chose, off unless changed).
+    ``upgrade=True`` takes the requested packages to their newest allowed version even
+    when an installed one satisfies, as ``pip install --upgrade`` does (``%pip install -U``).
     """
     from .transport import from_js
 
@@ -275,7 +278,7 @@ async def install(
     try:
         if lockfile is None:
             # Without a resolver only when nothing given needs one (a dry run returns the plan it made).
-            plain = not (dry_run or require_hashes or reinstall or constraints) and credentials is None
+            plain = not (dry_run or require_hashes or reinstall or constraints or upgrade) and credentials is None
             if await _start_first_install(
                 requirements, index_urls, credentials, wheels=not (dry_run or require_hashes), deps=bool(deps),
                 lock_only={"pre": bool(pre), "verbose": verbose, "progress": progress} if plain else None,
@@ -297,6 +300,7 @@ async def install(
             progress=progress,
             require_hashes=require_hashes,
             build_sdists=build_sdists,
+            upgrade=upgrade,
         )
     finally:
         await _discard_early_requests()

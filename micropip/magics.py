@@ -1,7 +1,9 @@
 """``%pip`` and ``%micropip`` line magics for IPython (a notebook kernel in Pyodide).
 
     %pip install -r requirements.txt --pre "greeting>=1.1"
+    %pip install -U greeting --extra-index-url https://example.org/simple/
     %pip uninstall -y greeting
+    %pip show greeting
     %pip list | %pip freeze | %pip check
 
 ``run_magic(line)`` parses and dispatches and returns the text to show; it is a
@@ -67,13 +69,19 @@ def _parser() -> _Parser:
     p.add_argument("--no-deps", action="store_true", help="install only the named packages")
     p.add_argument("--dry-run", action="store_true", help="show what would be installed; change nothing")
     p.add_argument("-i", "--index-url", action="append", default=[], metavar="URL", help="index to use (repeatable; replaces the configured ones)")
+    p.add_argument("--extra-index-url", action="append", default=[], metavar="URL", help="an index searched after the others (repeatable)")
+    p.add_argument("-U", "--upgrade", action="store_true", help="upgrade the named packages to the newest allowed version")
     p.add_argument("--reinstall", "--force-reinstall", action="store_true", help="reinstall even if already installed")
+    p.add_argument("--build-sdists", action="store_true", help="build pure-Python source distributions when no wheel fits")
+    p.add_argument("--no-build-isolation", action="store_true", help="accepted for pip's sake; builds always get their own folder")
 
     p = sub.add_parser("uninstall", help="remove installed packages")
     p.add_argument("names", nargs="+", metavar="NAME")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask (micropip never asks)")
 
     sub.add_parser("list", help="installed packages, with where they came from")
+    p = sub.add_parser("show", help="name, version, location, requires and required-by of installed packages")
+    p.add_argument("names", nargs="+", metavar="NAME")
     p = sub.add_parser("freeze", help="installed packages as name==version lines")
     p.add_argument("--lockfile", action="store_true", help="print the environment as pyodide-lock.json instead")
     sub.add_parser("check", help="report installed packages whose requirements are not met")
@@ -93,12 +101,24 @@ async def run_magic(line: str, *, progress: Any = None) -> str:
         raise MagicUsageError(f"%pip: cannot split the command line: {exc}") from exc
     parser = _parser()
     try:
-        args = parser.parse_args(words)
+        args, unknown = parser.parse_known_args(words)
     except _HelpRequested as help_:
         return help_.text.rstrip()
     if args.command is None:
         return parser.format_help().rstrip()
+    if unknown:
+        raise MagicUsageError(_unknown_options(parser, args.command, unknown))
     return await _COMMANDS[args.command](args, progress)
+
+
+def _unknown_options(parser: _Parser, command: str, unknown: list[str]) -> str:
+    """Which words were not understood, and every option the command does take."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    options = [" / ".join(a.option_strings) for a in sub._actions if a.option_strings and "-h" not in a.option_strings]
+    return (
+        f"%pip {command}: unrecognized arguments: {' '.join(unknown)}\n"
+        f"%pip {command} supports: {', '.join(options) if options else 'no options'} (and -h / --help)"
+    )
 
 
 async def _install(args: argparse.Namespace, progress: Any) -> str:
@@ -123,20 +143,29 @@ async def _install(args: argparse.Namespace, progress: Any) -> str:
             if live is not None:
                 live(event)
 
+    index_urls = args.index_url or None
+    if args.extra_index_url:  # appended to the indexes in use (-i, else the configured ones)
+        index_urls = [*(index_urls or micropip._get_manager().index_urls), *args.extra_index_url]
+    notes = []
+    if args.no_build_isolation:
+        notes.append("note: --no-build-isolation is ignored: micropip always builds an sdist with its build "
+                     "requirements in a folder of its own, never in site-packages")
     plan = await micropip.install(
         requirements,
         deps=not args.no_deps,
         pre=args.pre,
-        index_urls=args.index_url or None,
+        index_urls=index_urls,
         reinstall=args.reinstall,
         dry_run=args.dry_run,
         progress=shown,
+        upgrade=args.upgrade,
+        build_sdists=True if args.build_sdists else None,
     )
     if args.dry_run:
-        return str(plan)
+        return "\n".join([*notes, str(plan)])
     if progress is None and live is not None:
-        return ""  # the notebook's progress area already shows the summary
-    return events[-1].summary if events else ""
+        return "\n".join(notes)  # the notebook's progress area already shows the summary
+    return "\n".join([*notes, events[-1].summary if events else ""]).strip("\n")
 
 
 async def _uninstall(args: argparse.Namespace, progress: Any) -> str:
@@ -164,6 +193,48 @@ async def _list(args: argparse.Namespace, progress: Any) -> str:
     return repr(micropip.list())
 
 
+async def _show_packages(args: argparse.Namespace, progress: Any) -> str:
+    """pip's ``show``: one block per package, ``---`` between, a warning for the names not installed."""
+    from email.parser import HeaderParser
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from .installation.installed import installed_distributions
+
+    dists = installed_distributions()
+
+    def requires(dist) -> list[str]:
+        names = []
+        for text in dist.requires:
+            try:
+                req = Requirement(text)
+                if req.marker is None or req.marker.evaluate({"extra": ""}):
+                    names.append(req.name)
+            except (InvalidRequirement, ValueError):
+                continue
+        return names
+
+    blocks, missing = [], []
+    for name in args.names:
+        dist = next((d for d in dists if d.canonical_name == canonicalize_name(name)), None)
+        if dist is None:
+            missing.append(name)
+            continue
+        try:
+            summary = HeaderParser().parsestr((dist.dist_info / "METADATA").read_text(encoding="utf-8")).get("Summary", "")
+        except OSError:
+            summary = ""
+        required_by = sorted(
+            (d.name for d in dists if dist.canonical_name in {canonicalize_name(r) for r in requires(d)}), key=str.lower
+        )
+        blocks.append("\n".join([
+            f"Name: {dist.name}", f"Version: {dist.version}", f"Summary: {summary}", f"Location: {dist.location}",
+            f"Requires: {', '.join(sorted(dict.fromkeys(requires(dist)), key=str.lower))}", f"Required-by: {', '.join(required_by)}",
+        ]))
+    warning = f"WARNING: Package(s) not found: {', '.join(missing)}" if missing else ""
+    return "\n".join(filter(None, ["\n---\n".join(blocks), warning]))
+
+
 async def _freeze(args: argparse.Namespace, progress: Any) -> str:
     import micropip
 
@@ -189,7 +260,9 @@ async def _check(args: argparse.Namespace, progress: Any) -> str:
     return str(result)
 
 
-_COMMANDS = {"install": _install, "uninstall": _uninstall, "list": _list, "freeze": _freeze, "check": _check}
+_COMMANDS = {
+    "install": _install, "uninstall": _uninstall, "list": _list, "show": _show_packages, "freeze": _freeze, "check": _check,
+}
 
 
 # ---- the IPython side ------------------------------------------------------------------------

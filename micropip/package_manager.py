@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import tempfile
+import textwrap
 import urllib.parse
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -27,12 +28,13 @@ from .installation import mocks, wheel_cache
 from .resolution.environment import TargetEnvironment
 from .errors import BuildError, MicropipError, NotAMockError, RequirementError
 from .installation import execution
-from .installation.execution import DEFAULT_CHANNEL, INSTALLER_NAME, SHA256_FILE, SOURCE_FILE, URL_FILE
+from .installation.execution import DEFAULT_CHANNEL, INSTALLER_NAME, REQUIRES_FILE, SHA256_FILE, SOURCE_FILE, URL_FILE
 from .installation.fetch import WheelPrefetcher, fetch_all
 from .index.client import DEFAULT_INDEX_URLS, IndexClient
 from .installation.installed import InstalledDist, Scheme, find_distribution, installed_distributions
 from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter, verbosity
+from .resolution.file_roots import settle_file_roots
 from .resolution.requirements import RootRequirement, parse_inputs
 from .resolution.resolver import resolve
 from .resolution.selection import is_sdist, other_platform_wheel
@@ -162,8 +164,12 @@ class PackageManager:
         progress: ProgressCallback | bool | None = None,
         require_hashes: bool = False,
         build_sdists: bool | None = None,
+        upgrade: bool = False,
     ) -> Plan | None:
-        """Resolve, download, verify and install; on any failure nothing changes."""
+        """Resolve, download, verify and install; on any failure nothing changes.
+
+        ``upgrade``: the requested packages go to their newest allowed version even when an
+        installed one satisfies (pip's ``--upgrade``); replacing them is allowed, as with ``reinstall``."""
         if lockfile is not None:
             names = [requirements] if isinstance(requirements, str) else list(requirements or [])
             return await self.install_lockfile(
@@ -172,13 +178,14 @@ class PackageManager:
             )
         with verbosity(verbose):
             return await self._install(
-                requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, verbose, dry_run,
-                merge_indexes, progress, require_hashes, self.build_sdists if build_sdists is None else bool(build_sdists),
+                requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall or upgrade, verbose,
+                dry_run, merge_indexes, progress, require_hashes,
+                self.build_sdists if build_sdists is None else bool(build_sdists), upgrade,
             )
 
     async def _install(
         self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, verbose, dry_run,
-        merge_indexes, progress, require_hashes, build_sdists=False,
+        merge_indexes, progress, require_hashes, build_sdists=False, upgrade=False,
     ) -> Plan | None:
         async with self._lock, Reporter(progress, verbose, _redacted(requirements)) as report:
             # The wheels the resolver will likely pick download while it still works (a fresh
@@ -192,7 +199,7 @@ class PackageManager:
             try:
                 plan, sources = await self._plan(
                     requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall,
-                    merge_indexes, ahead, require_hashes=require_hashes, build_sdists=build_sdists,
+                    merge_indexes, ahead, require_hashes=require_hashes, build_sdists=build_sdists, upgrade=upgrade,
                 )
                 report.resolved(plan)
                 if require_hashes:
@@ -273,9 +280,12 @@ class PackageManager:
     async def _plan(
         self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes,
         ahead: WheelPrefetcher | None = None, *, require_hashes: bool = False, build_sdists: bool = False,
+        upgrade: bool = False,
     ) -> tuple[Plan, Sources]:
         env = TargetEnvironment.current()
         parsed = await parse_inputs(requirements, read_file=http.read_requirements_text)
+        # A wheel named as in Pyodide's lock is that entry; a missing local file is said first.
+        parsed.requirements = await settle_file_roots(parsed.requirements, self.lock_override or transport.pyodide_lockfile())
         urls = [index_urls] if isinstance(index_urls, str) else list(index_urls or self.index_urls)
         # User-info leaves the URLs now (a header for their origin): nothing below sees a secret.
         urls = [auth.take_credentials(u) for u in urls]
@@ -299,6 +309,7 @@ class PackageManager:
             require_hashes=require_hashes,
             credentials=credentials,
             sdist_metadata=builder.metadata if builder is not None else None,
+            upgrade=frozenset(r.name for r in parsed.requirements) if upgrade else frozenset(),
         )
         sources.builder = builder  # the install takes the wheels it built while resolving
         warm = asyncio.ensure_future(_warm_up(sources))
@@ -439,14 +450,20 @@ class PackageManager:
             if not url:
                 continue
             kept = packages.get(dist.canonical_name)
+            resolved = _recorded_depends(dist)  # what it was installed with, extras' dependencies included
             if (
                 _read_dist_file(dist, SOURCE_FILE) == "pyodide"
                 and isinstance(kept, dict)
                 and str(kept.get("version")) == str(dist.version)
             ):
-                continue  # Pyodide's own package: its lock entry (absolute now) says it best
+                # Pyodide's own package: its lock entry (absolute now) says it best, plus what
+                # extras asked for brought in (``requests[socks]``: PySocks).
+                if resolved - set(kept.get("depends") or []):
+                    kept["depends"] = sorted(set(kept.get("depends") or []) | resolved)
+                continue
             depends = sorted(
-                {canonicalize_name(r.name) for r in map(Requirement, dist.requires) if r.marker is None or r.marker.evaluate(dict(env.markers, extra=""))}
+                resolved
+                | {canonicalize_name(r.name) for r in map(Requirement, dist.requires) if r.marker is None or r.marker.evaluate(dict(env.markers, extra=""))}
             )
             packages[dist.canonical_name] = LockEntry.site_wheel(
                 dist.name, str(dist.version), url, sha or "", list(top_level_modules(str(f) for f in dist.files)), depends
@@ -488,11 +505,13 @@ class PackageManager:
             for dist in present:
                 logger.info("Found existing installation: %s %s", dist.name, dist.version)
             if present:
+                mocked = {d.name: _mock_modules(d) for d in present if d.installer == MOCK_INSTALLER_NAME}
                 reports = uninstall_distributions([d.name for d in present])
                 transport.forget_loaded_packages([d.name for d in present])
                 for dist, report in zip(present, reports):
-                    if dist.installer == MOCK_INSTALLER_NAME:
+                    if dist.name in mocked:
                         mocks.forget(dist.name)
+                        mocks.unload_modules(mocked[dist.name])
                     for path in report.missing_files:
                         logger.warning("A file '%s' listed in the metadata of '%s' does not exist.", path, dist.name)
                     for folder in report.remaining_dirs:
@@ -523,6 +542,8 @@ class PackageManager:
         from .installation.wheelbuilder import make_metadata, write_wheel
 
         modules = modules if modules is not None else {canonicalize_name(name).replace("-", "_"): ""}
+        # Source written inside a function or a triple-quoted string is indented: as in Pyodide's micropip, dedented.
+        modules = {m: textwrap.dedent(src) if isinstance(src, str) else src for m, src in modules.items()}
         existing = find_distribution(name)
         if existing is not None and existing.installer != MOCK_INSTALLER_NAME:
             raise MicropipError(
@@ -557,8 +578,10 @@ class PackageManager:
                 f"Package {name} doesn't seem to be a micropip mock ({what}); micropip.list_mock_packages() "
                 "lists the mocks, micropip.uninstall() removes other packages"
             )
+        modules = _mock_modules(dist)
         uninstall_distributions([name])
-        mocks.forget(name)
+        mocks.forget(name)  # an in-memory mock: its modules, and the finder with the last one
+        mocks.unload_modules(modules)  # a persistent one: the modules its files made importable
 
 
 class Uninstalled:
@@ -737,6 +760,23 @@ def _installed_infos() -> dict[str, InstalledInfo]:
         d.canonical_name: InstalledInfo(d.name, str(d.version), tuple(d.requires), d.installer)
         for d in installed_distributions()
     }
+
+
+def _recorded_depends(dist: InstalledDist) -> set[str]:
+    """The dependencies resolved when ``dist`` was installed (``PYODIDE_REQUIRES``), as canonical names."""
+    text = _read_dist_file(dist, REQUIRES_FILE)
+    try:
+        names = json.loads(text) if text else []
+    except ValueError:
+        return set()
+    return {canonicalize_name(n) for n in names if isinstance(n, str)} if isinstance(names, list) else set()
+
+
+def _mock_modules(dist: InstalledDist) -> tuple[str, ...]:
+    """The top-level modules a mock's files provide (a persistent mock's; an in-memory one has none)."""
+    from .installation.wheelfile import top_level_modules
+
+    return top_level_modules(str(f) for f in dist.files)
 
 
 def _source_of(dist: InstalledDist) -> str:

@@ -200,6 +200,13 @@ def _render_pylock(
         if p.source == "lockfile":
             url = lock_packages[p.name].url
         is_path = "://" not in url
+        if p.direct_url:  # a URL the user gave is a direct reference: PEP 751's archive table
+            where = {"path": url} if is_path else {"url": url}
+            archive = {**where, **({"size": p.size} if p.size else {}), "hashes": {"sha256": sha} if sha else {}}
+            entries.append(PylockPackage(
+                name=p.name, version=p.version, dependencies=tuple({"name": d} for d in sorted(p.depends)), archive=archive,
+            ))
+            continue
         if is_sdist(p.filename):  # build_sdists: PEP 751's sdist table (micropip builds it)
             where = {"path": url} if is_path else {"url": url}
             sdist = {"name": p.filename, **where, "hashes": {"sha256": sha} if sha else {}}

@@ -404,6 +404,35 @@ def test_sdist_only_package_is_kept_but_refused():
     assert "only wheels are installed" in str(lock_error(package.installable_wheels))
 
 
+def test_select_files_takes_a_fitting_wheel_else_the_sdist_else_the_archive():
+    from lockfile import select_files
+
+    def entry(name: str, body: str) -> str:
+        return f'\n[[packages]]\nname = "{name}"\nversion = "1.0"\n{body}'
+
+    hashes = f'hashes = {{ sha256 = "{SHA}" }}'
+    text = PYLOCK_HEAD + "".join([
+        entry("both", f'sdist = {{ url = "https://x/both-1.0.tar.gz", {hashes} }}\n'
+                      f'wheels = [{{ url = "https://x/both-1.0-py3-none-any.whl", {hashes} }}]'),
+        entry("native", f'sdist = {{ path = "sd/native-1.0.tar.gz", {hashes} }}\n'
+                        f'wheels = [{{ url = "https://x/native-1.0-cp314-cp314-manylinux_2_17_x86_64.whl", {hashes} }}]'),
+        entry("direct", f'archive = {{ url = "https://x/direct-1.0-py3-none-any.whl", size = 9, {hashes} }}'),
+    ])
+    chosen = select_files(read_pylock(text), PYODIDE_ENV, PYODIDE_TAGS)
+    assert [(p.name, f.kind, f.filename, f.url or f.path) for p, f in chosen] == [
+        ("both", "wheel", "both-1.0-py3-none-any.whl", "https://x/both-1.0-py3-none-any.whl"),
+        ("direct", "archive", "direct-1.0-py3-none-any.whl", "https://x/direct-1.0-py3-none-any.whl"),
+        ("native", "sdist", "native-1.0.tar.gz", "sd/native-1.0.tar.gz"),
+    ]
+    assert chosen[1][1].size == 9 and chosen[1][1].hashes == {"sha256": SHA}
+    # An archive that is a wheel for another platform, and a VCS checkout, are refused by name.
+    foreign = one_package(f'name = "foreign"\narchive = {{ url = "https://x/foreign-1.0-cp314-cp314-win_amd64.whl", {hashes} }}\n')
+    assert "does not fit this environment" in str(lock_error(select_files, read_pylock(foreign), PYODIDE_ENV, PYODIDE_TAGS))
+    vcs = one_package('name = "checkout"\nvcs = { type = "git", url = "https://x/r.git", commit-id = "abc" }\n')
+    message = str(lock_error(select_files, read_pylock(vcs), PYODIDE_ENV, PYODIDE_TAGS))
+    assert "'checkout'" in message and "this entry locks vcs" in message
+
+
 # -- select_for_environment ----------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from .client import check_index_url, project_url
 from .formats import ACCEPT_HEADER
 
 # A requirement that starts with a plain project name (then extras, a specifier, a marker
-# or nothing). URLs, paths, ``name @ url`` and ``-r file`` never match: those are not pages.
+# or nothing). URLs, paths, wheel file names, ``name @ url`` and ``-r file`` never match: those are not pages.
 _PLAIN_ROOT = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~(;,]|$)")
 MAX_EARLY_PAGES = 16
 _pending: dict[tuple[str, str | None], asyncio.Future] = {}
@@ -32,7 +32,7 @@ def root_names(requirements: str | Iterable[str]) -> list[str]:
     names: list[str] = []
     for item in items:
         match = _PLAIN_ROOT.match(item) if isinstance(item, str) else None
-        if match and "@" not in item and (name := transport.normalized_name(match[1])) not in names:
+        if match and "@" not in item and not item.rstrip().endswith(".whl") and (name := transport.normalized_name(match[1])) not in names:
             names.append(name)
     return names
 

@@ -92,7 +92,7 @@ async def download(
     except TransportError as exc:
         raise TransportError(f"downloading {what or url} failed: {exc}", url=url, status=exc.status) from exc
     if response.status == 404 and transport.is_local(url):
-        raise _missing_local_file(url, what)
+        raise missing_local_file(url, what)
     if response.status in (401, 403):
         raise auth_error(response.status, url, f"downloading {what or url}")
     if not response.ok:
@@ -176,15 +176,17 @@ async def flush_cache_writes() -> None:
         await asyncio.gather(*list(_cache_writes), return_exceptions=True)
 
 
-def _missing_local_file(url: str, what: str) -> LocalFileNotFoundError:
-    """A path that names no file: a FileNotFoundError too, as Pyodide's micropip raises for ``emfs:``."""
+def missing_local_file(url: str, what: str) -> LocalFileNotFoundError:
+    """A path that names no file: a FileNotFoundError too, in the words Python (and Pyodide's
+    micropip, for ``emfs:``) use: ``No such file or directory: '<path>'``."""
     path = str(transport.local_path(url))
     scheme = url.split(":", 1)[0] if ":" in url else ""
     if scheme == "file":
         where = "on the native file system (file: reads Node's disk; a relative path is relative to Node's working directory)"
     else:
         where = "in Pyodide's file system (emfs: and plain paths are read from it; write the file there first, e.g. with open(path, 'wb'))"
-    return LocalFileNotFoundError(f"cannot read {what or url}: no such file {path} {where}", url=url, path=path)
+    named = f" for {what}" if what and what not in (url, path) else ""
+    return LocalFileNotFoundError(f"No such file or directory: {path!r}{named}, {where}", url=url, path=path)
 
 
 async def read_requirements_text(location: str) -> str:

@@ -6,6 +6,7 @@ the resolver is imported, so a plan that needed none does not compile it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,6 +26,7 @@ INSTALLER_NAME = "micropip"
 SOURCE_FILE = "PYODIDE_SOURCE"  # where it came from, as list() says: "pypi", "pyodide" or a URL (Pyodide's loader reads it)
 URL_FILE = "PYODIDE_URL"  # the URL of the wheel file itself (freeze writes it into the lock)
 SHA256_FILE = "PYODIDE_SHA256"
+REQUIRES_FILE = "PYODIDE_REQUIRES"  # the resolved dependencies, extras' included (JSON list; freeze's ``depends``)
 DEFAULT_CHANNEL = "default channel"  # how pyodide.loadedPackages names Pyodide's own packages
 
 
@@ -137,7 +139,10 @@ def install_item(
     if built_from is not None:  # built from an sdist: where it came from is the sdist (URL, sha256)
         sha256 = built_from[1]
     direct_url = {"url": pkg.url, "archive_info": {"hashes": {"sha256": sha256}}} if pkg.direct_url else None
-    extra = {SOURCE_FILE: label.encode(), URL_FILE: pkg.url.encode(), SHA256_FILE: sha256.encode()}
+    extra = {
+        SOURCE_FILE: label.encode(), URL_FILE: pkg.url.encode(), SHA256_FILE: sha256.encode(),
+        REQUIRES_FILE: json.dumps(sorted(pkg.depends)).encode(),
+    }
     return InstallItem(wheel, requested=pkg.requested, direct_url=direct_url, installer=INSTALLER_NAME, extra_dist_info=extra)
 
 

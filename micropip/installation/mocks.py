@@ -5,6 +5,10 @@ A mock looks installed to everyone who asks: its ``.dist-info`` (INSTALLER
 ``sys.path``, never in site-packages. Its modules come from memory through a finder on
 ``sys.meta_path``: source text is executed, a callable initialises the new module. A mock
 whose ``.dist-info`` is gone (uninstalled) is forgotten at its next module lookup.
+
+Removing a mock (``forget``, ``unload_modules``) undoes all of that: its modules leave
+``sys.modules``, and once the last in-memory mock is gone the finder leaves ``sys.meta_path``
+and the folder leaves ``sys.path``, so ``import`` of a removed mock fails as it did before.
 """
 
 from __future__ import annotations
@@ -16,14 +20,14 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from packaging.utils import canonicalize_name
 
-__all__ = ["MOCK_INSTALLER", "add_memory_mock", "forget", "memory_mock_folder"]
+__all__ = ["MOCK_INSTALLER", "add_memory_mock", "forget", "memory_mock_folder", "unload_modules"]
 
 MOCK_INSTALLER = "micropip-mock"
 
@@ -64,8 +68,8 @@ def add_memory_mock(
                 f"that initialises the module, not {type(init).__name__}"
             )
     key = canonicalize_name(name)
-    folder = memory_mock_folder()
     forget(key)
+    folder = memory_mock_folder()
     dist_info = folder / f"{key.replace('-', '_')}-{version}.dist-info"
     dist_info.mkdir()
     files = {"METADATA": metadata, "INSTALLER": MOCK_INSTALLER + "\n", "top_level.txt": "".join(
@@ -81,11 +85,44 @@ def add_memory_mock(
 
 
 def forget(name: str) -> None:
-    """Drop a memory mock: its modules stop importing; its metadata folder is removed if still there."""
+    """Drop a memory mock: its modules leave ``sys.modules`` and stop importing; its metadata
+    folder is removed if still there; the finder and folder go with the last mock."""
     mock = _mocks.pop(canonicalize_name(name), None)
-    if mock is not None and mock.dist_info.is_dir():
-        shutil.rmtree(mock.dist_info, ignore_errors=True)
-        importlib.invalidate_caches()
+    if mock is not None:
+        if mock.dist_info.is_dir():
+            shutil.rmtree(mock.dist_info, ignore_errors=True)
+        unload_modules(mock.modules)
+    if not _mocks:
+        _retire_finder()
+    importlib.invalidate_caches()
+
+
+def unload_modules(modules: "Iterable[str]") -> None:
+    """Take ``modules`` and their submodules out of ``sys.modules`` (and off their parents), so the
+    next ``import`` looks for them again: a removed mock must not stay importable from the cache."""
+    names = set(modules)
+    for loaded in [m for m in sys.modules if m in names or any(m.startswith(n + ".") for n in names)]:
+        sys.modules.pop(loaded, None)
+        parent, _, child = loaded.rpartition(".")
+        if parent and parent in sys.modules and getattr(sys.modules[parent], child, None) is not None:
+            try:
+                delattr(sys.modules[parent], child)
+            except AttributeError:
+                pass
+    importlib.invalidate_caches()
+
+
+def _retire_finder() -> None:
+    """No in-memory mock left: the finder and the metadata folder leave the import system."""
+    global _folder
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _MockFinder)]
+    if _folder is not None:
+        folder = str(_folder)
+        while folder in sys.path:
+            sys.path.remove(folder)
+        sys.path_importer_cache.pop(folder, None)
+        shutil.rmtree(_folder, ignore_errors=True)
+        _folder = None
 
 
 def _find(fullname: str) -> tuple[_Mock, "str | Callable[[ModuleType], object] | None", bool] | None:

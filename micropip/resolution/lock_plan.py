@@ -13,12 +13,15 @@ from dataclasses import replace
 import urllib.parse
 from collections.abc import Iterable
 
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.utils import (
+    InvalidSdistFilename, InvalidWheelFilename, canonicalize_name, parse_sdist_filename, parse_wheel_filename,
+)
 from packaging.version import Version
 
 from lockfile import LockfileError, detect_format, read_pyodide_lock
 
 from .environment import TargetEnvironment
+from .selection import is_sdist
 from ..errors import LockfileMismatchError, MicropipError
 from ..plan import Plan, PlannedPackage
 
@@ -81,6 +84,7 @@ def plan_from_lockfile(
                 required_by=("lockfile",),
                 size=pkg.size,
                 depends=pkg.depends,
+                direct_url=pkg.direct_url,  # a pylock archive: a direct reference, recorded as such
             )
         )
     return plan
@@ -107,18 +111,25 @@ def _closure(entries: dict[str, PlannedPackage], names: Iterable[str], location:
     return seen
 
 
-def _entry(name: str, version: str, url: str, sha256: str | None, depends: Iterable[str], size: int | None, location: str) -> PlannedPackage:
+def _entry(
+    name: str, version: str, url: str, sha256: str | None, depends: Iterable[str], size: int | None, location: str,
+    *, filename: str = "",
+) -> PlannedPackage:
     if not sha256:
         raise MicropipError(
             f"lockfile {location} has no sha256 for {name} {version}; every locked file must be pinned by hash. "
             "Regenerate the lock (pyodide-pm lock ...)."
         )
-    filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
-    if not version:  # optional in pylock.toml: the wheel's file name says it
+    filename = filename or urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+    if not version:  # optional in pylock.toml: the file's name says it
         try:
-            version = str(parse_wheel_filename(filename)[1])
-        except InvalidWheelFilename as exc:
-            raise MicropipError(f"lockfile {location}: {filename} for {name} is not a wheel file name: {exc}") from exc
+            parsed = parse_sdist_filename(filename) if is_sdist(filename) else parse_wheel_filename(filename)
+            version = str(parsed[1])
+        except (InvalidWheelFilename, InvalidSdistFilename) as exc:
+            raise MicropipError(
+                f"lockfile {location}: {filename} for {name} is not a wheel or sdist file name, and the entry gives "
+                f"no version: {exc}; add version = \"...\" to the entry"
+            ) from exc
     return PlannedPackage(
         name=canonicalize_name(name),
         version=version,
@@ -197,24 +208,25 @@ def check_pyodide_lock_target(info, env: TargetEnvironment, location: str) -> No
 
 
 def _pylock_entries(text: bytes | str, location: str, env: TargetEnvironment) -> dict[str, PlannedPackage]:
-    from lockfile.pylock import read_pylock, select_for_environment  # tomllib: only for pylock.toml
+    from lockfile.pylock import read_pylock, select_files  # tomllib: only for pylock.toml
 
     lock = read_pylock(text, source=location)
     try:  # also checks environments and requires-python against this interpreter
-        selected = select_for_environment(lock, env.markers, env.tags)
+        selected = select_files(lock, env.markers, env.tags)
     except LockfileError as exc:
         raise LockfileMismatchError(f"lockfile {location} does not fit this Pyodide: {exc}") from exc
     out: dict[str, PlannedPackage] = {}
-    for pkg, wheel in selected:
-        if wheel.url:
-            url = wheel.url
-        elif wheel.path:
-            url = resolve_file_url(location, wheel.path)
+    for pkg, locked in selected:  # a wheel, an sdist (built at install, with build_sdists) or an archive
+        if locked.url:
+            url = locked.url
+        elif locked.path:
+            url = resolve_file_url(location, locked.path)
         else:  # the reader promises one of the two
-            raise MicropipError(f"lockfile {location}: wheel of {pkg.name} has neither url nor path")
+            raise MicropipError(f"lockfile {location}: the {locked.kind} of {pkg.name} has neither url nor path")
         deps = [d.get("name") for d in pkg.dependencies if isinstance(d, dict) and d.get("name")]
-        sha = wheel.hashes.get("sha256")
-        out[canonicalize_name(pkg.name)] = _entry(pkg.name, str(pkg.version or ""), url, sha, deps, wheel.size, location)
+        sha = locked.hashes.get("sha256")
+        entry = _entry(pkg.name, str(pkg.version or ""), url, sha, deps, locked.size, location, filename=locked.filename)
+        out[canonicalize_name(pkg.name)] = replace(entry, direct_url=locked.kind == "archive")
     # pylock dependencies may name packages excluded by markers: keep only locked ones.
     for name, entry in list(out.items()):
         out[name] = _with_depends(entry, tuple(d for d in entry.depends if d in out))

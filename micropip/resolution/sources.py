@@ -111,6 +111,20 @@ def evaluate_deps(requires: tuple[Requirement, ...], env: TargetEnvironment, ext
     return out
 
 
+def extras_only(
+    requires: "tuple[Requirement, ...] | tuple[str, ...]", env: TargetEnvironment, extras: frozenset[str] | None
+) -> list[Requirement]:
+    """The dependencies that hold only with one of ``extras`` (with None: kept for any extra,
+    for ``evaluate_deps`` to pick later)."""
+    out = []
+    for req in (r if isinstance(r, Requirement) else Requirement(r) for r in requires):
+        if req.marker is None or req.marker.evaluate(dict(env.markers, extra="")):
+            continue
+        if extras is None or any(req.marker.evaluate(dict(env.markers, extra=e)) for e in extras):
+            out.append(req)
+    return out
+
+
 class Sources:
     def __init__(
         self,
@@ -126,8 +140,11 @@ class Sources:
         require_hashes: bool = False,
         credentials: str | None = None,
         sdist_metadata: Callable[[ProjectFile], Awaitable[bytes]] | None = None,
+        upgrade: frozenset[str] = frozenset(),
     ) -> None:
         self.env = env
+        # Projects to take at their newest allowed version, installed or not (pip's --upgrade).
+        self.upgrade = upgrade
         # build_sdists: an sdist is a candidate (after every wheel); this gives its core
         # metadata (static PKG-INFO, or a build's METADATA). None: sdists are rejected.
         self.sdist_metadata = sdist_metadata
@@ -249,13 +266,14 @@ class Sources:
                     # Pyodide's own package (loadPackage put it there): its lock's `depends` are what
                     # Pyodide ships it with, as for the lock candidate; its METADATA may name more
                     # (ipython 9's ipython-pygments-lexers), which Pyodide's micropip never asks for.
-                    deps = tuple(Requirement(d) for d in lock.depends)
+                    # Its extras' dependencies still come from its METADATA (they hold only with the extra).
+                    deps = tuple(Requirement(d) for d in lock.depends) + tuple(extras_only(info.requires, self.env, None))
                 else:
                     deps = tuple(Requirement(r) for r in info.requires)
                 found.append(Candidate(name, Version(info.version), INSTALLED, None, known_deps=deps, display_name=info.name))
             except Exception:  # broken installed metadata: treat as not installed
                 logger.warning("ignoring installed %s %s: its metadata cannot be read", info.name, info.version)
-        found = _newest_first(found)
+        found = _newest_first(found, upgrade=name in self.upgrade)
         self._candidates[name] = found
         self.rejections[name] = rejected
         if page is not None and page.set_aside:
@@ -315,7 +333,11 @@ class Sources:
 
     def dependencies(self, cand: Candidate) -> list[Requirement]:
         if cand.known_deps is not None:
-            return evaluate_deps(cand.known_deps, self.env, cand.extras)
+            deps = evaluate_deps(cand.known_deps, self.env, cand.extras)
+            if cand.extras and cand.source == LOCKFILE:
+                # A lock's ``depends`` know no extras: ``requests[socks]`` needs its METADATA.
+                deps += extras_only(self.candidate_metadata(cand).requires_dist, self.env, cand.extras)
+            return deps
         meta = self.candidate_metadata(cand)
         return evaluate_deps(meta.requires_dist, self.env, cand.extras)
 
@@ -449,7 +471,7 @@ class Sources:
             await self._crawl_candidate(best, seen, budget)
 
     async def _crawl_candidate(self, cand: Candidate, seen: set, budget: list[int]) -> None:
-        if cand.known_deps is None:
+        if cand.known_deps is None or (cand.extras and cand.source == LOCKFILE):  # as ``dependencies`` reads
             await self.ensure_metadata(cand)
         if not self.crawl_deps or (self._prefetching and self._dead_seen):
             return
@@ -591,9 +613,14 @@ def has_sha256(f: ProjectFile) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdef" for c in value.lower())
 
 
-def _newest_first(cands: list[Candidate]) -> list[Candidate]:
+def _newest_first(cands: list[Candidate], *, upgrade: bool = False) -> list[Candidate]:
     """The installed version first (an install never upgrades what already satisfies), then every
-    wheel newest first, then sdists newest first (built only when no wheel will do)."""
+    wheel newest first, then sdists newest first (built only when no wheel will do). ``upgrade``:
+    the installed version only where it is the newest."""
+    if upgrade:
+        return sorted(
+            cands, key=lambda c: (not c.is_sdist, c.version, c.source == INSTALLED, -SOURCE_ORDER[c.source]), reverse=True
+        )
     return sorted(
         cands, key=lambda c: (c.source == INSTALLED, not c.is_sdist, c.version, -SOURCE_ORDER[c.source]), reverse=True
     )

@@ -34,6 +34,25 @@ def local_path(url: str) -> Path:
     return Path(url)
 
 
+async def local_file_exists(url: str) -> bool:
+    """Whether a local URL (``is_local``) names a file where ``fetch`` would read it.
+
+    Pyodide's file system first; in Node an absolute plain path, or ``file:``, is also
+    looked up on the host disk (read there: Pyodide offers no cheaper question).
+    """
+    url = resolve_url(url)
+    if IN_PYODIDE and urllib.parse.urlsplit(url).scheme == "file":
+        if not in_node():
+            return True  # fetch says why a browser cannot read it
+        return (await _read_node_file(url, urllib.parse.unquote(urllib.parse.urlsplit(url).path))).status != 404
+    path = local_path(url)
+    if path.is_file():
+        return True
+    if IN_PYODIDE and in_node() and path.is_absolute() and not url.startswith("emfs:"):
+        return (await _read_node_file(url, str(path))).status != 404
+    return False
+
+
 async def fetch(
     url: str,
     *,
