@@ -31,7 +31,7 @@ from .installation import execution
 from .installation.execution import DEFAULT_CHANNEL, INSTALLER_NAME, REQUIRES_FILE, SHA256_FILE, SOURCE_FILE, URL_FILE
 from .installation.fetch import WheelPrefetcher, fetch_all
 from .index.client import DEFAULT_INDEX_URLS, IndexClient
-from .installation.installed import InstalledDist, Scheme, find_distribution, installed_distributions
+from .installation.installed import InstalledDist, Scheme, distributions_by_name, find_distribution, installed_distributions
 from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter, verbosity
 from .resolution.file_roots import settle_file_roots
@@ -495,8 +495,9 @@ class PackageManager:
         with verbosity(verbose):
             present: list[InstalledDist] = []
             skipped = []
+            installed = distributions_by_name()
             for name in names:
-                dist = find_distribution(name)
+                dist = installed.get(canonicalize_name(name))
                 if dist is None:
                     logger.warning("Skipping '%s' as it is not installed.", name)
                     skipped.append(name)

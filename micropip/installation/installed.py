@@ -116,11 +116,19 @@ def installed_distributions(paths: Sequence[str] | None = None) -> list[Installe
 
 def find_distribution(name: str, paths: Sequence[str] | None = None) -> InstalledDist | None:
     """The installed distribution whose canonical name matches ``name``."""
-    wanted = canonicalize_name(name)
+    return distributions_by_name(paths).get(canonicalize_name(name))
+
+
+def distributions_by_name(paths: Sequence[str] | None = None) -> dict[str, InstalledDist]:
+    """Canonical name -> the installed distribution that import finds first (one scan).
+
+    Looking many names up one ``find_distribution`` at a time reads every METADATA once per
+    name: uninstalling 300 packages took 27 s in Pyodide that way.
+    """
+    found: dict[str, InstalledDist] = {}
     for dist in scan_distributions(paths):
-        if dist.canonical_name == wanted:
-            return dist
-    return None
+        found.setdefault(dist.canonical_name, dist)
+    return found
 
 
 def file_owners(paths: Sequence[str] | None = None) -> dict[Path, str]:

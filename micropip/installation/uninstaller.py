@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from ..errors import MicropipError
-from .installed import InstalledDist, Scheme, find_distribution, real_path
+from .installed import InstalledDist, Scheme, distributions_by_name, real_path
 
 __all__ = [
     "Journal",
@@ -250,8 +252,9 @@ def uninstall_distributions(
     """
     roots = (scheme or Scheme.from_sysconfig()).roots()
     plans: list[RemovalPlan] = []
+    installed = distributions_by_name(paths)
     for name in dict.fromkeys(names):
-        dist = find_distribution(name, paths)
+        dist = installed.get(canonicalize_name(name))
         if dist is None:
             raise UninstallError(f"cannot uninstall {name}: it is not installed")
         plans.append(plan_removal(dist, roots))
