@@ -29,7 +29,7 @@ from .errors import BuildError, MicropipError, NotAMockError, RequirementError
 from .installation import execution
 from .installation.execution import DEFAULT_CHANNEL, INSTALLER_NAME, SHA256_FILE, SOURCE_FILE, URL_FILE
 from .installation.fetch import WheelPrefetcher, fetch_all
-from .index.client import DEFAULT_INDEX_URLS, LOCK_SETTINGS_KEY, IndexClient, index_urls_from_lock
+from .index.client import LOCK_SETTINGS_KEY, IndexClient, default_index_urls, index_urls_from_lock
 from .installation.installed import InstalledDist, Scheme, find_distribution, installed_distributions
 from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter, verbosity
@@ -103,9 +103,7 @@ class PackageDict(dict):
 
 class PackageManager:
     def __init__(self, compat: object = None) -> None:  # (Pyodide's micropip takes a compatibility layer)
-        # A site's lock may name its own index first (``index_urls_from_lock``); else PyPI.
-        found = transport.pyodide_lockfile()
-        self.index_urls: list[str] = (index_urls_from_lock(*found) if found else None) or list(DEFAULT_INDEX_URLS)
+        self.index_urls: list[str] = default_index_urls()  # a site's lock may name its own index first
         self.merge_indexes = False
         self.constraints: list[str] = []
         self._gate: asyncio.Lock | None = None

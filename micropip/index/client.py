@@ -89,11 +89,20 @@ def index_urls_from_lock(lock: object, base_url: str) -> list[str] | None:
     ``file_name`` entries are; the result is absolute. Anything malformed is ignored (None):
     a lock's other readers must not break on it, and PyPI stays the default.
     """
-    settings = lock.get(LOCK_SETTINGS_KEY) if isinstance(lock, dict) else None
+    return _index_urls(lock.get(LOCK_SETTINGS_KEY) if isinstance(lock, dict) else None, base_url)
+
+
+def _index_urls(settings: object, base_url: str) -> list[str] | None:
     urls = settings.get("index_urls") if isinstance(settings, dict) else None
     if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u for u in urls):
         return None
     return [urllib.parse.urljoin(base_url, u) if base_url else u for u in urls]
+
+
+def default_index_urls() -> list[str]:
+    """micropip's indexes until ``set_index_urls``: those the running Pyodide's lock names, else PyPI."""
+    found = transport.lockfile_entry(LOCK_SETTINGS_KEY)
+    return (_index_urls(*found) if found else None) or list(DEFAULT_INDEX_URLS)
 
 
 def project_url(index_url: str, name: str) -> str:
