@@ -24,13 +24,15 @@ from . import jupyterlite, page, pyscript
 from .closure import Closure, resolve_closure
 from .downloads import download_all
 from .local_wheels import read_local_wheels
-from .options import SiteOptions
+from .options import SiteError, SiteOptions
 from .payload import PACKAGES, manifest_text, plan_contents, read_bundle_lock, write_packages
 from .staging import MANIFEST, Staging
 
 RUNTIME = "pyodide/"  # an offline site's copy of the release's runtime files
 RUNTIME_SKIPPED = (LOCK_NAME, "README.md")  # the release's own lock is not the site's
 RUNTIME_SKIPPED_SUFFIXES = (".map", ".d.ts", ".html")
+# What a site runs on; --pages may not replace it (its index.html is only a starting page).
+SITE_OWN = frozenset({"pyodide.mjs", "pyodide-ready.mjs", MANIFEST, PACKAGES, RUNTIME.rstrip("/"), "pyscript"})
 
 
 @dataclass
@@ -86,6 +88,8 @@ def build_site(options: SiteOptions, catalog: Catalog | None = None) -> SiteResu
                 site, pyodide_url=f"./{RUNTIME}pyodide.mjs" if options.offline else runtime_url + "pyodide.mjs",
                 lock_url=f"./{PACKAGES}/{LOCK_NAME}", preload=preload, piplite_url=f"./{PACKAGES}/all.json",
             )
+        if options.pages is not None:
+            copy_pages(options.pages, site)
         (site / MANIFEST).write_text(manifest_text(_manifest(options, release, closure, preload, runtime_url)))
         size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
     return SiteResult(Path(options.out), release, closure, preload, size)
@@ -100,6 +104,23 @@ async def _resolve_and_download(options, requirements, release, lock_packages, l
     pyodide_names = {p.name for p in closure.plan.install if p.source == "lockfile"}
     data = await download_all(contents.downloads(closure, options.offline), pyodide_names=pyodide_names, release_version=release.version)
     return closure, contents, data
+
+
+def copy_pages(pages: Path, site: Path) -> None:
+    """The deployer's own files, into the site; their ``index.html`` replaces the starting page,
+    but nothing may replace a file the site runs on (the loader, the manifest, ``packages/``, ...)."""
+    if not Path(pages).is_dir():
+        raise SiteError(f"--pages {pages}: no such folder")
+    theirs = [p.relative_to(pages) for p in sorted(Path(pages).rglob("*")) if p.is_file()]
+    ours = [t for t in theirs if t.parts[0] in SITE_OWN or (len(t.parts) == 1 and t.name in SITE_OWN)]
+    if ours:
+        raise SiteError(
+            f"--pages {pages} has files where the site keeps its own ({', '.join(map(str, ours[:5]))}); "
+            f"rename them: {', '.join(sorted(SITE_OWN))} are the site's"
+        )
+    for relative in theirs:
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(pages) / relative, site / relative)
 
 
 def _preload(closure: Closure, flavour: str) -> list[str]:
@@ -122,5 +143,8 @@ def _manifest(options: SiteOptions, release: Release, closure: Closure, preload:
         "requirements": list(options.requirements),
         "available": list(options.available),
         "index_urls": list(options.index_urls),
+        "wheels": [str(w) for w in options.wheels],
+        "pages": str(options.pages) if options.pages else None,
+        "lite_dir": str(options.lite_dir) if options.lite_dir else None,
         "packages": {p.name: p.version for p in sorted(closure.plan.install, key=lambda p: p.name)},
     }

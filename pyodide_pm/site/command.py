@@ -53,6 +53,10 @@ def add_site_parser(sub) -> None:
     p.add_argument("-i", "--index-url", action="append", default=[], metavar="URL", help="index to resolve from (repeatable; default PyPI)")
     p.add_argument("--wheels", action="append", default=[], metavar="DIR", help="a folder of your own wheels, searched first (repeatable)")
     p.add_argument("--lite-dir", metavar="DIR", help="--for jupyterlite: your `jupyter lite build` folder to start from")
+    p.add_argument(
+        "--pages", metavar="DIR",
+        help="--for page/pyscript: your own files (HTML, scripts, ...) copied into OUT; your index.html replaces the starting page",
+    )
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
     p.set_defaults(func=site_main)
 
@@ -65,7 +69,7 @@ def site_main(args: argparse.Namespace) -> int:
         out=Path(args.out), flavour=args.flavour, requirements=requirements, available=list(args.available),
         offline=args.offline, pyodide=args.pyodide, pyodide_lock=args.pyodide_lock, package_base_url=args.package_base_url,
         index_urls=list(args.index_url), wheels=[Path(w) for w in args.wheels],
-        lite_dir=Path(args.lite_dir) if args.lite_dir else None, pre=args.pre,
+        lite_dir=Path(args.lite_dir) if args.lite_dir else None, pages=Path(args.pages) if args.pages else None, pre=args.pre,
     )
     result = build_site(options)
     where = "everything in OUT" if options.offline else f"Pyodide from {result.release.cdn_url}"

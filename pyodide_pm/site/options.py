@@ -30,6 +30,7 @@ class SiteOptions:
     index_urls: list[str] = field(default_factory=list)  # default: PyPI
     wheels: list[Path] = field(default_factory=list)  # folders of the user's own wheels
     lite_dir: Path | None = None  # jupyterlite: an existing `jupyter lite build` folder to start from
+    pages: Path | None = None  # page, pyscript: the deployer's own files (HTML, scripts, ...), copied into the site
     pre: bool = False
 
     def __post_init__(self) -> None:
@@ -37,5 +38,7 @@ class SiteOptions:
             raise SiteError(f"unknown site flavour {self.flavour!r}: use one of {', '.join(FLAVOURS)}")
         if self.lite_dir is not None and self.flavour != "jupyterlite":
             raise SiteError("--lite-dir is for --for jupyterlite only")
+        if self.pages is not None and self.flavour == "jupyterlite":
+            raise SiteError("--pages is for --for page and --for pyscript; a JupyterLite site takes its files from --lite-dir")
         self.out = Path(self.out)
         self.wheels = [Path(w) for w in self.wheels]
