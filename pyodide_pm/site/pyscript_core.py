@@ -23,6 +23,12 @@ PACKAGE = "@pyscript/core"
 CDN_DIST = f"https://cdn.jsdelivr.net/npm/{PACKAGE}@{PYSCRIPT_VERSION}/dist/"
 
 
+def prefetch(version: str = PYSCRIPT_VERSION) -> Path:
+    """Put the verified tarball in the user cache (a CI step before going offline); its path."""
+    _tarball(version)
+    return user_cache.cache_dir("pyscript") / f"core-{version}.tgz"
+
+
 def copy_dist(dest: Path, version: str = PYSCRIPT_VERSION) -> None:
     """Write PyScript's ``dist/`` (without source maps) into ``dest``."""
     local = _node_modules(version)
@@ -81,3 +87,7 @@ def _tarball(version: str) -> bytes:
     path.write_bytes(data)
     record.write_text(json.dumps({"integrity": published.integrity, "tarball": published.tarball}) + "\n")
     return data
+
+
+if __name__ == "__main__":  # python -m pyodide_pm.site.pyscript_core: cache PyScript for offline builds
+    print(f"verified {prefetch()}")
