@@ -15,6 +15,7 @@ import pytest
 
 from micropip.index.client import index_urls_from_lock
 from pyodide_pm.cli import main
+from pyodide_pm.site import jupyterlite
 from pyodide_pm.site.pyscript_core import CDN_DIST
 
 from .conftest import FIXTURE_WHEELS, REPO_ROOT
@@ -101,6 +102,17 @@ def test_a_site_is_replaced_whole_and_a_failed_rebuild_keeps_the_old_one(tmp_pat
     assert (theirs / "notes.txt").read_text() == "mine"
 
 
+def test_credentials_in_an_index_url_never_reach_the_site(tmp_path, fixture_index):
+    out = tmp_path / "site"
+    secret_url = fixture_index.simple_url.replace("http://", "http://deployer:s3cret-token@")
+    assert main(["site", str(out), "demo-app", "--available", "bt-top", "-i", secret_url]) == 0
+    lock = json.loads((out / "packages" / "pyodide-lock.json").read_text())
+    assert lock["micropip"]["index_urls"] == ["simple/", fixture_index.simple_url]
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert b"s3cret-token" not in path.read_bytes(), path
+
+
 def test_an_online_pyscript_site_takes_pyscript_and_pyodide_from_their_cdns(tmp_path, fixture_index):
     out = tmp_path / "app"
     assert main(["site", str(out), "demo-app", "--for", "pyscript", "-i", fixture_index.simple_url]) == 0
@@ -112,3 +124,34 @@ def test_an_online_pyscript_site_takes_pyscript_and_pyodide_from_their_cdns(tmp_
     lock = json.loads((out / "packages" / "pyodide-lock.json").read_text())
     assert lock["packages"]["numpy"]["file_name"].startswith("https://cdn.jsdelivr.net/pyodide/v314.0.7/full/numpy-")
     assert lock["micropip"] == {"index_urls": ["simple/", fixture_index.simple_url]}
+
+
+def test_the_kernel_settings_join_a_deployers_jupyter_lite_json(tmp_path):
+    """What ``site --for jupyterlite`` writes into the built jupyter-lite.json, over the deployer's own."""
+    theirs = {
+        "jupyter-config-data": {
+            "appName": "Class notes",
+            "litePluginSettings": {
+                jupyterlite.PLUGIN: {
+                    "loadPyodideOptions": {"packages": ["mine"], "env": {"A": "1"}},
+                    "pipliteUrls": ["./extensions/x/all.json"],
+                },
+            },
+        },
+    }
+    (tmp_path / "jupyter-lite.json").write_text(json.dumps(theirs))
+    cdn = "https://cdn.jsdelivr.net/pyodide/v314.0.7/full/pyodide.mjs"
+    jupyterlite.configure(
+        tmp_path, pyodide_url=cdn, lock_url="./packages/pyodide-lock.json", preload=[*jupyterlite.PRELOAD, "demo-app"],
+        piplite_url="./packages/all.json",
+    )
+    data = json.loads((tmp_path / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    settings = data["litePluginSettings"][jupyterlite.PLUGIN]
+    assert data["appName"] == "Class notes"
+    assert settings["pyodideUrl"] == cdn
+    assert settings["loadPyodideOptions"] == {
+        "lockFileURL": "./packages/pyodide-lock.json",
+        "packages": ["micropip", "piplite", "ipykernel", "comm", "pyodide-kernel", "jedi", "ipython", "demo-app", "mine"],
+        "env": {"A": "1"},
+    }
+    assert settings["pipliteUrls"] == ["./packages/all.json", "./extensions/x/all.json"]

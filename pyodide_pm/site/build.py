@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from micropip import __version__
+from micropip.index.auth import redact_text, split_userinfo
 from micropip.index.client import DEFAULT_INDEX_URLS
 from micropip.resolution.sources import lock_packages_from
 
@@ -71,7 +72,7 @@ def build_site(options: SiteOptions, catalog: Catalog | None = None) -> SiteResu
             jupyterlite.build_app(site, options.lite_dir)
         write_packages(
             site, contents=contents, closure=closure, data=data, bundle_lock=bundle_lock, offline=options.offline,
-            public_indexes=list(options.index_urls or DEFAULT_INDEX_URLS), piplite=options.flavour == "jupyterlite",
+            public_indexes=_published(options.index_urls or DEFAULT_INDEX_URLS), piplite=options.flavour == "jupyterlite",
         )
         for name, path in runtime_files.items():
             if name not in RUNTIME_SKIPPED and not name.endswith(RUNTIME_SKIPPED_SUFFIXES):
@@ -123,6 +124,11 @@ def copy_pages(pages: Path, site: Path) -> None:
         shutil.copyfile(Path(pages) / relative, site / relative)
 
 
+def _published(urls) -> list[str]:
+    """Index URLs as a public site may show them: without user-info (a password, a token)."""
+    return [split_userinfo(url)[0] for url in urls]
+
+
 def _preload(closure: Closure, flavour: str) -> list[str]:
     """What the site loads at start: micropip, (JupyterLite) the kernel's packages, the requirements."""
     first = list(jupyterlite.PRELOAD) if flavour == "jupyterlite" else ["micropip"]
@@ -140,9 +146,9 @@ def _manifest(options: SiteOptions, release: Release, closure: Closure, preload:
         "lock": f"{PACKAGES}/{LOCK_NAME}",
         "index": f"{PACKAGES}/simple/",
         "preload": preload,
-        "requirements": list(options.requirements),
-        "available": list(options.available),
-        "index_urls": list(options.index_urls),
+        "requirements": [redact_text(r) for r in options.requirements],
+        "available": [redact_text(r) for r in options.available],
+        "index_urls": _published(options.index_urls),
         "wheels": [str(w) for w in options.wheels],
         "pages": str(options.pages) if options.pages else None,
         "lite_dir": str(options.lite_dir) if options.lite_dir else None,
