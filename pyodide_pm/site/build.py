@@ -74,21 +74,10 @@ def build_site(options: SiteOptions, catalog: Catalog | None = None) -> SiteResu
             site, contents=contents, closure=closure, data=data, bundle_lock=bundle_lock, offline=options.offline,
             public_indexes=_published(options.index_urls or DEFAULT_INDEX_URLS), piplite=options.flavour == "jupyterlite",
         )
-        for name, path in runtime_files.items():
-            if name not in RUNTIME_SKIPPED and not name.endswith(RUNTIME_SKIPPED_SUFFIXES):
-                (site / RUNTIME / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, site / RUNTIME / name)
+        copy_runtime(runtime_files, site / RUNTIME)
         runtime_url = RUNTIME if options.offline else release.cdn_url
         preload = _preload(closure, options.flavour)
-        if options.flavour == "page":
-            page.add_files(site, pyodide_version=release.version, preload=preload)
-        elif options.flavour == "pyscript":
-            pyscript.add_files(site, offline=options.offline, pyodide_version=release.version, preload=preload)
-        else:
-            jupyterlite.configure(
-                site, pyodide_url=f"./{RUNTIME}pyodide.mjs" if options.offline else runtime_url + "pyodide.mjs",
-                lock_url=f"./{PACKAGES}/{LOCK_NAME}", preload=preload, piplite_url=f"./{PACKAGES}/all.json",
-            )
+        _add_flavour_files(site, options, release.version, runtime_url, preload)
         if options.pages is not None:
             copy_pages(options.pages, site)
         (site / MANIFEST).write_text(manifest_text(_manifest(options, release, closure, preload, runtime_url)))
@@ -101,10 +90,30 @@ async def _resolve_and_download(options, requirements, release, lock_packages, l
         requirements, options.available, release=release, index_urls=options.index_urls, local=local, pre=options.pre,
         lock_packages=lock_packages,
     )
-    contents = plan_contents(closure, bundle_lock, bundle_dir, release, options.offline)
+    contents = plan_contents(closure, bundle_lock, bundle_dir, options.offline)
     pyodide_names = {p.name for p in closure.plan.install if p.source == "lockfile"}
     data = await download_all(contents.downloads(closure, options.offline), pyodide_names=pyodide_names, release_version=release.version)
     return closure, contents, data
+
+
+def copy_runtime(files: dict[str, Path], folder: Path) -> None:
+    """The release's runtime files an offline site serves (not its lock, docs or source maps)."""
+    for name, path in files.items():
+        if name not in RUNTIME_SKIPPED and not name.endswith(RUNTIME_SKIPPED_SUFFIXES):
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, folder / name)
+
+
+def _add_flavour_files(site: Path, options: SiteOptions, version: str, runtime_url: str, preload: list[str]) -> None:
+    if options.flavour == "page":
+        page.add_files(site, pyodide_version=version, preload=preload)
+    elif options.flavour == "pyscript":
+        pyscript.add_files(site, offline=options.offline, pyodide_version=version, preload=preload)
+    else:
+        jupyterlite.configure(
+            site, pyodide_url=f"./{runtime_url}pyodide.mjs" if options.offline else runtime_url + "pyodide.mjs",
+            lock_url=f"./{PACKAGES}/{LOCK_NAME}", preload=preload, piplite_url=f"./{PACKAGES}/all.json",
+        )
 
 
 def copy_pages(pages: Path, site: Path) -> None:

@@ -34,7 +34,7 @@ from index_server.static_build import write_index
 from micropip.index.client import LOCK_SETTINGS_KEY
 from micropip.plan import PlannedPackage
 
-from ..catalog import LOCK_NAME, Release
+from ..catalog import LOCK_NAME
 from ..lock import wheel_lock_entry
 from .closure import Closure
 from .options import SiteError
@@ -70,7 +70,7 @@ def _basename(entry: LockPackage) -> str:
     return entry.file_name.rsplit("/", 1)[-1]
 
 
-def plan_contents(closure: Closure, bundle_lock: PyodideLock, bundle_dir: Path, release: Release, offline: bool) -> Contents:
+def plan_contents(closure: Closure, bundle_lock: PyodideLock, bundle_dir: Path, offline: bool) -> Contents:
     """Sort the resolved packages into what the lock, the index and ``files/`` get."""
     ours = {k: e for k, e in bundle_lock.packages.items() if "://" not in e.file_name}
     from_pyodide = [p for p in closure.plan.install if p.source == "lockfile" and p.name not in ours]
