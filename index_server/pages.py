@@ -137,6 +137,21 @@ def json_api_release(project: Project, version: str, files_base: str, *, metadat
     )
 
 
+def piplite_index(index: IndexContents, files_base: str) -> bytes:
+    """JupyterLite's ``all.json`` (piplite): every project's releases as the JSON API lists them.
+
+    piplite resolves a file ``url`` that starts with ``.`` against the folder of ``all.json``,
+    so ``files_base`` is relative to it (``./files/``). It appends ``?sha256=...`` to that URL,
+    where a PEP 658 ``.metadata`` suffix would no longer name the metadata file: none is listed.
+    """
+    return _dump(
+        {
+            name: {"releases": {v: [_json_api_file(f, files_base, False) for f in project.release(v)] for v in project.versions}}
+            for name, project in index.projects.items()
+        }
+    )
+
+
 def current_version(project: Project) -> str:
     """What PyPI shows as a project's version: the newest final release that is not yanked."""
     versions = project.versions  # oldest first

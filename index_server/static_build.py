@@ -7,6 +7,7 @@ renderers, so a static host serving ``out`` answers with the same bytes::
     simple/<name>/index.html        simple/<name>/index.json
     files/<wheel>                   files/<wheel>.metadata
     pypi/<name>/json                pypi/<name>/<version>/json
+    all.json                        (``piplite=True``: JupyterLite's piplite index)
 
 ``index.json`` holds the PEP 691 JSON for hosts that can be told to serve it for
 JSON requests; a plain static host serves the HTML, which every client reads.
@@ -30,7 +31,8 @@ def build_static(folder: Path | Sequence[Path], out: Path, *, metadata_files: bo
     return write_index(Catalog(folder).contents(), Path(out), metadata_files=metadata_files)
 
 
-def write_index(index: IndexContents, out: Path, *, metadata_files: bool = True) -> list[Path]:
+def write_index(index: IndexContents, out: Path, *, metadata_files: bool = True, piplite: bool = False) -> list[Path]:
+    """Write ``index`` under ``out``; ``piplite`` adds JupyterLite's ``all.json`` beside ``simple/``."""
     written: list[Path] = []
 
     def put(relative: str, data: bytes) -> None:
@@ -41,6 +43,8 @@ def write_index(index: IndexContents, out: Path, *, metadata_files: bool = True)
 
     put("simple/index.html", pages.project_list_html(index))
     put("simple/index.json", pages.project_list_json(index))
+    if piplite:
+        put("all.json", pages.piplite_index(index, "./files/"))
     for name, project in index.projects.items():
         simple_base, project_base = pages.FILES_FROM_SIMPLE_PAGE, pages.FILES_FROM_PROJECT_JSON
         put(f"simple/{name}/index.html", pages.project_page_html(project, simple_base, metadata_files=metadata_files))

@@ -126,9 +126,9 @@ async def _start_first_install(
         from .index import early
 
         if index_urls is None:
-            from .index.client import DEFAULT_INDEX_URLS
+            from .index.client import default_index_urls
 
-            urls = [*DEFAULT_INDEX_URLS]
+            urls = default_index_urls()
         else:
             urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
         if lock_only is not None:  # the indexes' checks apply even when none is asked

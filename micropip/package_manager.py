@@ -30,7 +30,7 @@ from .errors import BuildError, MicropipError, NotAMockError, RequirementError
 from .installation import execution
 from .installation.execution import DEFAULT_CHANNEL, INSTALLER_NAME, REQUIRES_FILE, SHA256_FILE, SOURCE_FILE, URL_FILE
 from .installation.fetch import WheelPrefetcher, fetch_all
-from .index.client import DEFAULT_INDEX_URLS, IndexClient
+from .index.client import LOCK_SETTINGS_KEY, IndexClient, default_index_urls, index_urls_from_lock
 from .installation.installed import InstalledDist, Scheme, distributions_by_name, find_distribution, installed_distributions
 from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter, verbosity
@@ -105,7 +105,7 @@ class PackageDict(dict):
 
 class PackageManager:
     def __init__(self, compat: object = None) -> None:  # (Pyodide's micropip takes a compatibility layer)
-        self.index_urls: list[str] = list(DEFAULT_INDEX_URLS)
+        self.index_urls: list[str] = default_index_urls()  # a site's lock may name its own index first
         self.merge_indexes = False
         self.constraints: list[str] = []
         self._gate: asyncio.Lock | None = None
@@ -438,6 +438,9 @@ class PackageManager:
             for entry in packages.values():
                 if isinstance(entry, dict) and isinstance(entry.get("file_name"), str):
                     entry["file_name"] = urllib.parse.urljoin(base_url, entry["file_name"])
+            site_indexes = index_urls_from_lock(lock, base_url)
+            if site_indexes:  # a site's own index, named relative to its lock
+                lock[LOCK_SETTINGS_KEY]["index_urls"] = site_indexes
         env = TargetEnvironment.current()
         for dist in installed_distributions():
             if dist.installer not in (INSTALLER_NAME,):

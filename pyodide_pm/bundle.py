@@ -182,12 +182,16 @@ def _in_optional_part(path: str) -> bool:
     return any(path.startswith(folder) for folder in OPTIONAL_PARTS.values())
 
 
-def build_own_wheel(out_dir: Path, source_root: Path = SOURCE_ROOT, bytecode: Mapping[str, bytes] | None = None) -> Path:
+def build_own_wheel(
+    out_dir: Path, source_root: Path = SOURCE_ROOT, bytecode: Mapping[str, bytes] | None = None,
+    sources: Mapping[str, bytes] | None = None,
+) -> Path:
     """Write our wheel from the source tree (reproducible bytes), plus the ``bytecode`` under our packages.
 
     The optional parts (``OPTIONAL_PARTS``) are left out: ``build_optional_part`` writes each.
+    ``sources``: ``own_sources(source_root)`` when the caller has it already (it takes a second).
     """
-    files = {p: d for p, d in own_sources(source_root).items() if not _in_optional_part(p)}
+    files = {p: d for p, d in (sources or own_sources(source_root)).items() if not _in_optional_part(p)}
     files.update({p: d for p, d in (bytecode or {}).items() if p.split("/", 1)[0] in OWN_PACKAGES and not _in_optional_part(p)})
     metadata = make_metadata(
         "micropip",
@@ -199,10 +203,13 @@ def build_own_wheel(out_dir: Path, source_root: Path = SOURCE_ROOT, bytecode: Ma
     return write_wheel(out_dir, "micropip", __version__, files, metadata=metadata)
 
 
-def build_optional_part(out_dir: Path, name: str, source_root: Path = SOURCE_ROOT, bytecode: Mapping[str, bytes] | None = None) -> Path:
+def build_optional_part(
+    out_dir: Path, name: str, source_root: Path = SOURCE_ROOT, bytecode: Mapping[str, bytes] | None = None,
+    sources: Mapping[str, bytes] | None = None,
+) -> Path:
     """The wheel of one optional part: its folder of micropip, requiring this micropip."""
     folder = OPTIONAL_PARTS[name]
-    files = {p: d for p, d in own_sources(source_root).items() if p.startswith(folder)}
+    files = {p: d for p, d in (sources or own_sources(source_root)).items() if p.startswith(folder)}
     files.update({p: d for p, d in (bytecode or {}).items() if p.startswith(folder)})
     metadata = make_metadata(
         name, __version__, requires_dist=[f"micropip=={__version__}"], requires_python=">=3.11",
@@ -284,17 +291,18 @@ def write_bundle(
     # verified against the pins
     pinned_paths = pinned.fetch_pinned_wheels(PINNED_WHEELS, cache_dir or pinned_cache_dir(), index_url=index_url)
     pinned_wheels = list(zip(PINNED_WHEELS, pinned_paths))
-    sources = own_sources()
+    ours = own_sources()
+    sources = dict(ours)
     for _pin, src in pinned_wheels:
         sources.update(_wheel_sources(src))
     compiled = {n: d for n, d in sources.items() if not n.startswith(NO_BYTECODE)}
     pycs = _bytecode(compiled, release.runtime_dir()) if bytecode else {}  # one Pyodide start for all three wheels
-    own = build_own_wheel(out_dir, bytecode=pycs)
+    own = build_own_wheel(out_dir, bytecode=pycs, sources=ours)
     packages["micropip"] = lock_entry(
         "micropip", __version__, own.name, sha256_file(own), list(OWN_PACKAGES), ["packaging", "resolvelib"]
     )
     for name in OPTIONAL_PARTS:
-        part = build_optional_part(out_dir, name, bytecode=pycs)
+        part = build_optional_part(out_dir, name, bytecode=pycs, sources=ours)
         packages[name] = lock_entry(name, __version__, part.name, sha256_file(part), [], ["micropip"])
     for pin, src in pinned_wheels:
         dest = with_bytecode(src, out_dir / pin.filename, pycs)

@@ -1,9 +1,10 @@
 """Host command line (``pyodide-pm``, or ``python -m pyodide_pm.cli``).
 
 Commands: ``bundle`` (the browser bundle), ``lock`` (a lock for a target Pyodide),
-``check`` (will wheels, requirements or a lock work there?), ``release`` (fetch and
-show Pyodide releases from the release catalog) and ``demo`` (serve the browser
-console with the fixture index, from a checkout). ``pyodide-pm COMMAND --help`` shows
+``check`` (will wheels, requirements or a lock work there?), ``site`` (a static page,
+PyScript or JupyterLite site that runs our micropip, online or offline), ``release``
+(fetch and show Pyodide releases from the release catalog) and ``demo`` (serve the
+browser console with the fixture index, from a checkout). ``pyodide-pm COMMAND --help`` shows
 each command's options and examples.
 
 Exit codes, the same for every command:
@@ -109,6 +110,7 @@ EPILOG = (
     "  pyodide-pm bundle build/bundle                      # the browser bundle\n"
     "  pyodide-pm lock demo-app -i URL -o pylock.toml      # lock for the newest known Pyodide\n"
     "  pyodide-pm check dist/ --format junit -o check.xml  # CI: do these wheels work in Pyodide?\n"
+    "  pyodide-pm site site/ -r requirements.txt --offline # a static site with them installed\n"
     "  pyodide-pm release 314.0.7 0.27.7                   # fetch releases into the cache (for offline use)\n"
     "  pyodide-pm demo --port 8000                         # the browser console\n\n"
     "Exit status: 0 success (check: all compatible), 1 the operation failed or check found a problem\n"
@@ -172,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_lock_parser(sub)
     add_check_parser(sub)
+
+    from .site.command import add_site_parser
+
+    add_site_parser(sub)
 
     p = sub.add_parser(
         "release",

@@ -167,22 +167,25 @@ def _render_pyodide_lock(
     data: dict[str, bytes],
     base: PyodideLock,
 ) -> str:
-    added = {
-        p.name: LockPackage(
-            name=p.name,
-            version=p.version,
-            file_name=file_names[p.name],
-            install_dir="site",
-            sha256=hashes[p.name],
-            package_type="package",
-            imports=_top_level(data.get(p.name)),
-            depends=tuple(sorted(p.depends)),
-            unvendored_tests=False,
-            shared_library=False,
-        )
-        for p in packages
-    }
+    added = {p.name: wheel_lock_entry(p, file_names[p.name], hashes[p.name], data.get(p.name)) for p in packages}
     return merge(base, added).to_json()
+
+
+def wheel_lock_entry(p: PlannedPackage, file_name: str, sha256: str, data: bytes | None) -> LockPackage:
+    """The ``pyodide-lock.json`` entry of a wheel the resolver picked; its ``imports`` are read
+    from the wheel's bytes when given (Pyodide's ``loadPackagesFromImports`` uses them)."""
+    return LockPackage(
+        name=p.name,
+        version=p.version,
+        file_name=file_name,
+        install_dir="site",
+        sha256=sha256,
+        package_type="package",
+        imports=_top_level(data),
+        depends=tuple(sorted(p.depends)),
+        unvendored_tests=False,
+        shared_library=False,
+    )
 
 
 def _render_pylock(

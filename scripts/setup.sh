@@ -44,3 +44,4 @@ log "building the bundle and fetching pinned wheels"
 bash scripts/setup_clients.sh  # JupyterLite site + PyScript runtime on our bundle lock (issue 15)
 .venv/bin/python scripts/fetch_build_backends.py  # pinned PEP 517 backends for the sdist-build tests (issue 18)
 .venv/bin/python -m tests.harness.host_wheels  # what `pip install` of the project needs, for the offline installed-wheel test (issue 27)
+.venv/bin/python -m pyodide_pm.site.pyscript_core  # @pyscript/core for offline PyScript sites (docs/deploy.md, issue 28)

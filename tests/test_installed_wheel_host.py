@@ -95,10 +95,11 @@ def test_the_wheel_ships_every_module_and_script(installed):
     expected = {
         p.relative_to(REPO_ROOT).as_posix()
         for name in PACKAGES for p in (REPO_ROOT / name).rglob("*")
-        if p.suffix in (".py", ".mjs") and "__pycache__" not in p.parts
+        if p.suffix in (".py", ".mjs", ".html") and "__pycache__" not in p.parts
     }
     assert expected - shipped == set()
     assert {"micropip/sdist/service.py", "lockfile/pylock.py", "micropip/transport/requests.mjs", "pyodide_pm/catalog.py"} <= shipped
+    assert {"pyodide_pm/site/loader.mjs", "pyodide_pm/site/page.html", "pyodide_pm/site/pyscript.html"} <= shipped
     assert not any(n.startswith(("tests/", "fixtures/", "node_modules/")) for n in shipped)
 
 
@@ -151,3 +152,20 @@ def test_the_host_tools_work_outside_the_checkout(installed, tmp_path):
     assert cached.returncode == 0 and "Pyodide 0.27.7: Python 3.12.7, ABI 2024_0" in cached.stdout, cached.stderr
     unknown = run("check", "--pyodide", "1.2.3", "numpy")
     assert unknown.returncode == 2 and "unknown Pyodide release '1.2.3'" in unknown.stderr and "314.0.7, 0.27.7" in unknown.stderr
+
+
+def test_an_offline_site_builds_outside_the_checkout(installed, fixture_index):
+    """``pyodide-pm site --offline`` from the installed wheel: its templates and loader ship with it.
+    The release and the pinned wheels come from the suite's seeded cache (offline)."""
+    out = installed.app / "site"
+    env = dict(installed.env, PYODIDE_PM_CACHE_DIR=str(REPO_ROOT / ".cache" / "pyodide-pm"), PYODIDE_PM_OFFLINE="1")
+    done = subprocess.run(
+        [str(installed.bin / "pyodide-pm"), "site", str(out), "demo-app", "--offline", "--available", "bt-top",
+         "-i", fixture_index.simple_url],
+        cwd=installed.app, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("index.html", "pyodide.mjs", "pyodide-ready.mjs", "pyodide-site.json", "pyodide/pyodide.asm.wasm",
+                 "packages/pyodide-lock.json", "packages/simple/bt-top/index.html"):
+        assert (out / name).is_file(), name
+    assert "in its index only:  bt-leaf==2.0, bt-mid==2.0, bt-top==2.0" in done.stdout

@@ -193,3 +193,22 @@ def test_host_lock_installed_in_chromium(browser_page, fixture_index, tmp_path, 
     make_lock(fixture_index, tmp_path / "app.json")
     browser_page.run(f"await micropip.install_lockfile({lock_server.url + 'locks/app.json'!r})")
     assert browser_page.run("import greeting, bt_top; [greeting.hello('page'), bt_top.__version__]") == ["Hello, page!", "1.0"]
+
+
+@pytest.mark.pyodide
+def test_a_lock_that_names_indexes_is_micropips_default(node_runner, bundle_dir, fixture_index, tmp_path):
+    """A site's lock names its own index ("micropip": {"index_urls"}): micropip searches it
+    without set_index_urls, and freeze() keeps the setting (absolute) for a page that reloads it."""
+    site = tmp_path / "site"
+    site.mkdir()
+    for wheel in bundle_dir.glob("*.whl"):
+        (site / wheel.name).write_bytes(wheel.read_bytes())
+    lock = json.loads((bundle_dir / "pyodide-lock.json").read_text())
+    lock["micropip"] = {"index_urls": [fixture_index.simple_url]}
+    (site / "pyodide-lock.json").write_text(json.dumps(lock))
+    py = node_runner.new_interpreter(site / "pyodide-lock.json")
+    try:
+        assert py.run("import micropip; await micropip.install('demo-app'); import demo_app; demo_app.__version__") == "1.0"
+        assert py.run("import json; json.loads(micropip.freeze())['micropip']") == {"index_urls": [fixture_index.simple_url]}
+    finally:
+        py.drop()

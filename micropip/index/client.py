@@ -76,6 +76,35 @@ def check_index_url(url: str) -> None:
         )
 
 
+# The key under which a ``pyodide-lock.json`` may carry settings for micropip (``pyodide-pm site``).
+LOCK_SETTINGS_KEY = "micropip"
+
+
+def index_urls_from_lock(lock: object, base_url: str) -> list[str] | None:
+    """The indexes a lock names for micropip (``{"micropip": {"index_urls": [...]}}``), or None.
+
+    A site built by ``pyodide-pm site`` carries its own package index and says so in the
+    lock its page loads, so micropip in that page searches the site's index first without
+    any code in the page. Relative URLs are relative to the lock (``base_url``), as its
+    ``file_name`` entries are; the result is absolute. Anything malformed is ignored (None):
+    a lock's other readers must not break on it, and PyPI stays the default.
+    """
+    return _index_urls(lock.get(LOCK_SETTINGS_KEY) if isinstance(lock, dict) else None, base_url)
+
+
+def _index_urls(settings: object, base_url: str) -> list[str] | None:
+    urls = settings.get("index_urls") if isinstance(settings, dict) else None
+    if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u for u in urls):
+        return None
+    return [urllib.parse.urljoin(base_url, u) if base_url else u for u in urls]
+
+
+def default_index_urls() -> list[str]:
+    """micropip's indexes until ``set_index_urls``: those the running Pyodide's lock names, else PyPI."""
+    found = transport.lockfile_entry(LOCK_SETTINGS_KEY)
+    return (_index_urls(*found) if found else None) or list(DEFAULT_INDEX_URLS)
+
+
 def project_url(index_url: str, name: str) -> str:
     """The page for ``name`` on an index given as a template or a base URL.
 

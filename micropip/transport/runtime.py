@@ -95,6 +95,21 @@ def pyodide_lockfile() -> tuple[dict, str] | None:
     return _lockfile
 
 
+def lockfile_entry(key: str) -> tuple[object, str] | None:
+    """One top-level entry of the running Pyodide's lockfile (None when absent) and the lock's
+    base URL, without converting the whole lock: a first install asks for its pages before that."""
+    if _lockfile is not None:
+        return _lockfile[0].get(key), _lockfile[1]
+    if not IN_PYODIDE:
+        return None
+    import pyodide_js  # type: ignore[import-not-found]
+
+    value = getattr(pyodide_js._api.lockfile, key, None)
+    if hasattr(value, "to_py"):
+        value = value.to_py()
+    return value, str(getattr(pyodide_js, "lockfileBaseUrl", "") or "")
+
+
 def lock_file_url(file_name: str, base_url: str) -> str:
     """Where a lockfile entry's ``file_name`` is: as given when absolute, else against the lock's base."""
     if "://" in file_name or not base_url:

@@ -1,0 +1,262 @@
+"""Sites built by ``pyodide-pm site``, in Chromium, with every request outside the allowed
+origins blocked and recorded (Playwright routing; service workers blocked so none escapes it).
+
+One CDN stand-in on loopback serves the release's runtime and the lock packages the sites
+use (msgpack, the real PEP 783 build; IPython, jedi and their dependencies, PyPI's wheels of
+the same versions), named in a copy of the release's lock passed with ``--pyodide-lock``.
+Requirements come from the fixture index (plus PyPI's comm for the kernel). Each site is
+built once per module, through the command line, as a deployer builds it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from index_server.server import start_server, start_static_server
+from pyodide_pm.cli import main
+
+from .conftest import FIXTURE_WHEELS
+from .harness import client_sites
+from .harness.cdn_standin import CdnStandIn, serve_standin
+from .test_clients_browser import WORKER_LOG_SCRIPT, LiteRepl
+
+OURS = "1.0.0a1"
+REQUIREMENTS = ["demo-app", "msgpack"]
+AVAILABLE = ["--available", "bt-top"]
+READY_MS = 120_000
+
+
+# ---- the stand-ins and the sites -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cdn(tmp_path_factory, pep783_wheel) -> Iterator[CdnStandIn]:
+    lock = json.loads(client_sites.PYODIDE.joinpath("pyodide-lock.json").read_text())
+    try:
+        kernel = {
+            key: client_sites.pypi_wheel(lock["packages"][key]["name"], lock["packages"][key]["version"], download=False)
+            for key in client_sites.lock_closure(lock["packages"], client_sites.KERNEL_LOCK_ROOTS)
+        }
+    except client_sites.MissingDownload as exc:
+        pytest.fail(str(exc))
+    with serve_standin(tmp_path_factory.mktemp("cdn"), {"msgpack": pep783_wheel, **kernel}) as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory) -> Iterator:
+    """The fixture wheels, and comm (which the Pyodide kernel needs and Pyodide's lock lacks)."""
+    extra = tmp_path_factory.mktemp("pypi")
+    try:
+        comm = client_sites.pypi_wheel("comm", client_sites.EXTRA_ENTRIES["comm"][0], download=False)
+    except client_sites.MissingDownload as exc:
+        pytest.fail(str(exc))
+    (extra / comm.name).write_bytes(comm.read_bytes())
+    with start_server([FIXTURE_WHEELS, extra]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory, cdn, index):
+    """``pyodide-pm site OUT ARGS...`` with the stand-ins; returns OUT."""
+
+    def run(name: str, *args: str) -> Path:
+        out = tmp_path_factory.mktemp("sites") / name
+        argv = ["site", str(out), *args, "--pyodide-lock", str(cdn.lock), "-i", index.simple_url]
+        with pytest.MonkeyPatch.context() as env, ThreadPoolExecutor(1) as pool:  # Playwright holds this thread's loop
+            env.setenv("PYODIDE_PM_CDN_URL", cdn.base)
+            assert pool.submit(main, argv).result() == 0
+        return out
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def offline_page(build) -> Path:
+    return build("offline-page", *REQUIREMENTS, *AVAILABLE, "--offline")
+
+
+# ---- Chromium, fenced -------------------------------------------------------------------------
+
+
+@dataclass
+class Visit:
+    page: object
+    allowed: list[str] = field(default_factory=list)  # URLs the page fetched (allowed origins)
+    blocked: list[str] = field(default_factory=list)  # URLs of any other origin: refused
+    console: list[str] = field(default_factory=list)
+
+    def python(self, code: str):
+        """Run ``code`` once ``globalThis.pyodideReady`` resolved; its value."""
+        return self.page.evaluate(
+            """async (code) => {
+                const value = await (await globalThis.pyodideReady).runPythonAsync(code);
+                return value && value.toJs ? value.toJs({ dict_converter: Object.fromEntries }) : value;
+            }""",
+            code,
+        )
+
+
+def visit(context, url: str, *origins: str) -> Visit:
+    seen = Visit(None)
+
+    def fence(route) -> None:
+        if any(route.request.url.startswith(o) for o in origins):
+            seen.allowed.append(route.request.url)
+            route.continue_()
+        else:
+            seen.blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", fence)
+    seen.page = context.new_page()
+    seen.page.on("console", lambda message: seen.console.append(message.text))
+    seen.page.goto(url)
+    return seen
+
+
+@pytest.fixture
+def context(chromium):
+    context = chromium.new_context(service_workers="block")
+    yield context
+    context.close()
+
+
+def check_offline_page(seen: Visit, origin: str) -> None:
+    assert seen.python("import demo_app, greeting, msgpack; [demo_app.__version__, greeting.hello(), list(msgpack.version)]") == [
+        "1.0", "Hello, world!", [1, 2, 4]
+    ]
+    # bt-top is only in the site's index: micropip finds it there (the lock names the index).
+    assert seen.python("import micropip; await micropip.install('bt-top'); import bt_top; micropip.__version__") == OURS
+    assert origin + "packages/simple/bt-top/" in seen.allowed
+    assert origin + "pyodide/pyodide.asm.wasm" in seen.allowed
+    assert seen.blocked == [], seen.blocked
+
+
+# ---- the sites, as built ----------------------------------------------------------------------
+
+
+def test_an_offline_site_carries_every_file_it_names(offline_page):
+    manifest = json.loads((offline_page / "pyodide-site.json").read_text())
+    assert manifest["preload"] == ["micropip", "demo-app", "msgpack"] and manifest["pyodide"]["url"] == "pyodide/"
+    lock = json.loads((offline_page / "packages" / "pyodide-lock.json").read_text())
+    assert lock["micropip"] == {"index_urls": ["simple/"]}  # offline: the site's index only
+    assert set(lock["packages"]) == {
+        "micropip", "micropip-pylock", "micropip-sdist", "packaging", "resolvelib",  # ours
+        "demo-app", "greeting", "colorama-lite", "textwrap3-lite", "msgpack",  # the requirements' closure
+    }
+    for entry in lock["packages"].values():
+        assert entry["file_name"].startswith("files/") and (offline_page / "packages" / entry["file_name"]).is_file()
+    index = offline_page / "packages"
+    for project in ("demo-app", "msgpack", "bt-top", "bt-mid", "bt-leaf"):  # requirements and --available
+        assert (index / "simple" / project / "index.html").is_file() and (index / "simple" / project / "index.json").is_file()
+    assert (index / "files" / "bt_top-2.0-py3-none-any.whl.metadata").is_file()
+    assert "bt-top" not in lock["packages"]
+    assert {p.name for p in (offline_page / "pyodide").iterdir()} >= {"pyodide.mjs", "pyodide.asm.wasm", "python_stdlib.zip"}
+
+
+# ---- Must show ------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_offline_page_installs_at_load_and_from_its_own_index_and_asks_no_other_origin(context, offline_page):
+    with start_static_server({"/": offline_page}) as site:
+        seen = visit(context, site.url + "index.html", site.url)
+        check_offline_page(seen, site.url)
+
+
+@pytest.mark.browser
+def test_the_offline_page_from_pythons_http_server(context, offline_page):
+    server = subprocess.Popen(
+        [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(offline_page)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        line = server.stdout.readline()  # "Serving HTTP on 127.0.0.1 port N (http://127.0.0.1:N/) ..."
+        origin = line.split("(", 1)[1].split(")", 1)[0]
+        seen = visit(context, origin + "index.html", origin)
+        check_offline_page(seen, origin)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.mark.browser
+def test_online_page_takes_pyodide_from_the_cdn_and_the_rest_from_the_site(context, build, cdn):
+    out = build("online-page", *REQUIREMENTS, *AVAILABLE)
+    assert not (out / "pyodide").exists()
+    cdn_origin = cdn.base.rsplit("/pyodide", 1)[0] + "/"
+    with start_static_server({"/": out}) as site:
+        seen = visit(context, site.url + "index.html", site.url, cdn_origin)
+        assert seen.python("import demo_app, msgpack; [demo_app.__version__, list(msgpack.version)]") == ["1.0", [1, 2, 4]]
+        assert seen.python("import micropip; await micropip.install('bt-top'); import bt_top; micropip.__version__") == OURS
+    from_cdn = {u.rsplit("/", 1)[-1] for u in seen.allowed if u.startswith(cdn.full)}
+    assert {"pyodide.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "msgpack-1.2.4-cp314-cp314-pyemscripten_2026_0_wasm32.whl"} <= from_cdn
+    from_site = [u.removeprefix(site.url) for u in seen.allowed if u.startswith(site.url)]
+    for path in ("packages/pyodide-lock.json", f"packages/files/micropip-{OURS}-py3-none-any.whl",
+                 "packages/files/demo_app-1.0-py3-none-any.whl", "packages/simple/bt-top/"):
+        assert path in from_site
+    assert not [u for u in seen.allowed if not (u.startswith(cdn.full) or u.startswith(site.url))]
+    assert seen.blocked == [], seen.blocked
+
+
+PYSCRIPT_APP = """<!doctype html>
+<meta charset="utf-8">
+<script type="module" src="./pyscript/core.js"></script>
+<p id="out">waiting</p>
+<script type="py" config='{"interpreter": "./pyodide.mjs"}'>
+import demo_app, msgpack, micropip
+from pyscript import document
+document.getElementById("out").textContent = f"{demo_app.__version__} {list(msgpack.version)} {micropip.__version__}"
+</script>
+"""
+
+
+@pytest.mark.browser
+def test_offline_pyscript_app_runs_on_the_sites_pyodide(context, build, tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "app.html").write_text(PYSCRIPT_APP)
+    out = build("offline-pyscript", *REQUIREMENTS, "--for", "pyscript", "--offline", "--pages", str(pages))
+    with start_static_server({"/": out}) as site:
+        seen = visit(context, site.url + "app.html", site.url)
+        try:
+            seen.page.wait_for_function("document.getElementById('out').textContent !== 'waiting'", timeout=READY_MS)
+        except Exception as exc:
+            raise AssertionError(f"PyScript did not run: {exc}\n" + "\n".join(seen.console[-20:])) from None
+        assert seen.page.inner_text("#out") == f"1.0 [1, 2, 4] {OURS}"
+    assert seen.blocked == [], seen.blocked
+
+
+@pytest.mark.browser
+def test_offline_jupyterlite_kernel_starts_with_the_requirements_and_pip_installs_from_the_site(context, build, tmp_path, artifacts):
+    lite = tmp_path / "lite"
+    lite.mkdir()
+    (lite / "jupyter_lite_config.json").write_text(json.dumps({"LiteBuildConfig": {"apps": ["repl"]}}))
+    out = build("offline-lite", *REQUIREMENTS, *AVAILABLE, "--for", "jupyterlite", "--offline", "--lite-dir", str(lite))
+    context.add_init_script(WORKER_LOG_SCRIPT)
+    with start_static_server({"/": out}) as site:
+        seen = visit(context, site.url + "repl/index.html?kernel=python&toolbar=1", site.url)
+        repl = LiteRepl(seen.page, seen.console)
+        try:
+            repl.wait_idle()
+            first = repl.run("import demo_app, msgpack; print(demo_app.__version__, list(msgpack.version))")
+            assert first.strip() == "1.0 [1, 2, 4]", first
+            installed = repl.run("%pip install bt-top")
+            assert "Error" not in installed and "Traceback" not in installed, installed
+            shown = repl.run("import bt_top, micropip; print(bt_top.__name__, micropip.__version__)")
+            assert shown.strip() == f"bt_top {OURS}", shown
+        finally:
+            seen.page.screenshot(path=str(artifacts / "site-jupyterlite-offline.png"))
+    # The kernel's worker fetched its runtime and packages through the fence, all from the site.
+    for path in ("pyodide/pyodide.asm.wasm", "packages/pyodide-lock.json", "packages/files/ipython-9.12.0-py3-none-any.whl"):
+        assert site.url + path in seen.allowed, path
+    assert seen.blocked == [], seen.blocked
