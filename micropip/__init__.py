@@ -79,7 +79,7 @@ _MACHINERY = (
     "packaging.markers",
     "micropip.resolution.environment",
     "micropip.installation.installed",
-    "micropip.installation.wheel_cache",
+    "micropip.cache",
     "micropip.installation.fetch",
     "micropip.progress",
     "micropip.package_index",
@@ -437,7 +437,7 @@ def set_cache(enabled: bool = True, path: str | None = None, max_bytes: int | No
     ``max_bytes`` (default 1 GiB, least recently used wheels go first) left as
     None keep their current setting.
     """
-    from .installation.wheel_cache import configure
+    from .cache import configure
 
     configure(enabled=enabled, path=path, max_bytes=max_bytes)
 
@@ -457,7 +457,7 @@ def set_build_sdists(enabled: bool = True, *, timeout: float | None = None) -> N
 
 async def clear_cache() -> None:
     """Delete every wheel in the persistent cache (the place ``set_cache`` chose), even when it is off."""
-    from .installation.wheel_cache import located
+    from .cache import located
 
     cache = located()
     if cache is not None:

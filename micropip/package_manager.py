@@ -23,7 +23,8 @@ from packaging.utils import canonicalize_name
 from .resolution import hash_policy
 from .index import auth, http
 from . import package_index, transport
-from .installation import mocks, wheel_cache
+from . import cache
+from .installation import mocks
 from .resolution.environment import TargetEnvironment
 from .errors import BuildError, MicropipError, NotAMockError, RequirementError
 from .installation import execution
@@ -188,7 +189,7 @@ class PackageManager:
                 await ahead.close()
                 ahead = None
             elif ahead is None and not (dry_run or require_hashes):
-                ahead = WheelPrefetcher(credentials=credentials, cache=wheel_cache.current(), opener=execution.open_wheel)
+                ahead = WheelPrefetcher(credentials=credentials, cache=cache.current(), opener=execution.open_wheel)
             try:
                 plan, sources = await self._plan(
                     requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall,
@@ -295,7 +296,7 @@ class PackageManager:
             reinstall=reinstall,
             speculate=ahead.start if ahead is not None else None,
             fetched_ahead=ahead.peek if ahead is not None else None,
-            wheel_cache=wheel_cache.current(),
+            wheel_cache=cache.current(),
             require_hashes=require_hashes,
             credentials=credentials,
             sdist_metadata=builder.metadata if builder is not None else None,
@@ -617,14 +618,14 @@ def sdist_builder(
     site-packages. Pyodide's lockfile is not used by default: its wheels carry
     Pyodide-specific dependencies and may be where only ``loadPackage`` finds them.
     """
-    cache = wheel_cache.current()
+    kept = cache.current()
 
     async def install_into(prefix: Path, requirements: list[str]) -> None:
         from .installation.installer import InstallItem, install_wheels
         from .installation.wheelfile import WheelFile
         env = TargetEnvironment.current()
         sources = Sources(
-            env, index, lock_packages=lock_packages or {}, wheel_cache=cache, credentials=credentials,
+            env, index, lock_packages=lock_packages or {}, wheel_cache=kept, credentials=credentials,
             installed={
                 d.canonical_name: InstalledInfo(d.name, str(d.version), tuple(d.requires), d.installer)
                 for d in installed_distributions([str(prefix)])
@@ -634,7 +635,7 @@ def sdist_builder(
         plan = await resolve(roots, sources, index_urls=index.index_urls)
         if not plan.install:
             return
-        data = await fetch_all(plan.install, cached=sources.wheel_bytes, credentials=credentials, cache=cache)
+        data = await fetch_all(plan.install, cached=sources.wheel_bytes, credentials=credentials, cache=kept)
         items = [
             InstallItem(
                 WheelFile.from_bytes(p.filename, transport.as_bytes(data[p.name]), source=p.url),
@@ -644,7 +645,7 @@ def sdist_builder(
         ]
         install_wheels(items, Scheme(prefix, prefix, prefix / "bin", prefix / "data", prefix / "include"))
 
-    settings = {"cache": cache, "credentials": credentials}
+    settings = {"cache": kept, "credentials": credentials}
     if timeout is not None:
         settings["timeout"] = timeout
     return _LazyBuilder(install_into, settings)

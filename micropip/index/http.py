@@ -124,7 +124,7 @@ def auth_error(status: int, url: str, doing: str, index_url: str | None = None) 
 
 
 class CacheLike(Protocol):
-    """What ``download_cached`` needs of a wheel cache (``micropip.installation.wheel_cache.WheelCache``)."""
+    """What ``download_cached`` needs of a wheel cache (``micropip.cache.Cache``)."""
 
     async def get(self, sha256_hex: str, *, keep_in_js: bool = False) -> bytes | JsBytes | None: ...
 

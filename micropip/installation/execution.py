@@ -13,7 +13,7 @@ from .. import transport
 from ..errors import InstallError
 from ..index import http
 from ..plan import Plan, PlannedPackage
-from . import wheel_cache
+from .. import cache
 from .fetch import WheelPrefetcher, fetch_all
 from .installed import Scheme
 
@@ -93,7 +93,7 @@ async def execute(
                 on_done=progress.file_finished,
                 keep_in_js=True,
                 then=verify,
-                cache=wheel_cache.current(),
+                cache=cache.current(),
                 prefetched=ahead,
             )
         except _Interrupted as interrupted:
