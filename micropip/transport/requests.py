@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ..errors import TransportError
 from .js_modules import js_module
-from .response import IN_PYODIDE, JsBytes, Response, js_to_bytes
-from .runtime import in_node, resolve_url
+from .response import IN_PYODIDE, JsBytes, Response, js_to_bytes, origin
+from .runtime import in_node, page_origin, resolve_url
 
 
 def is_local(url: str) -> bool:
@@ -32,6 +32,19 @@ def local_path(url: str) -> Path:
     if parts.scheme in ("emfs", "file"):
         return Path(urllib.parse.unquote(parts.path if parts.path else parts.netloc))
     return Path(url)
+
+
+def may_send_validators(url: str) -> bool:
+    """Whether a request of ours may carry ``If-None-Match``/``If-Modified-Since``.
+
+    Everywhere but a browser page asking another origin: there those headers are not
+    CORS-safelisted, so they would cost a preflight (or fail on a server that refuses it);
+    the browser's own HTTP cache revalidates such a page instead.
+    """
+    if not IN_PYODIDE or in_node():
+        return True
+    page = page_origin()
+    return page is not None and origin(page) == origin(url)
 
 
 async def fetch(
