@@ -150,6 +150,13 @@ async def _start_first_install(
                 asked += 1
     except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
         return False
+    if asked:  # while the requests travel: a returning visitor's machinery bytecode goes back
+        try:
+            from .installation import bytecode
+
+            await bytecode.restore_machinery()
+        except Exception:  # noqa: BLE001 - only a head start
+            pass
     if found and asked == 1 and lock_only is not None:  # lockfile wheels asked for, no index page
         if await _install_from_lock(requirements, found, deps, **lock_only):
             return True

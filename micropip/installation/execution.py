@@ -14,6 +14,7 @@ from ..errors import InstallError
 from ..index import http
 from ..plan import Plan, PlannedPackage
 from .. import cache
+from . import bytecode
 from .fetch import WheelPrefetcher, fetch_all
 from .installed import Scheme
 
@@ -113,6 +114,9 @@ async def execute(
         )
         with transaction as report:
             await transport.load_shared_libraries([str(p) for p in report.shared_libraries])
+        # Kept bytecode of these wheels goes beside their sources now (the import that follows
+        # loads it); what had none is compiled in idle time and kept (``bytecode``).
+        bytecode.keep_later(await bytecode.restore(_installed_sources(plan.install, report, scheme)))
         # Pyodide's loader learns what is installed now, so loadPackage does not load it again.
         transport.record_loaded_packages(
             {key: DEFAULT_CHANNEL if label == "pyodide" else label for label, key in (labels[p.name] for p in plan.install)}
@@ -122,6 +126,20 @@ async def execute(
             wheel.release()
         await http.flush_cache_writes()  # the wheel cache is complete when install() returns
     progress.installed(plan.install)
+
+
+def _installed_sources(
+    packages: Sequence[PlannedPackage], report, scheme: Scheme
+) -> list[bytecode.WheelFiles]:
+    """Each installed wheel's sha256 and the ``.py`` files it wrote into site-packages."""
+    by_name = {transport.normalized_name(d.name): d for d in report.distributions}
+    out = []
+    for pkg in packages:
+        dist = by_name.get(pkg.name)
+        wheel = bytecode.wheel_files(pkg.sha256, scheme.purelib, dist.files) if dist is not None else None
+        if wheel is not None:
+            out.append(wheel)
+    return out
 
 
 def install_item(

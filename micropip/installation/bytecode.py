@@ -1,0 +1,268 @@
+"""Compiled modules kept across page loads: a returning visitor's imports skip compilation.
+
+Pyodide ships sources and keeps no ``__pycache__`` (``sys.dont_write_bytecode``), so every
+page load compiled every module it imported again: ``import sympy`` took 4-10 s from sources
+and about 1 s from bytecode. Here the compiled files of one wheel are one entry of the
+persistent cache (``micropip.cache``), named by the wheel's sha256 and the interpreter's
+bytecode magic, holding each module's ``.pyc`` under its path in the wheel:
+
+- after an install, in idle time (``keep_later``), each installed ``.py`` is compiled -
+  the modules already imported first - its ``.pyc`` written beside it and the wheel's set
+  kept; the same for micropip's own machinery (micropip, packaging, resolvelib);
+- a later install of the same wheel (``restore``) writes the kept files back into
+  ``__pycache__`` before it returns, so the import that follows loads bytecode;
+- the ``.pyc`` files are checked-hash (PEP 552): the import hashes the source and compiles
+  it again if it differs, so a kept file can never stand in for other code. Another Python or
+  Pyodide has another magic and so another entry name; a file inside an entry that carries
+  another magic discards the entry (it is compiled again).
+
+Nothing here raises: bytecode only ever saves time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import marshal
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import cache
+
+logger = logging.getLogger("micropip")
+
+MAGIC = importlib.util.MAGIC_NUMBER
+# The machinery a first install imports; kept like any installed wheel, by its lockfile sha256.
+MACHINERY = ("micropip", "packaging", "resolvelib")
+IDLE_DELAY = 0.3  # seconds after an install before compiling starts: the user's import goes first
+STEP_PAUSE = 0.002  # between two modules: the page stays responsive
+
+
+@dataclass
+class WheelFiles:
+    """What one installed wheel put into ``root``: its ``.py`` files by path relative to it."""
+
+    sha256: str
+    root: Path
+    sources: tuple[str, ...]
+    done: set[str] = field(default_factory=set)
+
+
+def entry_name(sha256: str) -> str:
+    return f"{sha256.lower()}-{MAGIC.hex()}.pyc"
+
+
+def wheel_files(sha256: str | None, root: Path | str, paths: Iterable[str | Path]) -> WheelFiles | None:
+    """The ``.py`` files among an installed wheel's absolute ``paths`` under ``root`` (None without any)."""
+    if not sha256 or len(sha256) != 64:
+        return None
+    root = _plain(root)  # sysconfig says "//lib/..." in Pyodide
+    sources = []
+    for p in paths:
+        p = _plain(p)
+        if p.suffix == ".py":
+            try:
+                sources.append(p.relative_to(root).as_posix())
+            except ValueError:
+                continue  # a data file outside site-packages: not importable from here
+    return WheelFiles(sha256.lower(), root, tuple(sorted(sources))) if sources else None
+
+
+def _plain(path: Path | str) -> Path:
+    text = str(path)
+    return Path("/" + text.lstrip("/")) if text.startswith("/") else Path(text)
+
+
+async def restore(wheels: Iterable[WheelFiles]) -> list[WheelFiles]:
+    """Write the kept ``.pyc`` files of each wheel beside its sources; returns the wheels that
+    had none (for ``keep_later``). A wheel whose entry is corrupt or of another magic is among them."""
+    store = cache.current()
+    wheels = list(wheels)
+    if store is None or not wheels:
+        return wheels
+    found = await asyncio.gather(*(_restore_one(store, w) for w in wheels), return_exceptions=True)
+    return [w for w, ok in zip(wheels, found) if ok is not True]
+
+
+async def _restore_one(store: cache.Cache, wheel: WheelFiles) -> bool:
+    name = entry_name(wheel.sha256)
+    payload = await store.read(name)
+    if payload is None:
+        return False
+    files = _unpack(payload)
+    if files is None:
+        logger.warning("cache: the compiled modules %s were not for this interpreter; discarded them", name)
+        await store.discard(name)
+        return False
+    sources = set(wheel.sources)
+    for rel, pyc in files.items():
+        if rel not in sources:  # only beside a source this wheel installed (never elsewhere)
+            continue
+        source = wheel.root / rel
+        try:
+            target = Path(importlib.util.cache_from_source(str(source)))
+            target.parent.mkdir(exist_ok=True)
+            target.write_bytes(pyc)
+        except OSError as exc:
+            logger.debug("cache: could not write %s: %s", source, exc)
+    return True
+
+
+def _unpack(payload: bytes) -> dict[str, bytes] | None:
+    """``{path: pyc}`` of an entry, or None when it is not one for this interpreter's magic."""
+    try:
+        files = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(files, dict):
+        return None
+    for rel, pyc in files.items():
+        if not isinstance(rel, str) or not isinstance(pyc, bytes) or pyc[:4] != MAGIC:
+            return None
+        if rel.startswith("/") or ".." in rel.split("/"):
+            return None
+    return files
+
+
+def compile_source(path: Path) -> bytes | None:
+    """A checked-hash ``.pyc`` of one source file (PEP 552), or None when it does not compile."""
+    from importlib._bootstrap_external import _code_to_hash_pyc  # type: ignore[attr-defined]
+
+    try:
+        source = path.read_bytes()
+        code = compile(source, str(path), "exec", dont_inherit=True)
+    except (OSError, SyntaxError, ValueError) as exc:
+        logger.debug("bytecode: %s does not compile: %s", path, exc)
+        return None
+    return bytes(_code_to_hash_pyc(code, importlib.util.source_hash(source), True))
+
+
+# ---- idle compilation -------------------------------------------------------------------------
+
+_queue: list[WheelFiles] = []
+_worker: asyncio.Future | None = None
+_machinery_seen = False
+
+
+def keep_later(wheels: Iterable[WheelFiles]) -> None:
+    """Compile these wheels' modules in idle time, write their ``.pyc`` beside the sources and keep
+    each wheel's set in the cache. The first call also takes micropip's own machinery."""
+    global _worker
+    if cache.current() is None:
+        return
+    _queue.extend(wheels)
+    _queue.extend(_machinery_once())
+    if _queue and (_worker is None or _worker.done()):
+        _worker = asyncio.ensure_future(_work())
+
+
+async def idle_done() -> None:
+    """Wait until the compiling ``keep_later`` began is over and kept (tests, benchmarks)."""
+    while _worker is not None and not _worker.done():
+        await asyncio.shield(_worker)
+    from ..index import http
+
+    await http.flush_cache_writes()
+
+
+async def _work() -> None:
+    await asyncio.sleep(IDLE_DELAY)
+    while _queue:
+        wheel = _queue.pop(0)
+        try:
+            await _compile_wheel(wheel)
+        except Exception as exc:  # noqa: BLE001 - only time is lost
+            logger.debug("bytecode: compiling %s failed: %s", wheel.root, exc)
+
+
+async def _compile_wheel(wheel: WheelFiles) -> None:
+    store = cache.current()
+    if store is None:
+        return
+    imported = _imported_paths()
+    order = sorted(wheel.sources, key=lambda rel: (str(wheel.root / rel) not in imported, rel))
+    out: dict[str, bytes] = {}
+    for rel in order:
+        source = wheel.root / rel
+        target = Path(importlib.util.cache_from_source(str(source)))
+        pyc = None
+        try:
+            pyc = target.read_bytes() if target.exists() else None
+        except OSError:
+            pass
+        if pyc is None or pyc[:4] != MAGIC:
+            pyc = compile_source(source)
+            if pyc is None:
+                continue
+            try:
+                target.parent.mkdir(exist_ok=True)
+                target.write_bytes(pyc)
+            except OSError:
+                pass
+        out[rel] = pyc
+        await asyncio.sleep(STEP_PAUSE)
+    if out:
+        await store.write(entry_name(wheel.sha256), marshal.dumps(out))
+
+
+def _imported_paths() -> set[str]:
+    paths = set()
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and path.endswith(".py"):
+            paths.add(os.path.normpath(path))
+    return paths
+
+
+def _machinery_once() -> list[WheelFiles]:
+    global _machinery_seen
+    if _machinery_seen:
+        return []
+    _machinery_seen = True
+    return machinery_files()
+
+
+def machinery_files() -> list[WheelFiles]:
+    """micropip's own wheels as Pyodide's lockfile names them (sha256) and as they are installed."""
+    from .. import transport
+
+    found = transport.pyodide_lockfile()
+    if not found or not transport.IN_PYODIDE:
+        return []
+    import importlib.metadata
+
+    packages = found[0].get("packages") or {}
+    out = []
+    for name in MACHINERY:
+        entry = packages.get(name)
+        if not isinstance(entry, dict):
+            continue
+        try:
+            dist = importlib.metadata.distribution(name)
+            files = [Path(dist.locate_file(f)) for f in (dist.files or [])]
+            root = Path(dist.locate_file(""))
+        except Exception:  # noqa: BLE001 - not installed as a distribution: nothing to keep
+            continue
+        wheel = wheel_files(str(entry.get("sha256") or ""), root, files)
+        if wheel is not None:
+            out.append(wheel)
+    return out
+
+
+async def restore_machinery() -> None:
+    """A returning visitor's first install: the machinery's kept bytecode goes back beside its
+    sources before it is imported, so nothing of it is compiled. The wheels restored are not
+    compiled again in idle time."""
+    global _machinery_seen
+    if _machinery_seen or cache.current() is None:
+        return
+    wheels = machinery_files()
+    if not wheels:
+        return
+    missing = await restore(wheels)
+    _machinery_seen = True
+    _queue.extend(missing)  # compiled after the install (``keep_later``), not during it
