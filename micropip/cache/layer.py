@@ -259,11 +259,13 @@ class Cache:
             puts, self._pending_puts = self._pending_puts & set(batch), self._pending_puts - set(batch)
             async with self._guard():
                 try:
-                    # After a put the stored names are listed (sizes, and entries the index lost)
-                    # and the least recently used evicted; a plain use only updates times.
-                    entries = await self._stored_entries() if puts else await self._read_index()
+                    # The index says what is kept and how big; only when a put takes it past the cap
+                    # are the stored names listed (sizes, and entries the index lost: another tab's)
+                    # and the least recently used evicted. Listing Cache Storage reads every entry.
+                    entries = await self._read_index()
                     entries.update(batch)
-                    if puts:
+                    if puts and sum(e.size for e in entries.values()) > self.max_bytes:
+                        entries = {**await self._stored_entries(), **batch}
                         for old in _to_evict(entries, self.max_bytes, keep=puts):
                             await self.store.remove(old)
                             del entries[old]
