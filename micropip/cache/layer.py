@@ -98,6 +98,7 @@ class Cache:
         self._pending: dict[str, Entry] = {}
         self._pending_puts: set[str] = set()
         self._flushing: asyncio.Future | None = None
+        self._listed = False  # the stored names were listed once in this session
 
     def __repr__(self) -> str:
         return f"Cache({self.store.describe()!r}, max_bytes={self.max_bytes})"
@@ -226,11 +227,16 @@ class Cache:
     # -- the index: last-use times; the stored names say what exists and how big it is
 
     async def _read_index(self) -> dict[str, Entry]:
+        return (await self._read_index_checked())[0]
+
+    async def _read_index_checked(self) -> tuple[dict[str, Entry], bool]:
+        """The index's entries, and whether it was there and readable."""
         try:
             raw = await self.store.read(INDEX_NAME)
         except Exception:
-            return {}
-        return parse_index(transport.as_bytes(raw) if raw is not None else None)
+            return {}, False
+        entries = parse_index(transport.as_bytes(raw) if raw is not None else None)
+        return entries, bool(entries) or raw == _EMPTY_INDEX
 
     async def _stored_entries(self) -> dict[str, Entry]:
         """Every stored entry, with its last use from the index (0: unknown, so evicted first)."""
@@ -262,9 +268,15 @@ class Cache:
                     # The index says what is kept and how big; only when a put takes it past the cap
                     # are the stored names listed (sizes, and entries the index lost: another tab's)
                     # and the least recently used evicted. Listing Cache Storage reads every entry.
-                    entries = await self._read_index()
+                    entries, whole = await self._read_index_checked()
+                    if not whole:
+                        self._listed = False  # the next put lists what is really stored
                     entries.update(batch)
-                    if puts and sum(e.size for e in entries.values()) > self.max_bytes:
+                    # Listed too on the first put of a session and when the index was lost: what
+                    # another tab or an older session stored without the index knowing counts too.
+                    over = sum(e.size for e in entries.values()) > self.max_bytes
+                    if puts and (over or not self._listed):
+                        self._listed = True
                         entries = {**await self._stored_entries(), **batch}
                         for old in _to_evict(entries, self.max_bytes, keep=puts):
                             await self.store.remove(old)
@@ -297,6 +309,9 @@ class Cache:
         """Wall-clock time, strictly increasing here, so two uses in one clock tick keep their order."""
         self._last_time = max(time.time(), self._last_time + 1e-6)
         return self._last_time
+
+
+_EMPTY_INDEX = json.dumps({"version": INDEX_VERSION, "entries": {}}, separators=(",", ":")).encode()
 
 
 def parse_index(raw: bytes | None) -> dict[str, Entry]:
