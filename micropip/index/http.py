@@ -153,6 +153,7 @@ async def download_cached(
         if data is not None:
             if asked_cache is not None:
                 asked_cache()
+            _kept.add(sha256.lower())
             return data
     if asked_cache is not None:
         asked_cache()
@@ -182,6 +183,13 @@ async def get_hashed(url: str, sha256: str | None, *, suffix: str = ".metadata")
 
 
 _cache_writes: set[asyncio.Future] = set()
+_kept: set[str] = set()  # sha256 of the files this interpreter took from the persistent cache
+
+
+def came_from_cache(sha256: str | None) -> bool:
+    """Whether ``download_cached`` answered this file from the persistent cache (a returning
+    visitor's wheel: its compiled modules are likely kept too; a download's never are)."""
+    return bool(sha256) and sha256.lower() in _kept
 
 
 def write_behind(write: Awaitable[object]) -> None:

@@ -116,7 +116,9 @@ async def execute(
             await transport.load_shared_libraries([str(p) for p in report.shared_libraries])
         # Kept bytecode of these wheels goes beside their sources now (the import that follows
         # loads it); what had none is compiled in idle time and kept (``bytecode``).
-        bytecode.keep_later(await bytecode.restore(_installed_sources(plan.install, report, scheme)))
+        wheels = _installed_sources(plan.install, report, scheme)
+        missing = await bytecode.restore([w for w in wheels if http.came_from_cache(w.sha256)])
+        bytecode.keep_later([w for w in wheels if not http.came_from_cache(w.sha256)] + missing)
         # Pyodide's loader learns what is installed now, so loadPackage does not load it again.
         transport.record_loaded_packages(
             {key: DEFAULT_CHANNEL if label == "pyodide" else label for label, key in (labels[p.name] for p in plan.install)}
