@@ -79,9 +79,9 @@ async def begin(
         return False
     if "micropip.package_index" in sys.modules:
         return False  # a client replaced the index lookup (piplite patches it before installing)
-    # A returning visitor's kept bytecode of the machinery is read while the first requests leave,
-    # and written back before the machinery is imported.
-    restoring = asyncio.ensure_future(_restore_machinery())
+    # A returning visitor's kept bytecode of the machinery goes back before anything more is
+    # imported (for a new visitor: three lookups that find nothing).
+    await _restore_machinery()
     asked = 0
     found = None
     try:
@@ -112,9 +112,7 @@ async def begin(
                 await early_lock.leave()
                 asked += 1
     except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
-        await restoring
         return False
-    await restoring
     if found and asked == 1 and lock_only is not None:  # lockfile wheels asked for, no index page
         if await _install_from_lock(requirements, found, deps, **lock_only):
             return True

@@ -100,6 +100,9 @@ def test_a_reload_asks_nothing_fresh_revalidates_stale_pages_and_honours_a_chang
     install(c, server)
     assert sum(server.hits.values()) == before  # everything fresh or content-addressed: no request at all
     assert c.run(IMPORT_COMPILES) == []  # and the import loads kept bytecode
+    # the standard library modules the first visit imported came from kept code too (their
+    # source still there for tracebacks)
+    assert c.run("import email.utils, inspect; [type(email.utils.__loader__).__name__, 'def parsedate_to_datetime' in inspect.getsource(email.utils)]") == ["_KeptLoader", True]
 
 
 def test_corrupt_or_foreign_bytecode_is_discarded_and_compiled_again(visit, server, tmp_path):

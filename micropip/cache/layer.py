@@ -128,7 +128,7 @@ class Cache:
             logger.warning("cache: the entry %s in %s was corrupt; deleted it", name, self.store.describe())
             await self._forget(name)
             return None
-        await self._record_use(name, size)
+        self._note_use(name, size)
         return data
 
     async def write(self, name: str, data: bytes | JsBytes) -> bool:
@@ -250,6 +250,21 @@ class Cache:
     async def _write_index(self, entries: dict[str, Entry]) -> None:
         data = {"version": INDEX_VERSION, "entries": {k: {"size": e.size, "used": e.used} for k, e in sorted(entries.items())}}
         await self.store.write(INDEX_NAME, json.dumps(data, separators=(",", ":")).encode())
+
+    def _note_use(self, name: str, size: int) -> None:
+        """A read's last-use time goes into the index later, off the reader's path (``settle``)."""
+        self._pending[name] = Entry(size, self._now())
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.ensure_future(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(0.05)  # the reads of one install land in one index write
+        await self._flush()
+
+    async def settle(self) -> None:
+        """Wait until every noted use and put is in the index (an install ends with this)."""
+        while self._flushing is not None and not self._flushing.done():
+            await asyncio.shield(self._flushing)
 
     async def _record_use(self, name: str, size: int) -> None:
         """Note a use in the index (with others waiting at the same time, in one write)."""

@@ -11,6 +11,8 @@ bytecode magic, holding each module's ``.pyc`` under its path in the wheel:
   kept; the same for micropip's own machinery (micropip, packaging, resolvelib);
 - a later install of the same wheel (``restore``) writes the kept files back into
   ``__pycache__`` before it returns, so the import that follows loads bytecode;
+- the standard library modules imported so far (Pyodide imports them from sources in a zip)
+  are kept as one more entry and served by a finder before the zip (``restore_stdlib``);
 - the ``.pyc`` files are checked-hash (PEP 552): the import hashes the source and compiles
   it again if it differs, so a kept file can never stand in for other code. Another Python or
   Pyodide has another magic and so another entry name; a file inside an entry that carries
@@ -156,7 +158,7 @@ def keep_later(wheels: Iterable[WheelFiles]) -> None:
         return
     _queue.extend(wheels)
     _queue.extend(_machinery_once())
-    if _queue and (_worker is None or _worker.done()):
+    if _worker is None or _worker.done():  # (the standard library's new modules too)
         _worker = asyncio.ensure_future(_work())
 
 
@@ -167,10 +169,17 @@ async def idle_done() -> None:
     from ..index import http
 
     await http.flush_cache_writes()
+    store = cache.current()
+    if store is not None:
+        await store.settle()
 
 
 async def _work() -> None:
     await asyncio.sleep(IDLE_DELAY)
+    try:  # the standard library modules imported so far: every page load needs them first
+        await _keep_stdlib()
+    except Exception as exc:  # noqa: BLE001 - only time is lost
+        logger.debug("bytecode: keeping the standard library failed: %s", exc)
     while _queue:
         wheel = _queue.pop(0)
         try:
@@ -263,6 +272,155 @@ async def restore_machinery() -> None:
     wheels = machinery_files()
     if not wheels:
         return
-    missing = await restore(wheels)
+    missing, _stdlib = await asyncio.gather(restore(wheels), restore_stdlib())
     _machinery_seen = True
     _queue.extend(missing)  # compiled after the install (``keep_later``), not during it
+
+
+# ---- the standard library ----------------------------------------------------------------------
+# Pyodide imports its standard library from sources in a zip (``/lib/python314.zip``): the
+# modules our machinery needs (dataclasses, zipfile, tempfile, re's parser ...) were compiled
+# again on every page load, about as long as our own modules. A zip cannot take ``__pycache__``,
+# so the kept code objects are served by a finder placed before it (``_KeptStdlib``): the module
+# is the zip's own (its ``__file__``, its source for tracebacks), only its compile is skipped, and
+# only while the zip's source still hashes to what was compiled.
+
+
+def stdlib_zip() -> str | None:
+    """The standard library zip this interpreter imports from, or None (not Pyodide's layout)."""
+    for entry in sys.path:
+        if entry.endswith(".zip") and os.path.basename(entry).startswith("python"):
+            return entry
+    return None
+
+
+def stdlib_key() -> str | None:
+    """The entry key of this interpreter's standard library: its zip's path and size, and the version."""
+    import hashlib
+
+    where = stdlib_zip()
+    if where is None:
+        return None
+    try:
+        size = os.stat(where).st_size
+    except OSError:
+        return None
+    return hashlib.sha256(f"stdlib {where} {size} {sys.version}".encode()).hexdigest()
+
+
+class _KeptLoader:
+    """The zip's loader, with the compiled code given: everything but ``get_code`` is the zip's."""
+
+    def __init__(self, inner, code) -> None:
+        self._inner, self._code = inner, code
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        exec(self._code, module.__dict__)
+
+    def get_code(self, fullname: str):
+        return self._code
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+
+class _KeptStdlib:
+    """A meta path finder for the standard library modules whose code was kept (by path in the zip).
+
+    The spec is made here, not by ``zipimporter.find_spec``: that one compiles the module to
+    learn its file name (and the import compiles it again)."""
+
+    def __init__(self, where: str, files: dict[str, bytes]) -> None:
+        import zipimport
+
+        self.where, self.files = where, files
+        self._zip = zipimport.zipimporter(where)
+
+    def find_spec(self, fullname, path=None, target=None):
+        base = fullname.replace(".", "/")
+        for rel in (base + ".py", base + "/__init__.py"):
+            pyc = self.files.get(rel)
+            if pyc is not None:
+                break
+        else:
+            return None
+        from importlib.machinery import ModuleSpec
+
+        origin = f"{self.where}/{rel}"
+        try:
+            if importlib.util.source_hash(self._zip.get_data(origin)) != pyc[8:16]:
+                return None  # another source than was compiled: the zip compiles it
+            loader = _KeptLoader(self._zip, marshal.loads(pyc[16:]))
+        except Exception:  # noqa: BLE001 - the zip's own import goes on
+            return None
+        package = rel.endswith("/__init__.py")
+        spec = ModuleSpec(fullname, loader, origin=origin, is_package=package)
+        spec.has_location = True
+        if package:
+            spec.submodule_search_locations = [f"{self.where}/{rel.rpartition('/')[0]}"]
+        return spec
+
+
+_stdlib_finder: _KeptStdlib | None = None
+
+
+def _stdlib_modules() -> dict[str, str]:
+    """``{path in the zip: origin}`` of the imported modules that came from the standard library zip."""
+    where = stdlib_zip()
+    if where is None:
+        return {}
+    out = {}
+    for module in list(sys.modules.values()):
+        spec = getattr(module, "__spec__", None)
+        origin = getattr(spec, "origin", None)
+        if isinstance(origin, str) and origin.startswith(where + "/") and origin.endswith(".py"):
+            out[origin[len(where) + 1 :]] = origin
+    return out
+
+
+async def restore_stdlib() -> None:
+    """Serve the kept standard library code from now on (a returning visitor's first install)."""
+    global _stdlib_finder
+    store, key = cache.current(), stdlib_key()
+    if store is None or key is None or _stdlib_finder is not None:
+        return
+    name = entry_name(key)
+    payload = await store.read(name)
+    if payload is None:
+        return
+    files = _unpack(payload)
+    if files is None:
+        logger.warning("cache: the compiled modules %s were not for this interpreter; discarded them", name)
+        await store.discard(name)
+        return
+    _stdlib_finder = _KeptStdlib(stdlib_zip() or "", files)
+    sys.meta_path.insert(0, _stdlib_finder)
+
+
+async def _keep_stdlib() -> None:
+    """Compile the standard library modules imported so far (not kept yet) and keep them all."""
+    store, key, where = cache.current(), stdlib_key(), stdlib_zip()
+    if store is None or key is None or where is None:
+        return
+    from importlib._bootstrap_external import _code_to_hash_pyc  # type: ignore[attr-defined]
+    import zipimport
+
+    kept = dict(_stdlib_finder.files) if _stdlib_finder is not None else {}
+    todo = {n: o for n, o in _stdlib_modules().items() if n not in kept}
+    if not todo:
+        return
+    zip_loader = zipimport.zipimporter(where)
+    for name, origin in sorted(todo.items()):
+        try:
+            source = zip_loader.get_data(origin)
+            code = compile(source, origin, "exec", dont_inherit=True)
+        except Exception:  # noqa: BLE001 - left to the zip
+            continue
+        kept[name] = bytes(_code_to_hash_pyc(code, importlib.util.source_hash(source), True))
+        await asyncio.sleep(STEP_PAUSE)
+    await store.write(entry_name(key), marshal.dumps(kept))
+    if _stdlib_finder is not None:
+        _stdlib_finder.files = kept
