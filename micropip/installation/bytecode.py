@@ -337,7 +337,14 @@ class _KeptStdlib:
         import zipimport
 
         self.where, self.files = where, files
-        self._zip = zipimport.zipimporter(where)
+        self._zipimporter = zipimport.zipimporter
+        self._importers: dict[str, object] = {}  # by package folder: the zip's importer for its modules
+
+    def _importer(self, parent: str):
+        """The zip's importer of the modules in ``parent`` (it finds a module by its last name only)."""
+        if parent not in self._importers:
+            self._importers[parent] = self._zipimporter(f"{self.where}/{parent}" if parent else self.where)
+        return self._importers[parent]
 
     def find_spec(self, fullname, path=None, target=None):
         base = fullname.replace(".", "/")
@@ -351,9 +358,10 @@ class _KeptStdlib:
 
         origin = f"{self.where}/{rel}"
         try:
-            if importlib.util.source_hash(self._zip.get_data(origin)) != pyc[8:16]:
+            inner = self._importer(base.rpartition("/")[0])
+            if importlib.util.source_hash(inner.get_data(origin)) != pyc[8:16]:
                 return None  # another source than was compiled: the zip compiles it
-            loader = _KeptLoader(self._zip, marshal.loads(pyc[16:]))
+            loader = _KeptLoader(inner, marshal.loads(pyc[16:]))
         except Exception:  # noqa: BLE001 - the zip's own import goes on
             return None
         package = rel.endswith("/__init__.py")
