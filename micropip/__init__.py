@@ -240,15 +240,17 @@ def check() -> Any:  # a list of str (the name `list` is taken by micropip.list 
 
 
 def set_cache(enabled: bool = True, path: str | None = None, max_bytes: int | None = None) -> None:
-    """Turn the persistent wheel cache on or off, move it, or bound its size.
+    """Turn the persistent cache on or off, move it, or bound its size.
 
-    Verified wheels are kept by sha256 outside the interpreter (a folder on the
-    host disk; in a browser, Cache Storage), so installing again in a fresh Pyodide
-    skips the download. It is on by default; ``PYODIDE_PM_NO_CACHE=1`` in the
-    environment turns it off, but an explicit ``set_cache(True)`` wins. ``path``
-    (a folder; in a browser, the Cache Storage name; ``""`` for the default) and
-    ``max_bytes`` (default 1 GiB, least recently used wheels go first) left as
-    None keep their current setting.
+    What a returning visitor needs is kept outside the interpreter (a folder on the host
+    disk; in a browser, Cache Storage): index pages with their HTTP validators (reused
+    within ``max-age``, then revalidated), metadata files and wheels by sha256, and the
+    compiled modules of installed wheels. A new page then installs and imports without
+    the network or the compiler where HTTP allows it. It is on by default;
+    ``PYODIDE_PM_NO_CACHE=1`` in the environment turns it off, but an explicit
+    ``set_cache(True)`` wins. ``path`` (a folder; in a browser, the Cache Storage name;
+    ``""`` for the default) and ``max_bytes`` (default 1 GiB for every kind together, least
+    recently used entries go first) left as None keep their current setting.
     """
     from .cache import configure
 
@@ -269,7 +271,8 @@ def set_build_sdists(enabled: bool = True, *, timeout: float | None = None) -> N
 
 
 async def clear_cache() -> None:
-    """Delete every wheel in the persistent cache (the place ``set_cache`` chose), even when it is off."""
+    """Delete every entry of the persistent cache (pages, metadata, wheels, compiled modules) at the
+    place ``set_cache`` chose, even when it is off."""
     from .cache import located
 
     cache = located()

@@ -113,6 +113,11 @@ def _say_missing() -> None:
     )
 
 
+def switched_off() -> bool:
+    """``set_cache(False)`` was called (cheap: asked on every import by the kept stdlib finder)."""
+    return _enabled is False
+
+
 def is_enabled() -> bool:
     if _enabled is not None:
         return _enabled

@@ -347,6 +347,8 @@ class _KeptStdlib:
         return self._importers[parent]
 
     def find_spec(self, fullname, path=None, target=None):
+        if cache.switched_off():  # set_cache(False) covers the code kept in memory too
+            return None
         base = fullname.replace(".", "/")
         for rel in (base + ".py", base + "/__init__.py"):
             pyc = self.files.get(rel)
