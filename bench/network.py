@@ -708,14 +708,18 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
     finally:
         runner.close()
+    save(result, Path(args.out), started, print_table, plot, log)
+    return 0
+
+
+def save(result: dict, out: Path, started: float, print_table, plot, log) -> None:
+    """The table on stdout, then ``out`` (JSON) and its chart beside it (``.png``)."""
     result["bench_seconds"] = round(time.perf_counter() - started, 1)
     print_table(result)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
     plot(result, out.with_suffix(".png"))
     log(f"results: {out}, {out.with_suffix('.png')} ({result['bench_seconds']} s)")
-    return 0
 
 
 if __name__ == "__main__":

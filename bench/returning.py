@@ -15,9 +15,9 @@ root, per micropip, in a new browser profile (empty HTTP cache and Cache Storage
 The replay serves PyPI's real caching headers (pages ``max-age=600`` + ETag, files
 ``max-age=365000000, immutable``, the micropip bundle a year, as a CDN does) and the browser's
 HTTP cache is on for both installers. Ours, the reference and the floor alternate per root; the
-floor is the reload with no installer at all: ``loadPyodide()`` and ``loadPackage`` of the same
-lockfile, then the import of a module of Pyodide's standard library (``json``): what no
-installer can go below. Reported: reload -> import (whole, and after ``loadPyodide()``, which is
+floor is the page with no installer at all (``floor=1``): ``loadPyodide()`` and ``loadPackage``
+of the same lockfile, then the import of a module of Pyodide's standard library (``json``):
+what no installer can go below. Reported: reload -> import (whole, and after ``loadPyodide()``, which is
 the same code for every row), time to import after install on the first visit and on the
 reload, and first use (``import micropip`` + the install) on the first visit. Medians.
 
@@ -27,7 +27,6 @@ Results: ``bench/results/returning.json`` and ``bench/results/returning.png``.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -57,9 +56,8 @@ def visit_pair(browser, static_url: str, server: ReplayServer, who: str, root: s
     lock_who = "ours" if who == "floor" else who
     query = {"lock": f"{server.url}static/{lock_who}/pyodide-lock.json", "index": network.index_url_for(lock_who, server),
              "pkg": root, "module": MODULES.get(root, root.replace("-", "_"))}
-    page_name = "returning_page.html"
     if who == "floor":
-        page_name = "returning_floor.html"
+        query["floor"] = "1"
     context = browser.new_context()
     out: dict = {}
     try:
@@ -67,7 +65,7 @@ def visit_pair(browser, static_url: str, server: ReplayServer, who: str, root: s
         for visit in ("first", "reload"):
             q = dict(query, idle="1" if (who == "ours" and visit == "first") else "0")
             server.reset_stats()
-            url = f"{static_url}bench/{page_name}?{urlencode(q)}"
+            url = f"{static_url}bench/returning_page.html?{urlencode(q)}"
             try:
                 page.goto(url)
                 page.wait_for_function("window.benchResult", timeout=timeout_s * 1000)
@@ -220,13 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             result["settings"][name] = run_setting(server, roots, args.reps, args.timeout, name)
         finally:
             server.stop()
-    result["bench_seconds"] = round(time.perf_counter() - started, 1)
-    print_table(result)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
-    plot(result, out.with_suffix(".png"))
-    log(f"results: {out}, {out.with_suffix('.png')} ({result['bench_seconds']} s)")
+    network.save(result, Path(args.out), started, print_table, plot, log)
     return 0
 
 

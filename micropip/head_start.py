@@ -150,7 +150,6 @@ async def _install_from_lock(
             return False
         if plan is None:
             return False
-        from .index import http
         from .installation import early_lock, execution
         from .progress import Reporter, verbosity
 
@@ -161,14 +160,10 @@ async def _install_from_lock(
                 ahead = early_lock.adopt()
                 if ahead is not None:
                     ahead.opener = execution.open_wheel
-                try:
+                async with execution.finishing(ahead):
                     report.resolved(plan)
                     if plan.install:
                         await execution.execute(plan, plan.install, {}, None, report, labels, ahead=ahead)
-                finally:
-                    if ahead is not None:
-                        await ahead.close()
-                    await http.flush_cache_writes()
                 report.done(plan)
         return True
 

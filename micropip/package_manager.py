@@ -190,7 +190,7 @@ class PackageManager:
                 ahead = None
             elif ahead is None and not (dry_run or require_hashes):
                 ahead = WheelPrefetcher(credentials=credentials, cache=cache.current(), opener=execution.open_wheel)
-            try:
+            async with execution.finishing(ahead):
                 plan, sources = await self._plan(
                     requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall,
                     merge_indexes, ahead, require_hashes=require_hashes, build_sdists=build_sdists,
@@ -208,10 +208,6 @@ class PackageManager:
                         plan, sources.wheel_bytes, credentials, report, reinstall=reinstall, ahead=ahead,
                         builder=sources.builder,
                     )
-            finally:
-                if ahead is not None:
-                    await ahead.close()
-                await http.flush_cache_writes()
             report.done(plan)
             return None
 

@@ -40,7 +40,7 @@ logger = logging.getLogger("micropip")
 MAGIC = importlib.util.MAGIC_NUMBER
 # The machinery a first install imports; kept like any installed wheel, by its lockfile sha256.
 MACHINERY = ("micropip", "packaging", "resolvelib")
-IDLE_DELAY = 0.3  # seconds after an install before compiling starts: the user's import goes first
+IDLE_DELAY = 0.5  # seconds after an install before compiling starts: the user's import goes first
 STEP_PAUSE = 0.002  # between two modules: the page stays responsive
 
 
@@ -147,23 +147,34 @@ def compile_source(path: Path) -> bytes | None:
 
 _queue: list[WheelFiles] = []
 _worker: asyncio.Future | None = None
+_idle_wanted = False
 _machinery_seen = False
 
 
 def keep_later(wheels: Iterable[WheelFiles]) -> None:
-    """Compile these wheels' modules in idle time, write their ``.pyc`` beside the sources and keep
-    each wheel's set in the cache. The first call also takes micropip's own machinery."""
-    global _worker
+    """Compile these wheels' modules in idle time (``start_idle``), write their ``.pyc`` beside the
+    sources and keep each wheel's set in the cache. The first call also takes micropip's own
+    machinery, and the standard library modules imported by then."""
     if cache.current() is None:
         return
     _queue.extend(wheels)
     _queue.extend(_machinery_once())
-    if _worker is None or _worker.done():  # (the standard library's new modules too)
+    global _idle_wanted
+    _idle_wanted = True
+
+
+def start_idle() -> None:
+    """Begin the compiling ``keep_later`` asked for, ``IDLE_DELAY`` from now: called once the
+    install is over (begun during it, it slowed the install's last writes by half a second)."""
+    global _worker, _idle_wanted
+    if _idle_wanted and (_worker is None or _worker.done()):
+        _idle_wanted = False
         _worker = asyncio.ensure_future(_work())
 
 
 async def idle_done() -> None:
     """Wait until the compiling ``keep_later`` began is over and kept (tests, benchmarks)."""
+    start_idle()
     while _worker is not None and not _worker.done():
         await asyncio.shield(_worker)
     from ..index import http

@@ -6,7 +6,8 @@ the resolver is imported, so a plan that needed none does not compile it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from .. import transport
@@ -127,7 +128,22 @@ async def execute(
         for wheel in opened:
             wheel.release()
         await http.flush_cache_writes()  # the wheel cache is complete when install() returns
+        bytecode.start_idle()
     progress.installed(plan.install)
+
+
+@contextlib.asynccontextmanager
+async def finishing(ahead: WheelPrefetcher | None) -> AsyncIterator[None]:
+    """How every install ends, resolved or decided by the lockfile, failed or not: what was
+    fetched ahead and not taken is cancelled, the cache writes it began are done, and then the
+    compiling of what it installed may begin in idle time (``bytecode``)."""
+    try:
+        yield
+    finally:
+        if ahead is not None:
+            await ahead.close()
+        await http.flush_cache_writes()
+        bytecode.start_idle()  # the compiling kept for idle time begins once all this is over
 
 
 def _installed_sources(
