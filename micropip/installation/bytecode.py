@@ -30,7 +30,7 @@ import marshal
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import cache
@@ -51,7 +51,6 @@ class WheelFiles:
     sha256: str
     root: Path
     sources: tuple[str, ...]
-    done: set[str] = field(default_factory=set)
 
 
 def entry_name(sha256: str) -> str:
@@ -208,21 +207,15 @@ async def _compile_wheel(wheel: WheelFiles) -> None:
     out: dict[str, bytes] = {}
     for rel in order:
         source = wheel.root / rel
-        target = Path(importlib.util.cache_from_source(str(source)))
-        pyc = None
-        try:
-            pyc = target.read_bytes() if target.exists() else None
+        pyc = compile_source(source)
+        if pyc is None:
+            continue
+        try:  # this interpreter's later imports use it too
+            target = Path(importlib.util.cache_from_source(str(source)))
+            target.parent.mkdir(exist_ok=True)
+            target.write_bytes(pyc)
         except OSError:
             pass
-        if pyc is None or pyc[:4] != MAGIC:
-            pyc = compile_source(source)
-            if pyc is None:
-                continue
-            try:
-                target.parent.mkdir(exist_ok=True)
-                target.write_bytes(pyc)
-            except OSError:
-                pass
         out[rel] = pyc
         await asyncio.sleep(STEP_PAUSE)
     if out:
