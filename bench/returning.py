@@ -189,7 +189,7 @@ def plot(result: dict, path: Path) -> None:
                    "import_after_install_reload": 0.3, "first_use_first_visit": 0.85}
         for key, target in targets.items():
             bars.append(Bar(f"{name} geomean {key}", s["summary"].get(key), target))
-    bar_chart("ours / micropip 0.11.1, returning visitor in Chromium (below 1: faster; tick: target)", bars, path)
+    bar_chart("OURS / 0.11.1 IN CHROMIUM, TICK: TARGET", bars, path)
 
 
 def main(argv: list[str] | None = None) -> int:
