@@ -236,10 +236,11 @@ class Stats:
     recorded: list[str] = field(default_factory=list)  # upstream mode: fetched from PyPI and stored
     paths: list[str] = field(default_factory=list)
     arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each request, beside ``paths``
+    not_modified: int = 0  # 304 answers (``caching_headers``)
 
     def snapshot(self) -> dict:
         return {"requests": self.requests, "bytes_sent": self.bytes_sent, "misses": list(self.misses),
-                "recorded": len(self.recorded)}
+                "recorded": len(self.recorded), "not_modified": self.not_modified}
 
 
 class _Link:
@@ -276,8 +277,11 @@ class ReplayServer:
 
     def __init__(self, recording: Recording, *, latency_s: float = 0.0, bytes_per_s: float = 0.0,
                  shared_link: bool = False, upstream: bool = False, static: dict[str, Path] | None = None,
-                 pep658: bool = True, gzip_text: bool = True) -> None:
+                 pep658: bool = True, gzip_text: bool = True, caching_headers: bool = False) -> None:
         self.recording = recording
+        # PyPI's own caching headers (the gateway strips them): pages ``max-age=600`` with an
+        # ETag (a matching If-None-Match gets 304), files ``max-age=365000000, immutable``.
+        self.caching_headers = caching_headers
         self.gzip_text = gzip_text
         self.pep658 = pep658
         self._pages: dict[str, bytes] = {}
@@ -447,7 +451,15 @@ def _make_handler(server: ReplayServer):
             if entry["status"] != 200:
                 return self._send(entry["status"], "text/plain", b"Not Found", head_only)
             body = server.page_body(url, entry)
-            self._send(200, entry["content_type"] or JSON_ACCEPT, body, head_only, gzip_key=url)
+            headers = []
+            if server.caching_headers:
+                etag = '"' + sha256_bytes(body)[:24] + '"'
+                headers = [("Cache-Control", "max-age=600, public"), ("ETag", etag)]
+                if self.headers.get("If-None-Match") == etag:
+                    with server._stats_lock:
+                        server.stats.not_modified += 1
+                    return self._send(304, entry["content_type"] or JSON_ACCEPT, b"", True, headers)
+            self._send(200, entry["content_type"] or JSON_ACCEPT, body, head_only, headers, gzip_key=url)
 
         def _file(self, url: str, head_only: bool) -> None:
             entry = server.lookup(url)
@@ -458,7 +470,8 @@ def _make_handler(server: ReplayServer):
             body = server.recording.body(entry)
             ctype = entry["content_type"] or "application/octet-stream"
             text = url.endswith(".metadata")
-            self._send(200, ctype, body, head_only, gzip_key=url if text else None)
+            headers = [("Cache-Control", "max-age=365000000, immutable, public")] if server.caching_headers else []
+            self._send(200, ctype, body, head_only, headers, gzip_key=url if text else None)
 
         def _static(self, rest: str, head_only: bool) -> None:
             mount, _, sub = rest.partition("/")
@@ -467,7 +480,9 @@ def _make_handler(server: ReplayServer):
             if not folder or not target.is_file() or folder.resolve() not in target.parents:
                 return self._miss(self.path, head_only)
             ctype = "application/json" if target.suffix == ".json" else "application/octet-stream"
-            self._send(200, ctype, target.read_bytes(), head_only)
+            # A CDN's versioned release files (Pyodide's own on jsDelivr): a year.
+            headers = [("Cache-Control", "max-age=31536000, public")] if server.caching_headers else []
+            self._send(200, ctype, target.read_bytes(), head_only, headers)
 
         def _miss(self, what: str, head_only: bool) -> None:
             with server._stats_lock:

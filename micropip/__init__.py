@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import head_start
+
 __version__ = "1.0.0a1"
 
 __all__ = [
@@ -34,19 +36,6 @@ if TYPE_CHECKING:
 _manager: "PackageManager | None" = None
 
 
-_gate: Any = None
-
-
-def _install_gate() -> Any:
-    """Held by one install at a time (a lockfile-only one has no manager)."""
-    global _gate
-    if _gate is None:
-        import asyncio
-
-        _gate = asyncio.Lock()
-    return _gate
-
-
 def __getattr__(name: str) -> Any:
     if name == "PackageManager":  # ``micropip.PackageManager`` as in Pyodide's micropip, imported on first use
         from .package_manager import PackageManager
@@ -61,174 +50,9 @@ def _get_manager() -> "PackageManager":
         from .package_manager import PackageManager
 
         manager = PackageManager()
-        manager._gate = _install_gate()
+        manager._gate = head_start.install_gate()
         _manager = manager
     return _manager
-
-
-# What ``micropip.package_manager`` imports, in an order that compiles each group once.
-# ``_import_machinery`` imports them one at a time and yields in between: in Node the
-# early index requests (``micropip.index.early``) only leave, and their answers only
-# arrive, while Python gives the JavaScript event loop a turn. A name missing here only
-# costs that overlap (``tests/test_early_pages_host.py`` checks each one imports).
-_MACHINERY = (
-    "packaging.version",
-    "packaging.specifiers",
-    "packaging.requirements",
-    "packaging.tags",
-    "packaging.markers",
-    "micropip.resolution.environment",
-    "micropip.installation.installed",
-    "micropip.installation.wheel_cache",
-    "micropip.installation.fetch",
-    "micropip.progress",
-    "micropip.package_index",
-    "resolvelib",
-    "micropip.resolution.provider",
-    "micropip.resolution.sources",
-    "micropip.resolution.resolver",
-    "micropip.package_manager",
-)
-
-
-async def _import_machinery() -> None:
-    """Import the install machinery a module at a time, letting the network go on between."""
-    import asyncio
-    import importlib
-
-    # Timers, not immediate callbacks: a browser sends a request fetch() was asked for only
-    # when its event loop gets a turn of its own, which a chain of immediate callbacks denied
-    # until the whole import was over (measured in Chromium).
-    await asyncio.sleep(0.01)
-    for name in _MACHINERY:
-        await asyncio.sleep(0.001)
-        importlib.import_module(name)
-
-
-async def _start_first_install(
-    requirements: Any, index_urls: Any, credentials: str | None, *, wheels: bool = True, deps: bool = True,
-    lock_only: dict | None = None,
-) -> bool:
-    """A fresh interpreter's first install: ask for the roots' pages (``index.early``) and
-    lockfile wheels (``wheels``: ``installation.early_lock``) first, then compile while they
-    travel. True if the lockfile decided the install and it is done (``lock_only``)."""
-    import sys
-
-    if "micropip.package_manager" in sys.modules:
-        await _start_first_resolution(requirements, index_urls, credentials)
-        return False
-    if "micropip.package_index" in sys.modules:
-        return False  # a client replaced the index lookup (piplite patches it before installing)
-    asked = 0
-    found = None
-    try:
-        from . import transport
-        from .index import early
-
-        if index_urls is None:
-            from .index.client import default_index_urls
-
-            urls = default_index_urls()
-        else:
-            urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
-        if lock_only is not None:  # the indexes' checks apply even when none is asked
-            from .index.auth import take_credentials
-            from .index.client import check_index_url
-
-            for url in urls:
-                check_index_url(url)
-                if take_credentials(url) != url:
-                    lock_only = None
-        asked = early.start(requirements, urls, credentials)
-        found = transport.pyodide_lockfile() if wheels and credentials is None else None
-        if found:
-            from .installation import early_lock
-            from .resolution.lock_only import lock_closure
-
-            if early_lock.start(lock_closure(requirements, found[0], transport.loaded_packages(), deps=deps), found[1]):
-                await early_lock.leave()
-                asked += 1
-    except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
-        return False
-    if found and asked == 1 and lock_only is not None:  # lockfile wheels asked for, no index page
-        if await _install_from_lock(requirements, found, deps, **lock_only):
-            return True
-    if asked:
-        await _import_machinery()
-    return False
-
-
-async def _install_from_lock(
-    requirements: Any, found: tuple[dict, str], deps: bool, *, pre: bool, verbose: Any, progress: Any
-) -> bool:
-    """Install with no resolver if Pyodide's lockfile decides it all (``resolution.lock_only``);
-    else False, nothing done."""
-    import sys
-
-    async with _install_gate():
-        if "micropip.package_manager" in sys.modules:  # an install that resolved went first
-            return False
-        try:
-            from .installation.installed import installed_distributions
-            from .resolution import lock_only
-
-            def installed() -> dict[str, tuple[str, str]]:
-                return {d.canonical_name: (d.name, str(d.version)) for d in installed_distributions()}
-
-            plan = lock_only.plan(requirements, found[0], found[1], installed, deps=deps, pre=pre)
-        except Exception:  # noqa: BLE001 - the resolver decides instead, and reports any problem
-            return False
-        if plan is None:
-            return False
-        from .index import http
-        from .installation import early_lock, execution
-        from .progress import Reporter, verbosity
-
-        spelled = lock_only.lock_entries(found[0])
-        labels = {p.name: ("pyodide", spelled[p.name][0]) for p in plan.install}  # as _source_labels says
-        with verbosity(verbose):
-            async with Reporter(progress, verbose, requirements) as report:
-                ahead = early_lock.adopt()
-                if ahead is not None:
-                    ahead.opener = execution.open_wheel
-                try:
-                    report.resolved(plan)
-                    if plan.install:
-                        await execution.execute(plan, plan.install, {}, None, report, labels, ahead=ahead)
-                finally:
-                    if ahead is not None:
-                        await ahead.close()
-                    await http.flush_cache_writes()
-                report.done(plan)
-        return True
-
-
-async def _start_first_resolution(requirements: Any, index_urls: Any, credentials: str | None) -> None:
-    """The machinery is imported (``set_index_urls``) but nothing resolved yet: ask for the
-    pages before reading the environment (``sysconfig``, ~20 ms in Pyodide) and the lockfile."""
-    import asyncio
-
-    from . import package_index, transport
-    from .index import early
-    from .resolution.environment import TargetEnvironment
-
-    try:
-        if TargetEnvironment.is_known() or not package_index.is_original():
-            return
-        manager = _get_manager()
-        if index_urls is None:
-            urls = [*manager.index_urls]  # (``list`` is micropip.list in this module)
-        else:
-            urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
-        lock = manager.lock_override or transport.pyodide_lockfile()
-        if early.start(requirements, urls, credentials, lock=lock):
-            for _ in range(4):  # the requests leave (in Node only while Python yields)
-                await asyncio.sleep(0)
-            TargetEnvironment.current()
-            await asyncio.sleep(0)
-            manager._lock_packages()
-    except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
-        return
 
 
 async def install(
@@ -279,9 +103,9 @@ async def install(
         if lockfile is None:
             # Without a resolver only when nothing given needs one (a dry run returns the plan it made).
             plain = not (dry_run or require_hashes or reinstall or constraints or upgrade) and credentials is None
-            if await _start_first_install(
-                requirements, index_urls, credentials, wheels=not (dry_run or require_hashes), deps=bool(deps),
-                lock_only={"pre": bool(pre), "verbose": verbose, "progress": progress} if plain else None,
+            if await head_start.begin(
+                requirements, index_urls, credentials, _get_manager, wheels=not (dry_run or require_hashes),
+                deps=bool(deps), lock_only={"pre": bool(pre), "verbose": verbose, "progress": progress} if plain else None,
             ):
                 return None
         return await _get_manager().install(
@@ -303,18 +127,7 @@ async def install(
             upgrade=upgrade,
         )
     finally:
-        await _discard_early_requests()
-
-
-async def _discard_early_requests() -> None:
-    import sys
-
-    early = sys.modules.get("micropip.index.early")
-    if early is not None:
-        early.discard()
-    early_lock = sys.modules.get("micropip.installation.early_lock")
-    if early_lock is not None:
-        await early_lock.discard()
+        await head_start.discard()
 
 
 async def install_lockfile(
@@ -431,17 +244,19 @@ def check() -> Any:  # a list of str (the name `list` is taken by micropip.list 
 
 
 def set_cache(enabled: bool = True, path: str | None = None, max_bytes: int | None = None) -> None:
-    """Turn the persistent wheel cache on or off, move it, or bound its size.
+    """Turn the persistent cache on or off, move it, or bound its size.
 
-    Verified wheels are kept by sha256 outside the interpreter (a folder on the
-    host disk; in a browser, Cache Storage), so installing again in a fresh Pyodide
-    skips the download. It is on by default; ``PYODIDE_PM_NO_CACHE=1`` in the
-    environment turns it off, but an explicit ``set_cache(True)`` wins. ``path``
-    (a folder; in a browser, the Cache Storage name; ``""`` for the default) and
-    ``max_bytes`` (default 1 GiB, least recently used wheels go first) left as
-    None keep their current setting.
+    What a returning visitor needs is kept outside the interpreter (a folder on the host
+    disk; in a browser, Cache Storage): index pages with their HTTP validators (reused
+    within ``max-age``, then revalidated), metadata files and wheels by sha256, and the
+    compiled modules of installed wheels. A new page then installs and imports without
+    the network or the compiler where HTTP allows it. It is on by default;
+    ``PYODIDE_PM_NO_CACHE=1`` in the environment turns it off, but an explicit
+    ``set_cache(True)`` wins. ``path`` (a folder; in a browser, the Cache Storage name;
+    ``""`` for the default) and ``max_bytes`` (default 1 GiB for every kind together, least
+    recently used entries go first) left as None keep their current setting.
     """
-    from .installation.wheel_cache import configure
+    from .cache import configure
 
     configure(enabled=enabled, path=path, max_bytes=max_bytes)
 
@@ -460,8 +275,9 @@ def set_build_sdists(enabled: bool = True, *, timeout: float | None = None) -> N
 
 
 async def clear_cache() -> None:
-    """Delete every wheel in the persistent cache (the place ``set_cache`` chose), even when it is off."""
-    from .installation.wheel_cache import located
+    """Delete every entry of the persistent cache (pages, metadata, wheels, compiled modules) at the
+    place ``set_cache`` chose, even when it is off."""
+    from .cache import located
 
     cache = located()
     if cache is not None:

@@ -24,7 +24,8 @@ from packaging.utils import canonicalize_name
 from .resolution import hash_policy
 from .index import auth, http
 from . import package_index, transport
-from .installation import mocks, wheel_cache
+from . import cache
+from .installation import mocks
 from .resolution.environment import TargetEnvironment
 from .errors import BuildError, MicropipError, NotAMockError, RequirementError
 from .installation import execution
@@ -195,8 +196,8 @@ class PackageManager:
                 await ahead.close()
                 ahead = None
             elif ahead is None and not (dry_run or require_hashes):
-                ahead = WheelPrefetcher(credentials=credentials, cache=wheel_cache.current(), opener=execution.open_wheel)
-            try:
+                ahead = WheelPrefetcher(credentials=credentials, cache=cache.current(), opener=execution.open_wheel)
+            async with execution.finishing(ahead):
                 plan, sources = await self._plan(
                     requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall,
                     merge_indexes, ahead, require_hashes=require_hashes, build_sdists=build_sdists, upgrade=upgrade,
@@ -214,10 +215,6 @@ class PackageManager:
                         plan, sources.wheel_bytes, credentials, report, reinstall=reinstall, ahead=ahead,
                         builder=sources.builder,
                     )
-            finally:
-                if ahead is not None:
-                    await ahead.close()
-                await http.flush_cache_writes()
             report.done(plan)
             return None
 
@@ -305,7 +302,7 @@ class PackageManager:
             reinstall=reinstall,
             speculate=ahead.start if ahead is not None else None,
             fetched_ahead=ahead.peek if ahead is not None else None,
-            wheel_cache=wheel_cache.current(),
+            wheel_cache=cache.current(),
             require_hashes=require_hashes,
             credentials=credentials,
             sdist_metadata=builder.metadata if builder is not None else None,
@@ -644,14 +641,14 @@ def sdist_builder(
     site-packages. Pyodide's lockfile is not used by default: its wheels carry
     Pyodide-specific dependencies and may be where only ``loadPackage`` finds them.
     """
-    cache = wheel_cache.current()
+    kept = cache.current()
 
     async def install_into(prefix: Path, requirements: list[str]) -> None:
         from .installation.installer import InstallItem, install_wheels
         from .installation.wheelfile import WheelFile
         env = TargetEnvironment.current()
         sources = Sources(
-            env, index, lock_packages=lock_packages or {}, wheel_cache=cache, credentials=credentials,
+            env, index, lock_packages=lock_packages or {}, wheel_cache=kept, credentials=credentials,
             installed={
                 d.canonical_name: InstalledInfo(d.name, str(d.version), tuple(d.requires), d.installer)
                 for d in installed_distributions([str(prefix)])
@@ -661,7 +658,7 @@ def sdist_builder(
         plan = await resolve(roots, sources, index_urls=index.index_urls)
         if not plan.install:
             return
-        data = await fetch_all(plan.install, cached=sources.wheel_bytes, credentials=credentials, cache=cache)
+        data = await fetch_all(plan.install, cached=sources.wheel_bytes, credentials=credentials, cache=kept)
         items = [
             InstallItem(
                 WheelFile.from_bytes(p.filename, transport.as_bytes(data[p.name]), source=p.url),
@@ -671,7 +668,7 @@ def sdist_builder(
         ]
         install_wheels(items, Scheme(prefix, prefix, prefix / "bin", prefix / "data", prefix / "include"))
 
-    settings = {"cache": cache, "credentials": credentials}
+    settings = {"cache": kept, "credentials": credentials}
     if timeout is not None:
         settings["timeout"] = timeout
     return _LazyBuilder(install_into, settings)

@@ -41,8 +41,8 @@ def test_every_module_of_the_piecewise_import_exists():
 
     import micropip
 
-    assert micropip._MACHINERY[-1] == "micropip.package_manager"
-    for name in micropip._MACHINERY:
+    assert micropip.head_start.MACHINERY[-1] == "micropip.package_manager"
+    for name in micropip.head_start.MACHINERY:
         importlib.import_module(name)
 
 

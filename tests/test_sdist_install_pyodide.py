@@ -215,7 +215,9 @@ def test_the_built_wheel_is_cached_and_freeze_reinstalls_in_a_new_interpreter(fr
     stored = sorted(p.name for p in cache.iterdir())
     sdist_sha = sha256_of(SDISTS / "sdist_hatch-1.0.tar.gz")
     assert f"{sdist_sha}.built" in stored  # sdist sha256 -> the built wheel
-    pointer = json.loads((cache / f"{sdist_sha}.built").read_text())
+    from micropip.cache import unseal  # a sealed entry of the cache: its sha256 in front of it
+
+    pointer = json.loads(unseal((cache / f"{sdist_sha}.built").read_bytes()))
     assert pointer["wheel"] == "sdist_hatch-1.0-py3-none-any.whl" and f"{pointer['sha256']}.whl" in stored
     a.drop()
 

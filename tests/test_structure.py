@@ -23,13 +23,14 @@ from pyodide_pm.bundle import HOST_SHIMS, build_own_wheel
 
 REPO = Path(__file__).resolve().parent.parent
 RUNTIME = REPO / "micropip"
-STAGES = ("resolution", "index", "installation", "transport", "sdist")
+STAGES = ("resolution", "index", "installation", "transport", "sdist", "cache")
 # what each stage may import inside micropip (besides itself and the plain-data modules)
 ALLOWED = {
     "transport": set(),
-    "index": {"transport"},
-    "resolution": {"index", "transport"},
-    "installation": {"index", "transport"},
+    "cache": {"transport"},  # the persistent cache: pages and metadata (index), wheels and bytecode (installation)
+    "index": {"cache", "transport"},
+    "resolution": {"index", "cache", "transport"},
+    "installation": {"index", "cache", "transport"},
     "sdist": {"index", "transport"},  # the build stage (build_sdists); package_manager injects the rest
 }
 PLAIN_DATA = {"micropip.errors", "micropip.plan"}

@@ -1,4 +1,4 @@
-"""The persistent wheel cache on host CPython: a folder of ``<sha256>.whl`` files."""
+"""The persistent cache's wheels on host CPython: a folder of ``<sha256>.whl`` files."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 import micropip
-from micropip.installation import wheel_cache
-from micropip.installation.wheel_cache import FolderStore, WheelCache
+from micropip import cache as wheel_cache
+from micropip.cache import Cache as WheelCache
+from micropip.cache import FolderStore, layer
 
 from .conftest import FIXTURE_WHEELS, REPO_ROOT
 
@@ -34,6 +35,7 @@ def fresh_switch(monkeypatch):
     monkeypatch.setattr(wheel_cache, "_max_bytes", wheel_cache.DEFAULT_MAX_BYTES)
     monkeypatch.setattr(wheel_cache, "_cache", None)
     monkeypatch.delenv(wheel_cache.ENV_NO_CACHE, raising=False)
+    monkeypatch.setattr(layer, "_warned", False)  # each test sees the session's first storage warning
 
 
 @pytest.fixture
@@ -123,7 +125,7 @@ async def test_missing_or_corrupt_index_is_tolerated_and_rebuilt(folder, index):
     assert await cache.get(kb) is None
     assert await cache.get(ka) == a and await cache.get(kc) == c
     entries = json.loads((folder / "index.json").read_text())["entries"]
-    assert sorted(entries) == sorted([ka, kc]) and entries[kc]["size"] == 1000
+    assert sorted(entries) == sorted([f"{ka}.whl", f"{kc}.whl"]) and entries[f"{kc}.whl"]["size"] == 1000
 
 
 async def test_files_that_are_not_entries_are_left_alone(cache, folder):
@@ -174,7 +176,7 @@ async def test_storage_failure_from_any_backend_only_warns(caplog):
         def describe(self) -> str:
             return "a full disk"
 
-        async def read(self, name):
+        async def read(self, name, data=None, *, keep_in_js=False):
             raise OSError(28, "No space left on device")
 
         write = remove = read
@@ -189,7 +191,9 @@ async def test_storage_failure_from_any_backend_only_warns(caplog):
         assert await cache.get(key) is None
         await cache.clear()
         assert await cache.usage() == 0
+        await cache.put(key, data)
     assert "No space left on device" in caplog.text
+    assert len(caplog.records) == 1  # one warning for the session, not one per entry
 
 
 def test_current_uses_the_configured_folder_and_the_xdg_default(tmp_path, monkeypatch):
@@ -244,6 +248,6 @@ async def test_public_set_cache_and_clear_cache(tmp_path):
 
 
 def test_import_micropip_does_not_import_the_cache():
-    code = "import sys, micropip; print('micropip.installation.wheel_cache' in sys.modules)"
+    code = "import sys, micropip; print('micropip.cache' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -21,7 +21,7 @@ def test_cache_storage_survives_a_reload_and_drops_a_corrupt_entry(browser_page)
     bp = browser_page
     kind = bp.run(
         f"""
-from micropip.installation import wheel_cache
+from micropip import cache as wheel_cache
 wheel_cache.configure(enabled=True)
 c = wheel_cache.current()
 await c.put({KEY!r}, {DATA_EXPR})
@@ -33,7 +33,7 @@ type(c.store).__name__
 
     bp.page.reload()  # a new Pyodide: nothing survives but the origin's storage
     bp.wait_ready()
-    assert bp.run(f"from micropip.installation import wheel_cache; (await wheel_cache.current().get({KEY!r})) == {DATA_EXPR}") is True
+    assert bp.run(f"from micropip import cache as wheel_cache; (await wheel_cache.current().get({KEY!r})) == {DATA_EXPR}") is True
     assert bp.run("await wheel_cache.current().usage()") == 256 * 300
 
     bp.page.evaluate(f"async () => (await caches.open('pyodide-pm-wheels-v1')).put({URL!r}, new Response('tampered'))")

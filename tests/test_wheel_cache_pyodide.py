@@ -34,7 +34,7 @@ def fresh(node_runner: NodeRunner, bundle_dir: Path) -> Iterator:
 
 def use_cache(py: Interpreter, folder: Path, **settings) -> None:
     args = ", ".join(f"{k}={v!r}" for k, v in settings.items())
-    py.run(f"from micropip.installation import wheel_cache; wheel_cache.configure(enabled=True, path={str(folder)!r}{', ' + args if args else ''})")
+    py.run(f"from micropip import cache as wheel_cache; wheel_cache.configure(enabled=True, path={str(folder)!r}{', ' + args if args else ''})")
 
 
 def test_put_in_one_interpreter_get_in_a_new_one(fresh, tmp_path):
@@ -103,7 +103,7 @@ run_js("process.env.XDG_CACHE_HOME = {str(tmp_path)!r}; delete process.env.PYODI
 """
     )
     try:
-        py.run(f"from micropip.installation import wheel_cache; await wheel_cache.current().put({KEY!r}, {DATA_EXPR})")
+        py.run(f"from micropip import cache as wheel_cache; await wheel_cache.current().put({KEY!r}, {DATA_EXPR})")
         assert (tmp_path / "pyodide-pm" / "wheels" / f"{KEY}.whl").read_bytes() == DATA
         py.run("run_js('process.env.PYODIDE_PM_NO_CACHE = \"1\"')")
         assert py.run("wheel_cache.current() is None") is True
@@ -204,7 +204,7 @@ def test_a_tampered_cache_entry_is_downloaded_again(fresh, tmp_path, fault, fixt
 
 def test_cache_off_by_default_in_the_suite_and_opt_out(fresh, tmp_path, fault):
     a = fresh()
-    assert a.run("from micropip.installation import wheel_cache; wheel_cache.current() is None") is True  # PYODIDE_PM_NO_CACHE=1
+    assert a.run("from micropip import cache as wheel_cache; wheel_cache.current() is None") is True  # PYODIDE_PM_NO_CACHE=1
     folder = tmp_path / "cache"
     use_cache(a, folder)
     a.run("import micropip; micropip.set_cache(False)")

@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterable
 
 from .. import transport
-from . import auth, http
-from .client import check_index_url, project_url
+from . import auth, page_cache
 from .formats import ACCEPT_HEADER
+from .urls import check_index_url, project_url
 
 # A requirement that starts with a plain project name (then extras, a specifier, a marker
 # or nothing). URLs, paths, wheel file names, ``name @ url`` and ``-r file`` never match: those are not pages.
@@ -63,9 +63,7 @@ def start(
         url = project_url(index_url, name)
         if name in in_lock or (url, credentials) in _pending:
             continue
-        _pending[(url, credentials)] = asyncio.ensure_future(
-            http.get(url, headers={"Accept": ACCEPT_HEADER}, credentials=credentials)
-        )
+        _pending[(url, credentials)] = asyncio.ensure_future(page_cache.get_page(url, ACCEPT_HEADER, credentials=credentials))
         asked += 1
     return asked
 

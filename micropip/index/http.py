@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from typing import Protocol
 
+from .. import cache as persistent
 from .. import transport
 from ..errors import AuthenticationError, HashMismatchError, LocalFileNotFoundError, RequirementError, TransportError
 from ..transport import JsBytes, Response
@@ -124,7 +125,7 @@ def auth_error(status: int, url: str, doing: str, index_url: str | None = None) 
 
 
 class CacheLike(Protocol):
-    """What ``download_cached`` needs of a wheel cache (``micropip.installation.wheel_cache.WheelCache``)."""
+    """What ``download_cached`` needs of a wheel cache (``micropip.cache.Cache``)."""
 
     async def get(self, sha256_hex: str, *, keep_in_js: bool = False) -> bytes | JsBytes | None: ...
 
@@ -152,24 +153,55 @@ async def download_cached(
         if data is not None:
             if asked_cache is not None:
                 asked_cache()
+            _kept.add(sha256.lower())
             return data
     if asked_cache is not None:
         asked_cache()
     data = await download(url, sha256=sha256, what=what, credentials=credentials, keep_in_js=keep_in_js)
     if cache is not None and sha256:
-        # Written while the install goes on (Cache Storage in a page took 100-200 ms of a
-        # first install when awaited here); ``flush_cache_writes`` waits for the rest.
-        task = asyncio.ensure_future(cache.put(sha256, data))
-        _cache_writes.add(task)
-        task.add_done_callback(_cache_writes.discard)
+        write_behind(cache.put(sha256, data))
     return data
 
 
+async def get_hashed(url: str, sha256: str | None, *, suffix: str = ".metadata") -> Response:
+    """A small file whose sha256 the index gave (a PEP 658 metadata file): from the persistent
+    cache when kept (hashed again on read), else fetched, checked and kept by that hash.
+
+    A returning visitor's resolution then asks no metadata file again: content-addressed
+    entries never go stale. Without a sha256 this is ``get``."""
+    store = persistent.current() if sha256 else None
+    name = f"{sha256.lower()}{suffix}" if sha256 else ""
+    if store is not None and persistent.is_entry(name):
+        body = await store.read(name)
+        if body is not None:
+            return Response(url, 200, {}, transport.as_bytes(body))
+    response = await get(url)
+    if store is not None and response.ok:
+        check_sha256(response.body, sha256 or "", url, f"the file {url}")
+        write_behind(store.write(name, response.body))
+    return response
+
+
 _cache_writes: set[asyncio.Future] = set()
+_kept: set[str] = set()  # sha256 of the files this interpreter took from the persistent cache
+
+
+def came_from_cache(sha256: str | None) -> bool:
+    """Whether ``download_cached`` answered this file from the persistent cache (a returning
+    visitor's wheel: its compiled modules are likely kept too; a download's never are)."""
+    return bool(sha256) and sha256.lower() in _kept
+
+
+def write_behind(write: Awaitable[object]) -> None:
+    """Run a cache write while the install goes on (Cache Storage in a page took 100-200 ms of a
+    first install when awaited in line); ``flush_cache_writes`` waits for what is left."""
+    task = asyncio.ensure_future(write)
+    _cache_writes.add(task)
+    task.add_done_callback(_cache_writes.discard)
 
 
 async def flush_cache_writes() -> None:
-    """Wait for the wheel cache writes begun by ``download_cached`` (an install ends with this).
+    """Wait for the cache writes begun by ``write_behind`` (an install ends with this).
 
     A failed write only costs a later download: the cache logs it, the install goes on."""
     while _cache_writes:

@@ -32,11 +32,11 @@ def start(entries: list[dict], base_url: str) -> int:
             files.append(ProjectFile(transport.lock_file_basename(file_name), url, hashes={"sha256": sha256}))
     if not files:
         return 0
-    from . import wheel_cache
+    from .. import cache
 
     # No limit of our own: these are the plan's wheels, not guesses; the browser queues what
     # its connections per host cannot take yet, and sends each as soon as one is free.
-    ahead = WheelPrefetcher(cache=wheel_cache.current(), concurrency=len(files))
+    ahead = WheelPrefetcher(cache=cache.current(), concurrency=len(files))
     for f in files:
         ahead.start(f)
     _pending = ahead

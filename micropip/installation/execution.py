@@ -6,15 +6,17 @@ the resolver is imported, so a plan that needed none does not compile it.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from .. import transport
 from ..errors import InstallError
 from ..index import http
 from ..plan import Plan, PlannedPackage
-from . import wheel_cache
+from .. import cache
+from . import bytecode
 from .fetch import WheelPrefetcher, fetch_all
 from .installed import Scheme
 
@@ -95,7 +97,7 @@ async def execute(
                 on_done=progress.file_finished,
                 keep_in_js=True,
                 then=verify,
-                cache=wheel_cache.current(),
+                cache=cache.current(),
                 prefetched=ahead,
             )
         except _Interrupted as interrupted:
@@ -115,6 +117,11 @@ async def execute(
         )
         with transaction as report:
             await transport.load_shared_libraries([str(p) for p in report.shared_libraries])
+        # Kept bytecode of these wheels goes beside their sources now (the import that follows
+        # loads it); what had none is compiled in idle time and kept (``bytecode``).
+        wheels = _installed_sources(plan.install, report, scheme)
+        missing = await bytecode.restore([w for w in wheels if http.came_from_cache(w.sha256)])
+        bytecode.keep_later([w for w in wheels if not http.came_from_cache(w.sha256)] + missing)
         # Pyodide's loader learns what is installed now, so loadPackage does not load it again.
         transport.record_loaded_packages(
             {key: DEFAULT_CHANNEL if label == "pyodide" else label for label, key in (labels[p.name] for p in plan.install)}
@@ -123,7 +130,36 @@ async def execute(
         for wheel in opened:
             wheel.release()
         await http.flush_cache_writes()  # the wheel cache is complete when install() returns
+        bytecode.start_idle()
     progress.installed(plan.install)
+
+
+@contextlib.asynccontextmanager
+async def finishing(ahead: WheelPrefetcher | None) -> AsyncIterator[None]:
+    """How every install ends, resolved or decided by the lockfile, failed or not: what was
+    fetched ahead and not taken is cancelled, the cache writes it began are done, and then the
+    compiling of what it installed may begin in idle time (``bytecode``)."""
+    try:
+        yield
+    finally:
+        if ahead is not None:
+            await ahead.close()
+        await http.flush_cache_writes()
+        bytecode.start_idle()  # the compiling kept for idle time begins once all this is over
+
+
+def _installed_sources(
+    packages: Sequence[PlannedPackage], report, scheme: Scheme
+) -> list[bytecode.WheelFiles]:
+    """Each installed wheel's sha256 and the ``.py`` files it wrote into site-packages."""
+    by_name = {transport.normalized_name(d.name): d for d in report.distributions}
+    out = []
+    for pkg in packages:
+        dist = by_name.get(pkg.name)
+        wheel = bytecode.wheel_files(pkg.sha256, scheme.purelib, dist.files) if dist is not None else None
+        if wheel is not None:
+            out.append(wheel)
+    return out
 
 
 def install_item(

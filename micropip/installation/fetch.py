@@ -19,7 +19,7 @@ from ..transport import JsBytes
 
 if TYPE_CHECKING:
     from ..index.project import ProjectFile
-    from .wheel_cache import WheelCache
+    from ..cache import Cache as WheelCache
 
 logger = logging.getLogger("micropip")
 

@@ -537,7 +537,8 @@ class Sources:
             if cand.is_sdist and self.sdist_metadata is not None:
                 data = await self.sdist_metadata(f)
             elif f.metadata_url:
-                response = await http.get(f.metadata_url)
+                # kept by its sha256 across page loads (``index.http.get_hashed``)
+                response = await http.get_hashed(f.metadata_url, (f.core_metadata or {}).get("sha256"))
                 if response.ok:
                     expected = (f.core_metadata or {}).get("sha256")
                     if expected:

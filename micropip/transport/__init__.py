@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .native import ArchiveEntry, NativeArchive, open_archive
 from .pages import thin_project_page
-from .requests import fetch, is_local, local_file_exists, local_path
+from .requests import fetch, is_local, local_file_exists, local_path, may_send_validators
 from .response import CREDENTIAL_HEADERS, IN_PYODIDE, JsBytes, Response, as_bytes, origin, sha256_hex
 from .runtime import (
     forget_loaded_packages,
@@ -40,7 +40,7 @@ DEFAULT_TIMEOUT = 60.0
 
 __all__ = [
     "ArchiveEntry", "CREDENTIAL_HEADERS", "DEFAULT_TIMEOUT", "IN_PYODIDE", "JsBytes", "NativeArchive", "Response",
-    "as_bytes", "fetch", "forget_loaded_packages", "from_js", "in_node", "is_local", "load_optional_part", "load_shared_libraries", "loaded_packages", "local_file_exists", "local_path", "lock_file_basename", "lock_file_url", "lockfile_entry",
+    "as_bytes", "fetch", "forget_loaded_packages", "from_js", "in_node", "is_local", "load_optional_part", "load_shared_libraries", "loaded_packages", "local_file_exists", "local_path", "may_send_validators", "lock_file_basename", "lock_file_url", "lockfile_entry",
     "node_default_cache_dir", "node_env", "normalized_name", "open_archive", "page_origin", "persistent_store_kind", "pyodide_lockfile",
     "record_loaded_packages", "resolve_url", "sha256_hex", "thin_project_page", "origin", "store_list", "store_read", "store_remove", "store_write",
 ]

@@ -3,7 +3,7 @@
 // A fresh Pyodide starts with an empty in-memory filesystem, so the bytes live on the host
 // disk through Node's fs, or in the browser's Cache Storage (pages and Web Workers alike).
 // These functions only move bytes; naming, verification, the index and eviction are
-// micropip.install.wheel_cache's business. `store` is undefined where neither exists
+// micropip.cache's business. `store` is undefined where neither exists
 // (an insecure context, a worker without caches).
 
 const isNode = typeof process !== "undefined" && !!(process.versions && process.versions.node);
@@ -58,19 +58,25 @@ async function nodeStore() {
 function cacheStorageStore() {
   if (typeof caches === "undefined" || !caches) return undefined;
   const SIZE = "x-pyodide-pm-size";
+  const opened = new Map();  // caches.open() once per name: each call costs a turn of the event loop
+  const open = (cacheName) => {
+    if (!opened.has(cacheName)) opened.set(cacheName, caches.open(cacheName).catch((e) => { opened.delete(cacheName); throw e; }));
+    return opened.get(cacheName);
+  };
   return {
     async read(cacheName, url) {
-      const r = await (await caches.open(cacheName)).match(url);
+      if (!(await caches.has(cacheName))) { opened.delete(cacheName); return undefined; }
+      const r = await (await open(cacheName)).match(url);
       return r ? new Uint8Array(await r.arrayBuffer()) : undefined;
     },
     async write(cacheName, url, data) {
       const headers = { "content-type": "application/octet-stream", [SIZE]: String(data.length) };
-      await (await caches.open(cacheName)).put(url, new Response(data, { headers }));
+      await (await open(cacheName)).put(url, new Response(data, { headers }));
     },
-    async remove(cacheName, url) { await (await caches.open(cacheName)).delete(url); },
+    async remove(cacheName, url) { await (await open(cacheName)).delete(url); },
     async list(cacheName) {
-      if (!(await caches.has(cacheName))) return "[]";
-      const cache = await caches.open(cacheName);
+      if (!(await caches.has(cacheName))) { opened.delete(cacheName); return "[]"; }
+      const cache = await open(cacheName);
       const rows = [];
       for (const req of await cache.keys()) {
         const r = await cache.match(req);

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import TransportError
 from .js_modules import js_module
-from .response import IN_PYODIDE, JsBytes, Response, js_to_bytes
-from .runtime import in_node, resolve_url
+from .response import IN_PYODIDE, JsBytes, Response, js_to_bytes, origin
+from .runtime import in_node, page_origin, resolve_url
 
 
 def is_local(url: str) -> bool:
@@ -23,11 +22,13 @@ def is_local(url: str) -> bool:
     ``emfs:`` is Pyodide's own (virtual) file system; ``file:`` in Pyodide is the native
     one (Node's disk), on the host CPython's.
     """
+    import urllib.parse  # here, not at import: a returning visitor's kept code serves it by then
     scheme = urllib.parse.urlsplit(url).scheme
     return scheme in ("emfs", "file", "") or (len(scheme) == 1 and not IN_PYODIDE)  # C:\ on Windows
 
 
 def local_path(url: str) -> Path:
+    import urllib.parse
     parts = urllib.parse.urlsplit(url)
     if parts.scheme in ("emfs", "file"):
         return Path(urllib.parse.unquote(parts.path if parts.path else parts.netloc))
@@ -53,6 +54,19 @@ async def local_file_exists(url: str) -> bool:
     return False
 
 
+def may_send_validators(url: str) -> bool:
+    """Whether a request of ours may carry ``If-None-Match``/``If-Modified-Since``.
+
+    Everywhere but a browser page asking another origin: there those headers are not
+    CORS-safelisted, so they would cost a preflight (or fail on a server that refuses it);
+    the browser's own HTTP cache revalidates such a page instead.
+    """
+    if not IN_PYODIDE or in_node():
+        return True
+    page = page_origin()
+    return page is not None and origin(page) == origin(url)
+
+
 async def fetch(
     url: str,
     *,
@@ -72,6 +86,7 @@ async def fetch(
     ``keep_in_js``: in Pyodide, a successful body stays in JS memory (``Response.js_body``,
     hashed natively) instead of being copied into Python; elsewhere it is ignored.
     """
+    import urllib.parse
     if timeout is None:
         from . import DEFAULT_TIMEOUT  # read at call time: tests and slow networks change it
 
@@ -103,6 +118,7 @@ async def _fetch_native_file(url: str) -> Response:
     A relative ``file:`` path is relative to Node's working directory. A browser has no
     native file system a page may read, so there ``file:`` is refused with what to use instead.
     """
+    import urllib.parse
     parts = urllib.parse.urlsplit(url)
     path = urllib.parse.unquote(parts.path)
     if not in_node():

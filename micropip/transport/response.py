@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +93,7 @@ def as_bytes(data: bytes | JsBytes) -> bytes:
 
 def origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) with default ports filled in, as browsers compare origins."""
+    import urllib.parse  # here, not at import: a returning visitor's kept code serves it by then
     parts = urllib.parse.urlsplit(url)
     try:
         port = parts.port

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import urllib.parse
 
 from .response import IN_PYODIDE
 
@@ -33,6 +32,7 @@ def _location():
 
 def resolve_url(url: str) -> str:
     """A scheme-less URL in a browser page or worker is relative to it, as fetch() would do."""
+    import urllib.parse  # here, not at import: a returning visitor's kept code serves it by then
     if not IN_PYODIDE or urllib.parse.urlsplit(url).scheme:
         return url
     location = _location()
@@ -112,6 +112,7 @@ def lockfile_entry(key: str) -> tuple[object, str] | None:
 
 def lock_file_url(file_name: str, base_url: str) -> str:
     """Where a lockfile entry's ``file_name`` is: as given when absolute, else against the lock's base."""
+    import urllib.parse
     if "://" in file_name or not base_url:
         return file_name
     return urllib.parse.urljoin(base_url, file_name)
@@ -119,6 +120,7 @@ def lock_file_url(file_name: str, base_url: str) -> str:
 
 def lock_file_basename(file_name: str) -> str:
     """The wheel's own name in a lockfile entry's ``file_name`` (which may be a URL or a path)."""
+    import urllib.parse
     return posixpath.basename(urllib.parse.urlsplit(file_name).path)
 
 

@@ -83,6 +83,8 @@ class _Handler(BaseHTTPRequestHandler):
             if reply is not None:
                 proxied = dataclasses.replace(proxied, delay=reply.delay, truncate_to=reply.truncate_to)
             reply = proxied
+            if owner.page_max_age is not None:
+                reply = owner._with_caching_headers(path, self.headers.get("If-None-Match"), reply)
         if reply.delay and owner._stopping.wait(reply.delay):
             self.close_connection = True
             return
@@ -129,6 +131,10 @@ class FaultServer:
         self._served: Counter[str] = Counter()  # per pattern: how many replies were used
         self.hits: Counter[str] = Counter()  # per request path
         self.log: list[Hit] = []
+        # PyPI's caching headers on proxied answers when set (``_with_caching_headers``):
+        # pages fresh for this many seconds, with an ETag; the pages answered 304 are listed.
+        self.page_max_age: int | None = None
+        self.not_modified: list[str] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd = _Server((host, 0), _Handler)
@@ -175,6 +181,23 @@ class FaultServer:
                     self._served[pattern] = n + 1
                     return replies[min(n, len(replies) - 1)]
         return None
+
+    def _with_caching_headers(self, path: str, if_none_match: str | None, reply: Reply) -> Reply:
+        """PyPI's caching headers on what was proxied: pages ``max-age`` + an ETag (a matching
+        ``If-None-Match`` gets 304), files ``immutable``; ``page_max_age`` None: no headers."""
+        if reply.status != 200:
+            return reply
+        if path.startswith("/simple/"):
+            import hashlib
+
+            etag = '"' + hashlib.sha256(reply.body).hexdigest()[:20] + '"'
+            headers = {"Cache-Control": f"max-age={self.page_max_age}, public", "ETag": etag}
+            if if_none_match == etag:
+                with self._lock:
+                    self.not_modified.append(path)
+                return Reply(304, b"", None, headers=headers)
+            return dataclasses.replace(reply, headers={**reply.headers, **headers})
+        return dataclasses.replace(reply, headers={**reply.headers, "Cache-Control": "max-age=365000000, immutable, public"})
 
     def _proxy(self, path: str, accept: str | None) -> Reply:
         if self.upstream is None:

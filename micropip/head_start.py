@@ -1,0 +1,206 @@
+"""A fresh interpreter's first install, started before the machinery is compiled.
+
+A page's first ``micropip.install("x")`` compiled the resolver and its friends (~300 ms in
+Pyodide) before its first request. ``begin`` asks first - the roots' index pages
+(``index.early``) and the lockfile wheels of their closure (``installation.early_lock``) -
+puts a returning visitor's kept bytecode of the machinery back (``installation.bytecode``),
+then imports the machinery a module at a time while the answers travel.
+
+When Pyodide's lockfile decides the whole install (``resolution.lock_only``), its plan goes
+straight to the install stage every install ends in (``installation.execution``) and no
+resolver is compiled at all; otherwise ``PackageManager.install`` resolves as usual and takes
+what was asked for here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+from collections.abc import Callable
+from typing import Any
+
+_gate: Any = None
+
+
+def install_gate() -> Any:
+    """Held by one install at a time (a lockfile-only one has no manager)."""
+    global _gate
+    if _gate is None:
+        _gate = asyncio.Lock()
+    return _gate
+
+
+# What ``micropip.package_manager`` imports, in an order that compiles each group once.
+# ``_import_machinery`` imports them one at a time and yields in between: in Node the
+# early index requests (``micropip.index.early``) only leave, and their answers only
+# arrive, while Python gives the JavaScript event loop a turn. A name missing here only
+# costs that overlap (``tests/test_early_pages_host.py`` checks each one imports).
+MACHINERY = (
+    "packaging.version",
+    "packaging.specifiers",
+    "packaging.requirements",
+    "packaging.tags",
+    "packaging.markers",
+    "micropip.resolution.environment",
+    "micropip.installation.installed",
+    "micropip.cache",
+    "micropip.installation.fetch",
+    "micropip.progress",
+    "micropip.package_index",
+    "resolvelib",
+    "micropip.resolution.provider",
+    "micropip.resolution.sources",
+    "micropip.resolution.resolver",
+    "micropip.package_manager",
+)
+
+
+async def import_machinery() -> None:
+    """Import the install machinery a module at a time, letting the network go on between."""
+    # Timers, not immediate callbacks: a browser sends a request fetch() was asked for only
+    # when its event loop gets a turn of its own, which a chain of immediate callbacks denied
+    # until the whole import was over (measured in Chromium).
+    await asyncio.sleep(0.01)
+    for name in MACHINERY:
+        await asyncio.sleep(0.001)
+        importlib.import_module(name)
+
+
+async def begin(
+    requirements: Any, index_urls: Any, credentials: str | None, manager: Callable[[], Any], *, wheels: bool = True,
+    deps: bool = True, lock_only: dict | None = None,
+) -> bool:
+    """A fresh interpreter's first install: ask for the roots' pages (``index.early``) and
+    lockfile wheels (``wheels``: ``installation.early_lock``) first, then compile while they
+    travel. True if the lockfile decided the install and it is done (``lock_only``)."""
+    if "micropip.package_manager" in sys.modules:
+        await _start_first_resolution(requirements, index_urls, credentials, manager)
+        return False
+    if "micropip.package_index" in sys.modules:
+        return False  # a client replaced the index lookup (piplite patches it before installing)
+    # A returning visitor's kept bytecode of the machinery goes back before anything more is
+    # imported (for a new visitor: three lookups that find nothing).
+    await _restore_machinery()
+    asked = 0
+    found = None
+    try:
+        from . import transport
+        from .index import early
+
+        if index_urls is None:
+            from .index.urls import default_index_urls
+
+            urls = default_index_urls()
+        else:
+            urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
+        if lock_only is not None:  # the indexes' checks apply even when none is asked
+            from .index.auth import take_credentials
+            from .index.urls import check_index_url
+
+            for url in urls:
+                check_index_url(url)
+                if take_credentials(url) != url:
+                    lock_only = None
+        asked = early.start(requirements, urls, credentials)
+        found = transport.pyodide_lockfile() if wheels and credentials is None else None
+        if found:
+            from .installation import early_lock
+            from .resolution.lock_only import lock_closure
+
+            if early_lock.start(lock_closure(requirements, found[0], transport.loaded_packages(), deps=deps), found[1]):
+                await early_lock.leave()
+                asked += 1
+    except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
+        return False
+    if found and asked == 1 and lock_only is not None:  # lockfile wheels asked for, no index page
+        if await _install_from_lock(requirements, found, deps, **lock_only):
+            return True
+    if asked:
+        await import_machinery()
+    return False
+
+
+async def _restore_machinery() -> None:
+    try:
+        from .installation import bytecode
+
+        await bytecode.restore_machinery()
+    except Exception:  # noqa: BLE001 - only a head start
+        pass
+
+
+async def _install_from_lock(
+    requirements: Any, found: tuple[dict, str], deps: bool, *, pre: bool, verbose: Any, progress: Any
+) -> bool:
+    """Install with no resolver if Pyodide's lockfile decides it all (``resolution.lock_only``);
+    else False, nothing done."""
+    async with install_gate():
+        if "micropip.package_manager" in sys.modules:  # an install that resolved went first
+            return False
+        try:
+            from .installation.installed import installed_distributions
+            from .resolution import lock_only
+
+            def installed() -> dict[str, tuple[str, str]]:
+                return {d.canonical_name: (d.name, str(d.version)) for d in installed_distributions()}
+
+            plan = lock_only.plan(requirements, found[0], found[1], installed, deps=deps, pre=pre)
+        except Exception:  # noqa: BLE001 - the resolver decides instead, and reports any problem
+            return False
+        if plan is None:
+            return False
+        from .installation import early_lock, execution
+        from .progress import Reporter, verbosity
+
+        spelled = lock_only.lock_entries(found[0])
+        labels = {p.name: ("pyodide", spelled[p.name][0]) for p in plan.install}  # as _source_labels says
+        with verbosity(verbose):
+            async with Reporter(progress, verbose, requirements) as report:
+                ahead = early_lock.adopt()
+                if ahead is not None:
+                    ahead.opener = execution.open_wheel
+                async with execution.finishing(ahead):
+                    report.resolved(plan)
+                    if plan.install:
+                        await execution.execute(plan, plan.install, {}, None, report, labels, ahead=ahead)
+                report.done(plan)
+        return True
+
+
+async def _start_first_resolution(
+    requirements: Any, index_urls: Any, credentials: str | None, get_manager: Callable[[], Any]
+) -> None:
+    """The machinery is imported (``set_index_urls``) but nothing resolved yet: ask for the
+    pages before reading the environment (``sysconfig``, ~20 ms in Pyodide) and the lockfile."""
+    from . import package_index, transport
+    from .index import early
+    from .resolution.environment import TargetEnvironment
+
+    try:
+        if TargetEnvironment.is_known() or not package_index.is_original():
+            return
+        manager = get_manager()
+        if index_urls is None:
+            urls = [*manager.index_urls]  # (``list`` is micropip.list in this module)
+        else:
+            urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
+        lock = manager.lock_override or transport.pyodide_lockfile()
+        if early.start(requirements, urls, credentials, lock=lock):
+            for _ in range(4):  # the requests leave (in Node only while Python yields)
+                await asyncio.sleep(0)
+            TargetEnvironment.current()
+            await asyncio.sleep(0)
+            manager._lock_packages()
+    except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
+        return
+
+
+async def discard() -> None:
+    """Drop what no install took (the install failed or never needed it)."""
+    early = sys.modules.get("micropip.index.early")
+    if early is not None:
+        early.discard()
+    early_lock = sys.modules.get("micropip.installation.early_lock")
+    if early_lock is not None:
+        await early_lock.discard()

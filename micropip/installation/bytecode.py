@@ -1,0 +1,440 @@
+"""Compiled modules kept across page loads: a returning visitor's imports skip compilation.
+
+Pyodide ships sources and keeps no ``__pycache__`` (``sys.dont_write_bytecode``), so every
+page load compiled every module it imported again: ``import sympy`` took 4-10 s from sources
+and about 1 s from bytecode. Here the compiled files of one wheel are one entry of the
+persistent cache (``micropip.cache``), named by the wheel's sha256 and the interpreter's
+bytecode magic, holding each module's ``.pyc`` under its path in the wheel:
+
+- after an install, in idle time (``keep_later``), each installed ``.py`` is compiled -
+  the modules already imported first - its ``.pyc`` written beside it and the wheel's set
+  kept; the same for micropip's own machinery (micropip, packaging, resolvelib);
+- a later install of the same wheel (``restore``) writes the kept files back into
+  ``__pycache__`` before it returns, so the import that follows loads bytecode;
+- the standard library modules imported so far (Pyodide imports them from sources in a zip)
+  are kept as one more entry and served by a finder before the zip (``restore_stdlib``);
+- the ``.pyc`` files are checked-hash (PEP 552): the import hashes the source and compiles
+  it again if it differs, so a kept file can never stand in for other code. Another Python or
+  Pyodide has another magic and so another entry name; a file inside an entry that carries
+  another magic discards the entry (it is compiled again).
+
+Nothing here raises: bytecode only ever saves time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import marshal
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import cache
+
+logger = logging.getLogger("micropip")
+
+MAGIC = importlib.util.MAGIC_NUMBER
+# The machinery a first install imports; kept like any installed wheel, by its lockfile sha256.
+MACHINERY = ("micropip", "packaging", "resolvelib")
+IDLE_DELAY = 0.5  # seconds after an install before compiling starts: the user's import goes first
+STEP_PAUSE = 0.002  # between two modules: the page stays responsive
+
+
+@dataclass
+class WheelFiles:
+    """What one installed wheel put into ``root``: its ``.py`` files by path relative to it."""
+
+    sha256: str
+    root: Path
+    sources: tuple[str, ...]
+
+
+def entry_name(sha256: str) -> str:
+    return f"{sha256.lower()}-{MAGIC.hex()}.pyc"
+
+
+def wheel_files(sha256: str | None, root: Path | str, paths: Iterable[str | Path]) -> WheelFiles | None:
+    """The ``.py`` files among an installed wheel's absolute ``paths`` under ``root`` (None without any)."""
+    if not sha256 or len(sha256) != 64:
+        return None
+    root = _plain(root)  # sysconfig says "//lib/..." in Pyodide
+    sources = []
+    for p in paths:
+        p = _plain(p)
+        if p.suffix == ".py":
+            try:
+                sources.append(p.relative_to(root).as_posix())
+            except ValueError:
+                continue  # a data file outside site-packages: not importable from here
+    return WheelFiles(sha256.lower(), root, tuple(sorted(sources))) if sources else None
+
+
+def _plain(path: Path | str) -> Path:
+    text = str(path)
+    return Path("/" + text.lstrip("/")) if text.startswith("/") else Path(text)
+
+
+async def restore(wheels: Iterable[WheelFiles]) -> list[WheelFiles]:
+    """Write the kept ``.pyc`` files of each wheel beside its sources; returns the wheels that
+    had none (for ``keep_later``). A wheel whose entry is corrupt or of another magic is among them."""
+    store = cache.current()
+    wheels = list(wheels)
+    if store is None or not wheels:
+        return wheels
+    found = await asyncio.gather(*(_restore_one(store, w) for w in wheels), return_exceptions=True)
+    return [w for w, ok in zip(wheels, found) if ok is not True]
+
+
+async def _restore_one(store: cache.Cache, wheel: WheelFiles) -> bool:
+    name = entry_name(wheel.sha256)
+    payload = await store.read(name)
+    if payload is None:
+        return False
+    files = _unpack(payload)
+    if files is None:
+        logger.warning("cache: the compiled modules %s were not for this interpreter; discarded them", name)
+        await store.discard(name)
+        return False
+    sources = set(wheel.sources)
+    for rel, pyc in files.items():
+        if rel not in sources:  # only beside a source this wheel installed (never elsewhere)
+            continue
+        source = wheel.root / rel
+        try:
+            target = Path(importlib.util.cache_from_source(str(source)))
+            target.parent.mkdir(exist_ok=True)
+            target.write_bytes(pyc)
+        except OSError as exc:
+            logger.debug("cache: could not write %s: %s", source, exc)
+    return True
+
+
+def _unpack(payload: bytes) -> dict[str, bytes] | None:
+    """``{path: pyc}`` of an entry, or None when it is not one for this interpreter's magic."""
+    try:
+        files = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(files, dict):
+        return None
+    for rel, pyc in files.items():
+        if not isinstance(rel, str) or not isinstance(pyc, bytes) or pyc[:4] != MAGIC:
+            return None
+        if rel.startswith("/") or ".." in rel.split("/"):
+            return None
+    return files
+
+
+def compile_source(path: Path) -> bytes | None:
+    """A checked-hash ``.pyc`` of one source file (PEP 552), or None when it does not compile."""
+    from importlib._bootstrap_external import _code_to_hash_pyc  # type: ignore[attr-defined]
+
+    try:
+        source = path.read_bytes()
+        code = compile(source, str(path), "exec", dont_inherit=True)
+    except (OSError, SyntaxError, ValueError) as exc:
+        logger.debug("bytecode: %s does not compile: %s", path, exc)
+        return None
+    return bytes(_code_to_hash_pyc(code, importlib.util.source_hash(source), True))
+
+
+# ---- idle compilation -------------------------------------------------------------------------
+
+_queue: list[WheelFiles] = []
+_worker: asyncio.Future | None = None
+_idle_wanted = False
+_machinery_seen = False
+
+
+def keep_later(wheels: Iterable[WheelFiles]) -> None:
+    """Compile these wheels' modules in idle time (``start_idle``), write their ``.pyc`` beside the
+    sources and keep each wheel's set in the cache. The first call also takes micropip's own
+    machinery, and the standard library modules imported by then."""
+    if cache.current() is None:
+        return
+    _queue.extend(wheels)
+    _queue.extend(_machinery_once())
+    global _idle_wanted
+    _idle_wanted = True
+
+
+def start_idle() -> None:
+    """Begin the compiling ``keep_later`` asked for, ``IDLE_DELAY`` from now: called once the
+    install is over (begun during it, it slowed the install's last writes by half a second)."""
+    global _worker, _idle_wanted
+    if _idle_wanted and (_worker is None or _worker.done()):
+        _idle_wanted = False
+        _worker = asyncio.ensure_future(_work())
+
+
+async def idle_done() -> None:
+    """Wait until the compiling ``keep_later`` began is over and kept (tests, benchmarks)."""
+    start_idle()
+    while _worker is not None and not _worker.done():
+        await asyncio.shield(_worker)
+    from ..index import http
+
+    await http.flush_cache_writes()
+    store = cache.current()
+    if store is not None:
+        await store.settle()
+
+
+async def _work() -> None:
+    await asyncio.sleep(IDLE_DELAY)
+    try:  # the standard library modules imported so far: every page load needs them first
+        await _keep_stdlib()
+    except Exception as exc:  # noqa: BLE001 - only time is lost
+        logger.debug("bytecode: keeping the standard library failed: %s", exc)
+    while _queue:
+        wheel = _queue.pop(0)
+        try:
+            await _compile_wheel(wheel)
+        except Exception as exc:  # noqa: BLE001 - only time is lost
+            logger.debug("bytecode: compiling %s failed: %s", wheel.root, exc)
+
+
+async def _compile_wheel(wheel: WheelFiles) -> None:
+    store = cache.current()
+    if store is None:
+        return
+    imported = _imported_paths()
+    order = sorted(wheel.sources, key=lambda rel: (str(wheel.root / rel) not in imported, rel))
+    out: dict[str, bytes] = {}
+    for rel in order:
+        source = wheel.root / rel
+        pyc = compile_source(source)
+        if pyc is None:
+            continue
+        try:  # this interpreter's later imports use it too
+            target = Path(importlib.util.cache_from_source(str(source)))
+            target.parent.mkdir(exist_ok=True)
+            target.write_bytes(pyc)
+        except OSError:
+            pass
+        out[rel] = pyc
+        await asyncio.sleep(STEP_PAUSE)
+    if out:
+        await store.write(entry_name(wheel.sha256), marshal.dumps(out))
+
+
+def _imported_paths() -> set[str]:
+    paths = set()
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and path.endswith(".py"):
+            paths.add(os.path.normpath(path))
+    return paths
+
+
+def _machinery_once() -> list[WheelFiles]:
+    global _machinery_seen
+    if _machinery_seen:
+        return []
+    _machinery_seen = True
+    return machinery_files()
+
+
+def machinery_files() -> list[WheelFiles]:
+    """micropip's own wheels as Pyodide's lockfile names them (sha256) and as their RECORD lists
+    them (read directly: ``importlib.metadata`` alone compiled for ~40 ms from Pyodide's sources)."""
+    from .. import transport
+
+    found = transport.pyodide_lockfile()
+    if not found or not transport.IN_PYODIDE:
+        return []
+    site = _plain(Path(__file__).resolve().parents[2])
+    packages = found[0].get("packages") or {}
+    out = []
+    for name in MACHINERY:
+        entry = packages.get(name)
+        if not isinstance(entry, dict) or not entry.get("version"):
+            continue
+        record = site / f"{name.replace('-', '_')}-{entry['version']}.dist-info" / "RECORD"
+        try:
+            rows = record.read_text().splitlines()
+        except OSError:
+            continue
+        paths = [site / row.rsplit(",", 2)[0] for row in rows if row.count(",") >= 2]
+        wheel = wheel_files(str(entry.get("sha256") or ""), site, paths)
+        if wheel is not None:
+            out.append(wheel)
+    return out
+
+
+async def restore_machinery() -> None:
+    """A returning visitor's first install: the machinery's kept bytecode goes back beside its
+    sources before it is imported, so nothing of it is compiled. The wheels restored are not
+    compiled again in idle time."""
+    global _machinery_seen
+    if _machinery_seen or cache.current() is None:
+        return
+    wheels = machinery_files()
+    if not wheels:
+        return
+    missing, _stdlib = await asyncio.gather(restore(wheels), restore_stdlib())
+    _machinery_seen = True
+    _queue.extend(missing)  # compiled after the install (``keep_later``), not during it
+
+
+# ---- the standard library ----------------------------------------------------------------------
+# Pyodide imports its standard library from sources in a zip (``/lib/python314.zip``): the
+# modules our machinery needs (dataclasses, zipfile, tempfile, re's parser ...) were compiled
+# again on every page load, about as long as our own modules. A zip cannot take ``__pycache__``,
+# so the kept code objects are served by a finder placed before it (``_KeptStdlib``): the module
+# is the zip's own (its ``__file__``, its source for tracebacks), only its compile is skipped, and
+# only while the zip's source still hashes to what was compiled.
+
+
+def stdlib_zip() -> str | None:
+    """The standard library zip this interpreter imports from, or None (not Pyodide's layout)."""
+    for entry in sys.path:
+        if entry.endswith(".zip") and os.path.basename(entry).startswith("python"):
+            return entry
+    return None
+
+
+def stdlib_key() -> str | None:
+    """The entry key of this interpreter's standard library: its zip's path and size, and the version."""
+    import hashlib
+
+    where = stdlib_zip()
+    if where is None:
+        return None
+    try:
+        size = os.stat(where).st_size
+    except OSError:
+        return None
+    return hashlib.sha256(f"stdlib {where} {size} {sys.version}".encode()).hexdigest()
+
+
+class _KeptLoader:
+    """The zip's loader, with the compiled code given: everything but ``get_code`` is the zip's."""
+
+    def __init__(self, inner, code) -> None:
+        self._inner, self._code = inner, code
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        exec(self._code, module.__dict__)
+
+    def get_code(self, fullname: str):
+        return self._code
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+
+class _KeptStdlib:
+    """A meta path finder for the standard library modules whose code was kept (by path in the zip).
+
+    The spec is made here, not by ``zipimporter.find_spec``: that one compiles the module to
+    learn its file name (and the import compiles it again)."""
+
+    def __init__(self, where: str, files: dict[str, bytes]) -> None:
+        import zipimport
+
+        self.where, self.files = where, files
+        self._zipimporter = zipimport.zipimporter
+        self._importers: dict[str, object] = {}  # by package folder: the zip's importer for its modules
+
+    def _importer(self, parent: str):
+        """The zip's importer of the modules in ``parent`` (it finds a module by its last name only)."""
+        if parent not in self._importers:
+            self._importers[parent] = self._zipimporter(f"{self.where}/{parent}" if parent else self.where)
+        return self._importers[parent]
+
+    def find_spec(self, fullname, path=None, target=None):
+        if cache.switched_off():  # set_cache(False) covers the code kept in memory too
+            return None
+        base = fullname.replace(".", "/")
+        for rel in (base + ".py", base + "/__init__.py"):
+            pyc = self.files.get(rel)
+            if pyc is not None:
+                break
+        else:
+            return None
+        from importlib.machinery import ModuleSpec
+
+        origin = f"{self.where}/{rel}"
+        try:
+            inner = self._importer(base.rpartition("/")[0])
+            if importlib.util.source_hash(inner.get_data(origin)) != pyc[8:16]:
+                return None  # another source than was compiled: the zip compiles it
+            loader = _KeptLoader(inner, marshal.loads(pyc[16:]))
+        except Exception:  # noqa: BLE001 - the zip's own import goes on
+            return None
+        package = rel.endswith("/__init__.py")
+        spec = ModuleSpec(fullname, loader, origin=origin, is_package=package)
+        spec.has_location = True
+        if package:
+            spec.submodule_search_locations = [f"{self.where}/{rel.rpartition('/')[0]}"]
+        return spec
+
+
+_stdlib_finder: _KeptStdlib | None = None
+
+
+def _stdlib_modules() -> dict[str, str]:
+    """``{path in the zip: origin}`` of the imported modules that came from the standard library zip."""
+    where = stdlib_zip()
+    if where is None:
+        return {}
+    out = {}
+    for module in list(sys.modules.values()):
+        spec = getattr(module, "__spec__", None)
+        origin = getattr(spec, "origin", None)
+        if isinstance(origin, str) and origin.startswith(where + "/") and origin.endswith(".py"):
+            out[origin[len(where) + 1 :]] = origin
+    return out
+
+
+async def restore_stdlib() -> None:
+    """Serve the kept standard library code from now on (a returning visitor's first install)."""
+    global _stdlib_finder
+    store, key = cache.current(), stdlib_key()
+    if store is None or key is None or _stdlib_finder is not None:
+        return
+    name = entry_name(key)
+    payload = await store.read(name)
+    if payload is None:
+        return
+    files = _unpack(payload)
+    if files is None:
+        logger.warning("cache: the compiled modules %s were not for this interpreter; discarded them", name)
+        await store.discard(name)
+        return
+    _stdlib_finder = _KeptStdlib(stdlib_zip() or "", files)
+    sys.meta_path.insert(0, _stdlib_finder)
+
+
+async def _keep_stdlib() -> None:
+    """Compile the standard library modules imported so far (not kept yet) and keep them all."""
+    store, key, where = cache.current(), stdlib_key(), stdlib_zip()
+    if store is None or key is None or where is None:
+        return
+    from importlib._bootstrap_external import _code_to_hash_pyc  # type: ignore[attr-defined]
+    import zipimport
+
+    kept = dict(_stdlib_finder.files) if _stdlib_finder is not None else {}
+    todo = {n: o for n, o in _stdlib_modules().items() if n not in kept}
+    if not todo:
+        return
+    zip_loader = zipimport.zipimporter(where)
+    for name, origin in sorted(todo.items()):
+        try:
+            source = zip_loader.get_data(origin)
+            code = compile(source, origin, "exec", dont_inherit=True)
+        except Exception:  # noqa: BLE001 - left to the zip
+            continue
+        kept[name] = bytes(_code_to_hash_pyc(code, importlib.util.source_hash(source), True))
+        await asyncio.sleep(STEP_PAUSE)
+    await store.write(entry_name(key), marshal.dumps(kept))
+    if _stdlib_finder is not None:
+        _stdlib_finder.files = kept

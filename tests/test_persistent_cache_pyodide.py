@@ -1,0 +1,201 @@
+"""The persistent cache's kinds in real Pyodide (Node): pages with HTTP validators, metadata and
+wheels by sha256, compiled bytecode by (wheel sha256, magic); one cap, one corruption rule."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .harness.fault_server import FaultServer, json_reply
+from .harness.pyodide_node import Interpreter, NodeRunner
+
+pytestmark = pytest.mark.pyodide
+
+# Counts the modules compiled from source while ``import greeting`` runs (none: bytecode used).
+IMPORT_COMPILES = """
+import importlib._bootstrap_external as _be, sys
+_compiled = []
+_orig = _be.SourceFileLoader.source_to_code
+def _spy(self, data, path, **kw):
+    _compiled.append(path)
+    return _orig(self, data, path, **kw)
+_be.SourceFileLoader.source_to_code = _spy
+try:
+    import greeting
+finally:
+    _be.SourceFileLoader.source_to_code = _orig
+[p.rsplit('site-packages/', 1)[-1] for p in _compiled]
+"""
+CAPTURE_WARNINGS = """
+import io, logging
+_buf = io.StringIO(); _h = logging.StreamHandler(_buf); _h.setLevel(logging.WARNING)
+logging.getLogger('micropip').addHandler(_h)
+"""
+
+
+@pytest.fixture
+def server(fixture_index) -> Iterator[FaultServer]:
+    with FaultServer(upstream=fixture_index.url) as s:
+        s.page_max_age = 600
+        yield s
+
+
+@pytest.fixture
+def visit(node_runner: NodeRunner, bundle_dir: Path, tmp_path) -> Iterator:
+    """A new interpreter (a page load) with the cache on in one folder for the whole test."""
+    started: list[Interpreter] = []
+
+    def start(**settings) -> Interpreter:
+        py = node_runner.new_interpreter(bundle_dir / "pyodide-lock.json")
+        started.append(py)
+        args = "".join(f", {k}={v!r}" for k, v in settings.items())
+        py.run(f"import micropip; micropip.set_cache(True, path={str(tmp_path / 'cache')!r}{args})")
+        return py
+
+    yield start
+    for py in started:
+        py.drop()
+
+
+def install(py: Interpreter, server: FaultServer, *, idle: bool = True) -> None:
+    """Install greeting; ``idle``: then wait for the bytecode compiled in idle time to be kept."""
+    py.run(f"await micropip.install('greeting', index_urls=[{server.simple_url!r}])")
+    if idle:
+        wait_idle(py)
+
+
+def wait_idle(py: Interpreter) -> None:
+    py.run("from micropip.installation import bytecode; await bytecode.idle_done()")
+
+
+def test_a_reload_asks_nothing_fresh_revalidates_stale_pages_and_honours_a_change(visit, server, fixture_index):
+    server.page_max_age = 0  # stale at once: the next visit must revalidate
+    a = visit()
+    install(a, server)
+    first = server.hits.copy()
+    assert first["/files/greeting-1.1-py3-none-any.whl.metadata"] == 1
+
+    # The greeting page changed (1.1 withdrawn); colorama-lite's did not and now stays fresh 600 s.
+    server.page_max_age = 600
+    request = urllib.request.Request(fixture_index.simple_url + "greeting/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    page = json.loads(urllib.request.urlopen(request).read())
+    page["files"] = [f for f in page["files"] if "-1.1-" not in f["filename"]]
+    page["versions"] = ["1.0"]
+    server.route("/simple/greeting/", json_reply(json.dumps(page), headers={"Cache-Control": "max-age=600", "ETag": '"v2"'}))
+    b = visit()
+    install(b, server)
+    assert b.run("import importlib.metadata as m; m.version('greeting')") == "1.0"  # the change is honoured
+    revalidated = [h for h in server.requests_to("/simple/colorama-lite/")][-1]
+    assert revalidated.headers.get("if-none-match")  # a conditional request ...
+    assert server.not_modified == ["/simple/colorama-lite/"]  # ... answered 304
+    assert server.count("/files/colorama_lite-0.2-py3-none-any.whl") == 1  # kept by sha256: not asked again
+    assert server.count("/files/colorama_lite-0.2-py3-none-any.whl.metadata") == 1
+
+    before = sum(server.hits.values())
+    c = visit()
+    install(c, server)
+    assert sum(server.hits.values()) == before  # everything fresh or content-addressed: no request at all
+    assert c.run(IMPORT_COMPILES) == []  # and the import loads kept bytecode
+    # the standard library modules the first visit imported came from kept code too (their
+    # source still there for tracebacks)
+    assert c.run("import email.utils, inspect; [type(email.utils.__loader__).__name__, 'def parsedate_to_datetime' in inspect.getsource(email.utils)]") == ["_KeptLoader", True]
+
+
+def test_corrupt_or_foreign_bytecode_is_discarded_and_compiled_again(visit, server, tmp_path):
+    a = visit()
+    install(a, server)
+    sha = a.run("import importlib.metadata as m; (m.distribution('greeting').read_text('PYODIDE_SHA256') or '').strip()")
+    magic = a.run("import importlib.util; importlib.util.MAGIC_NUMBER.hex()")
+    entry = tmp_path / "cache" / f"{sha}-{magic}.pyc"
+    assert entry.exists()
+    entry.write_bytes(entry.read_bytes()[:-1] + b"\0")  # flipped on disk between visits
+
+    b = visit()
+    b.run(CAPTURE_WARNINGS)
+    install(b, server, idle=False)
+    assert "corrupt" in b.run("_buf.getvalue()")
+    assert b.run(IMPORT_COMPILES) == ["greeting/__init__.py"]  # compiled from source, never the bad entry
+    wait_idle(b)
+    # kept again, whole; now rewritten as if another Python had made it (a sealed entry, wrong magic)
+    b.run(
+        f"""
+import marshal
+from micropip import cache
+_files = marshal.loads(await cache.current().read({entry.name!r}))
+await cache.current().write({entry.name!r}, marshal.dumps({{k: b'\\x00\\x00\\r\\n' + v[4:] for k, v in _files.items()}}))
+"""
+    )
+    c = visit()
+    c.run(CAPTURE_WARNINGS)
+    install(c, server, idle=False)
+    assert "not for this interpreter" in c.run("_buf.getvalue()")
+    assert c.run(IMPORT_COMPILES) == ["greeting/__init__.py"]
+    assert c.run("import greeting; greeting.__name__") == "greeting"
+
+
+def test_a_quota_error_warns_once_and_the_install_goes_on(visit, server, tmp_path):
+    py = visit()
+    py.run(
+        CAPTURE_WARNINGS
+        + """
+from pyodide.code import run_js
+from micropip.transport.js_modules import js_module
+_store = (await js_module("cache_store")).store
+_write = _store.write
+_store.write = run_js("async () => { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError') }")
+"""
+    )
+    try:  # (the module is shared by every interpreter of this Node process: put it back after)
+        install(py, server)
+    finally:
+        py.run("_store.write = _write")
+    assert py.run("import greeting; greeting.__name__") == "greeting"
+    said = py.run("_buf.getvalue()")
+    assert said.count("QuotaExceededError") == 1 and "installing goes on without the cache" in said
+    assert not list((tmp_path / "cache").glob("*.whl"))
+
+
+def test_the_cap_evicts_the_least_recently_used_entry_of_any_kind(visit):
+    py = visit(max_bytes=3500)  # three of the four entries (about 900 bytes each) fit
+    out = py.run(
+        """
+import hashlib
+from micropip import cache
+c = cache.current()
+def named(kind, i):
+    data = bytes([i]) * 900
+    sha = hashlib.sha256(data).hexdigest()
+    return (sha + kind, data) if kind in ('.whl', '.metadata') else (hashlib.sha256(bytes([i])).hexdigest() + kind, data)
+entries = [named('.page', 1), named('.metadata', 2), named('-2b0e0d0a.pyc', 3), named('.whl', 4)]
+for name, data in entries[:3]:
+    await c.write(name, data)
+await c.read(entries[0][0])           # the page is used again: now the metadata is the oldest
+await c.write(*entries[3])            # past the cap: one entry must go
+[[n for n, _ in entries if await c.read(n) is None], await c.usage() <= 3500]
+"""
+    )
+    assert out[0] == [out[0][0]] and out[0][0].endswith(".metadata") and out[1] is True
+
+
+def test_two_writers_of_one_entry_leave_one_whole_version(visit, tmp_path):
+    """Two pages of one origin (two tabs, two Node processes) share the store: the same entry written
+    by both at once is one writer's version, whole, never a mix."""
+    py = visit()
+    out = py.run(
+        f"""
+import asyncio
+from micropip import cache
+from micropip.cache import Cache, NodeFolderStore
+tab1, tab2 = Cache(NodeFolderStore({str(tmp_path / 'cache')!r})), Cache(NodeFolderStore({str(tmp_path / 'cache')!r}))
+name = 'a' * 64 + '.page'
+one, two = b'1' * 200_000, b'2' * 300_000
+await asyncio.gather(*(w.write(name, d) for _ in range(5) for w, d in ((tab1, one), (tab2, two))))
+got = await tab1.read(name)
+[got in (one, two), len(got)]
+"""
+    )
+    assert out[0] is True
