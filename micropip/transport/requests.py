@@ -41,6 +41,8 @@ async def local_file_exists(url: str) -> bool:
     Pyodide's file system first; in Node an absolute plain path, or ``file:``, is also
     looked up on the host disk (read there: Pyodide offers no cheaper question).
     """
+    import urllib.parse
+
     url = resolve_url(url)
     if IN_PYODIDE and urllib.parse.urlsplit(url).scheme == "file":
         if not in_node():
