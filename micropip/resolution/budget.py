@@ -74,6 +74,7 @@ class BackAndForth(BaseReporter):
 
     def rejecting_candidate(self, criterion: Any, candidate: Any) -> None:
         self.budget.check()  # one round may reject thousands of candidates
+        self.resolving_conflicts(criterion.information)  # the clash that rejected it
 
     def resolving_conflicts(self, causes: Any) -> None:
         by_project: dict[str, list[Any]] = {}
@@ -103,25 +104,37 @@ def budget_error(
             "It kept going back and forth on: "
             + ", ".join(f"{name} ({count} releases tried)" for count, name in walked) + "."
         )
-    pin = None
+    settled = False
     if reporter.conflicts:
         contested = reporter.conflicts.most_common(1)[0][0]
         clash = reporter.last_causes[contested]
         lines.append(f"The conflict it kept meeting is over {contested}:")
-        lines += [f"  {c.requirement}  (required by {c.parent or 'the request'})" for c in clash]
-        # The side that kept changing: its parent's project had the most releases tried.
-        side = max(
-            (c for c in clash if c.parent is not None),
-            key=lambda c: len(tried.get(c.parent.name, ())),
-            default=None,
+        lines += [f"  {c.requirement}  ({'requested' if c.parent is None else f'required by {c.parent}'})" for c in clash]
+        walking = max(
+            (c for c in clash if c.parent is not None), key=lambda c: len(tried.get(c.parent.name, ())), default=None
         )
-        if side is not None and str(side.requirement.specifier):
-            pin = f"{contested}{side.requirement.specifier}"
+        requested = next((c for c in clash if c.parent is None), None)
+        if walking is not None and requested is not None:
+            # The user's own requirement is one side: the other side's project must go back.
+            project = walking.parent.name
+            oldest = min(tried.get(project, {walking.parent.version}))
             lines.append(
-                f"A pin settles it: add '{pin}' (what {side.parent} needs), so the other side moves to a "
-                f"release that fits; or pin the release you want of {' or '.join(n for _c, n in walked[:2]) or contested}."
+                f"A pin settles it: pin {project} to an older release that accepts '{requested.requirement}' "
+                f"(the {len(tried.get(project, ()))} newest it tried do not; e.g. '{project}<{oldest}'), "
+                f"or relax '{requested.requirement}'."
             )
-    if pin is None and walked:
+            settled = True
+        elif walking is not None and str(walking.requirement.specifier):
+            # Two dependencies disagree: fixing the contested project to what the side that kept
+            # changing needs lets the other side move to a release that fits instead.
+            pin = f"{contested}{walking.requirement.specifier}"
+            others = " or ".join(n for _c, n in walked[:2]) or contested
+            lines.append(
+                f"A pin settles it: add '{pin}' (what {walking.parent} needs), so the other side moves to "
+                f"a release that fits; or pin the release you want of {others}."
+            )
+            settled = True
+    if not settled and walked:
         lines.append(f"A pin settles it: pin the release you want of {walked[0][1]} (e.g. '{walked[0][1]}==...').")
     lines.append(
         "Or give it more time: install(..., resolve_timeout=120) (pyodide-pm lock/check: --resolve-timeout 120)."

@@ -24,9 +24,11 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from .candidates import Candidate
 
-WIDTH = 6  # speculative metadata requests in flight at once, all projects together
+WIDTH = 8  # speculative metadata requests in flight at once, all projects together
 FIRST_BATCH = 4  # releases read ahead after the first rejection of a project
-MAX_BATCH = 48  # and at most this many, however far the walk went
+# At most this many ahead, however far the walk went: with WIDTH requests in flight the link
+# is busy from twice that on; more would only be read past the release the walk stops at.
+MAX_BATCH = 2 * WIDTH
 SMALL_WHEEL = 1_000_000  # without a metadata file, a wheel is read ahead only up to this size
 
 
@@ -71,9 +73,9 @@ def next_releases(
 class MetadataBatches:
     """A queue of metadata reads run ``width`` at a time in the background."""
 
-    def __init__(self, read: Callable[[Candidate], Awaitable[None]], width: int = WIDTH) -> None:
+    def __init__(self, read: Callable[[Candidate], Awaitable[None]], width: int | None = None) -> None:
         self._read = read
-        self.width = width
+        self.width = width or WIDTH
         self._queue: deque[Candidate] = deque()
         self._queued: set[str | None] = set()
         self._workers: set[asyncio.Task] = set()
@@ -113,5 +115,9 @@ class MetadataBatches:
                 self.in_flight -= 1
 
     def stop(self) -> None:
-        """Start nothing more; the reads in flight finish on their own (their results are kept)."""
+        """Start nothing more; the reads in flight finish on their own (their results are kept).
+        The same sources may serve another resolution (``pyodide-pm check``): what was dropped
+        may be queued again then."""
+        for cand in self._queue:
+            self._queued.discard(cand.url)
         self._queue.clear()

@@ -41,6 +41,7 @@ DEAD_DEPTH = 3
 # Candidates counted for the preference (``get_preference``): enough to tell a project with a
 # few dozen releases left from one with thousands, without walking all of them every round.
 FEW_CANDIDATES = 1000
+_IN_PROGRESS = " in progress"  # not a project name: see Provider.dead_path
 
 
 class DeadEnd(Exception):
@@ -85,11 +86,15 @@ class Provider(AbstractProvider):
         # (project, path to a dead project) -> releases of the project rejected for needing it.
         # Shared by every round of one resolution (each round replays the one before).
         self.dead_ends = dead_ends if dead_ends is not None else {}
-        # dead_path's conclusions: final ones (by the identity of the specifier, kept alive
-        # in the entry) and those drawn from missing data (redrawn after every fetch).
+        # dead_path's conclusions (by the identity of the specifier, kept alive in the entry):
+        # final ones, and those drawn while data was missing, with the projects they wait for
+        # (``Sources.arrivals`` then; ``_IN_PROGRESS``: a cycle, valid until the next fetch).
         self._dead_final: dict[tuple[str, int, int], tuple[SpecifierSet, tuple[str, ...] | None]] = {}
-        self._dead_memo: dict[tuple[str, int, int], tuple[str, ...] | None] = {}
-        self._unknown = False
+        self._dead_memo: dict[tuple[str, int, int], tuple[SpecifierSet, tuple[str, ...] | None, dict[str, int]]] = {}
+        self._dead_busy: set[tuple[str, int, int]] = set()
+        self._needs: dict[str, int] = {}
+        self._epoch = 0  # fetches so far
+        self._dead_counted: dict[Candidate, dict[str, int]] = {}  # releases counted, and what they waited for
         self._unmet: dict[str, Requirement] = {}  # dead by version: the requirement no usable release meets
         # Releases the resolver tried to pin, by project (how far a walk back went: ``lookahead``).
         self.tried: dict[str, set[Version]] = {}
@@ -104,8 +109,8 @@ class Provider(AbstractProvider):
         self._latest: dict[str, list[Candidate]] = {}  # the last matches handed out per identifier
 
     def data_arrived(self) -> None:
-        """New pages or metadata: conclusions drawn from missing data are drawn again."""
-        self._dead_memo.clear()
+        """New pages or metadata: conclusions drawn from missing data may be drawn again."""
+        self._epoch += 1
 
     # ---- resolvelib interface --------------------------------------------------------
 
@@ -310,7 +315,14 @@ class Provider(AbstractProvider):
     # ---- dead ends ----------------------------------------------------------------------
 
     def _count_dead_ends(self, candidate: Candidate, deps: list[Requirement]) -> None:
-        """Note a release that needs a dead project; past ``DEAD_END_LIMIT`` of them, stop (``DeadEnd``)."""
+        """Note a release that needs a dead project; past ``DEAD_END_LIMIT`` of them, stop (``DeadEnd``).
+
+        A release is counted again only once data it was waiting for arrived: resolvelib
+        tries the same releases in every round it resumes."""
+        counted = self._dead_counted.get(candidate)
+        if counted is not None and self._still_valid(counted):
+            return
+        outer, self._needs = self._needs, {}
         for dep in deps:
             if dep.url or canonicalize_name(dep.name) == candidate.name:
                 continue
@@ -321,13 +333,27 @@ class Provider(AbstractProvider):
             seen.add(candidate.version)
             if len(seen) >= DEAD_END_LIMIT:
                 raise DeadEnd(candidate, dep, path, sorted(seen, reverse=True), self._unmet.get(path[-1]))
+        self._dead_counted[candidate] = self._needs
+        self._needs = outer
+
+    def _still_valid(self, needs: dict[str, int]) -> bool:
+        """No data arrived for the projects a conclusion was waiting for."""
+        for name, seen in needs.items():
+            if (self._epoch if name == _IN_PROGRESS else self.sources.arrivals.get(name, 0)) != seen:
+                return False
+        return True
+
+    def _waits_for(self, name: str) -> None:
+        """The conclusion being drawn depends on data of ``name`` that is not here yet."""
+        self._needs[name] = self._epoch if name == _IN_PROGRESS else self.sources.arrivals.get(name, 0)
 
     def dead_path(self, req: Requirement, depth: int = 0, above: frozenset[str] = frozenset()) -> tuple[str, ...] | None:
         """The projects from ``req`` down to one with no usable candidate, if ``req`` can never be met.
 
         Only from what is already fetched (never raises ``NeedData``): a project with no
         candidate at all or none in the versions asked for, or one whose few releases that
-        fit all need such a project.
+        fit all need such a project. Conclusions are kept: for good when no data was
+        missing, else until data arrives for a project that was missing.
         """
         name = canonicalize_name(req.name)
         if name in self.excluded or name in above:
@@ -336,25 +362,34 @@ class Provider(AbstractProvider):
         final = self._dead_final.get(key)
         if final is not None and final[0] is req.specifier:
             return final[1]
-        if key in self._dead_memo:
-            self._unknown = True  # not final (or a cycle back here, which finds nothing)
-            return self._dead_memo[key]
-        self._dead_memo[key] = None
-        outer, self._unknown = self._unknown, False
-        found = self._dead_path(name, req, depth, above | {name})
-        if self._unknown:
-            self._dead_memo[key] = found  # drawn from missing data: again after the next fetch
+        memo = self._dead_memo.get(key)
+        if memo is not None and memo[0] is req.specifier and self._still_valid(memo[2]):
+            self._needs.update(memo[2])
+            return memo[1]
+        if key in self._dead_busy:
+            self._waits_for(_IN_PROGRESS)  # a cycle back here finds nothing, for now
+            return None
+        self._dead_busy.add(key)
+        outer, self._needs = self._needs, {}
+        try:
+            found = self._dead_path(name, req, depth, above | {name})
+        finally:
+            self._dead_busy.discard(key)
+            needs, self._needs = self._needs, outer
+        if needs:
+            self._dead_memo[key] = (req.specifier, found, needs)
+            self._needs.update(needs)
         else:
-            del self._dead_memo[key]
             self._dead_final[key] = (req.specifier, found)  # more data cannot change it
-        self._unknown = self._unknown or outer
         return found
 
     def _dead_path(self, name: str, req: Requirement, depth: int, above: frozenset[str]) -> tuple[str, ...] | None:
         try:
             options = self.sources.candidates(name)
-        except (NeedData, MicropipError):
-            self._unknown = True
+        except NeedData:
+            self._waits_for(name)
+            return None
+        except MicropipError:
             return None
         if name in self.sources.lock_packages or any(r.url for r in self.constraints.get(name, [])):
             return None  # Pyodide's lockfile has it (maybe as a shared library), or a URL pins it
@@ -374,8 +409,10 @@ class Provider(AbstractProvider):
                 continue  # unusable anyway
             try:
                 deps = self.sources.dependencies(cand)
-            except (NeedData, MicropipError):
-                self._unknown = True
+            except NeedData:
+                self._waits_for(name)
+                return None
+            except MicropipError:
                 return None
             below = next(
                 (p for d in deps if not d.url and (p := self.dead_path(d, depth + 1, above)) is not None), None

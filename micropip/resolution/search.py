@@ -36,14 +36,42 @@ from .sources import NeedData, Sources
 _CARRIED = ("_optimistic_backjumping_ratio", "_save_states")
 
 
+class _Rejections:
+    """The candidates rejected in the round that ran out of data, and why (the conflicting
+    criterion): resumed, that round tries them again on the very same state, where they fail
+    the very same way, so the answer is replayed instead of worked out again."""
+
+    def __init__(self) -> None:
+        self.state: Any = None
+        self.why: dict[Any, Any] = {}
+
+    def on(self, state: Any) -> dict[Any, Any]:
+        if state is not self.state:
+            self.state, self.why = state, {}
+        return self.why
+
+
 class _Resumable(_resolution.Resolution):
     """``Resolution`` whose first state push may restore a saved stack (see the module)."""
 
-    def __init__(self, provider: Provider, reporter: BaseReporter, saved: tuple[list, dict] | None) -> None:
+    def __init__(
+        self, provider: Provider, reporter: BaseReporter, saved: tuple[list, dict] | None, rejections: _Rejections
+    ) -> None:
         super().__init__(provider, reporter)
         self._saved = saved
+        self._rejections = rejections
         self.restored = saved is None  # nothing to restore counts as done
         self.backjumping = False
+
+    def _get_updated_criteria(self, candidate: Any) -> Any:
+        why = self._rejections.on(self.state)
+        if candidate in why:
+            raise _resolution.RequirementsConflicted(why[candidate])
+        try:
+            return super()._get_updated_criteria(candidate)
+        except _resolution.RequirementsConflicted as exc:
+            why[candidate] = exc.criterion
+            raise
 
     def _push_new_state(self) -> None:
         if self._saved is not None:
@@ -74,6 +102,7 @@ class Search:
         self.requirements = list(requirements)
         self.reporter = reporter
         self._saved: tuple[list, dict] | None = None
+        self._rejections = _Rejections()
         self._revision = -1
         self.runs = 0
         self.resumed = 0  # runs that went on from a saved stack
@@ -88,7 +117,9 @@ class Search:
             self.resumed += 1
         elif self.runs > 1:
             self.restarted += 1
-        resolution = _Resumable(self.provider, self.reporter, saved)
+        if saved is None:
+            self._rejections = _Rejections()
+        resolution = _Resumable(self.provider, self.reporter, saved, self._rejections)
         try:
             state = resolution.resolve(self.requirements, max_rounds=max(1, max_rounds))
         except NeedData:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import weakref
 import logging
 import urllib.parse
 import zipfile
@@ -110,15 +111,29 @@ def lock_packages_from(lock: dict, base_url: str) -> dict[str, LockPackage]:
 def evaluate_deps(requires: tuple[Requirement, ...], env: TargetEnvironment, extras: frozenset[str]) -> list[Requirement]:
     """Dependencies whose markers hold for the target, for the given extras only."""
     out = []
+    contexts = None
     for req in requires:
         if req.marker is None:
             out.append(req)
             continue
-        # A dependency of an extra counts only on the node that asked for that extra.
-        contexts = [dict(env.markers, extra=e) for e in sorted(extras)] if extras else [dict(env.markers, extra="")]
-        if any(req.marker.evaluate(ctx) for ctx in contexts):
+        # Releases share their parsed requirements (``index.metadata``): a marker is judged
+        # once per target and extras. The entry keeps the marker, so its id stays its own.
+        key = (id(req.marker), extras)
+        known = _MARKERS.get(env)
+        if known is None or len(known) > 50_000:
+            known = _MARKERS[env] = {}
+        hit = known.get(key)
+        if hit is None or hit[0] is not req.marker:
+            if contexts is None:
+                # A dependency of an extra counts only on the node that asked for that extra.
+                contexts = [dict(env.markers, extra=e) for e in sorted(extras)] if extras else [dict(env.markers, extra="")]
+            hit = known[key] = (req.marker, any(req.marker.evaluate(ctx) for ctx in contexts))
+        if hit[1]:
             out.append(req)
     return out
+
+
+_MARKERS: "weakref.WeakKeyDictionary[TargetEnvironment, dict]" = weakref.WeakKeyDictionary()
 
 
 class Sources:
@@ -172,6 +187,7 @@ class Sources:
         # search resumed across fetches must start over when it changed (``search``).
         self.revisions = 0
         self._offered: set[str] = set()
+        self.arrivals: dict[str, int] = {}  # pages and metadata read, by project
         self.batches = MetadataBatches(self._read_ahead_one)
         self.bytes_metadata = 0
         # Steering for the speculative crawl (set by prefetch): pins by name, pre-releases, deps.
@@ -412,7 +428,10 @@ class Sources:
         seen: set[tuple[str, str]] = set()
         self.read_ahead(need)
         jobs = [self._crawl_page(name, SpecifierSet(), seen, budget) for name in need.pages]
-        jobs += [self._crawl_candidate(c, seen, budget) for c in need.metadata]
+        # A release the resolver walks back to is likely rejected too: only the pages of its
+        # dependencies come with it (what resolvelib reads to judge it), not the tree below.
+        walking = {c for c, (_after, tried, _cap) in need.ahead.items() if tried >= 1}
+        jobs += [self._crawl_candidate(c, seen, budget, shallow=c in walking) for c in need.metadata]
         await asyncio.gather(*jobs)
 
     def read_ahead(self, need: NeedData) -> int:
@@ -490,7 +509,7 @@ class Sources:
                 self.speculate(best.file)
             await self._crawl_candidate(best, seen, budget)
 
-    async def _crawl_candidate(self, cand: Candidate, seen: set, budget: list[int]) -> None:
+    async def _crawl_candidate(self, cand: Candidate, seen: set, budget: list[int], *, shallow: bool = False) -> None:
         if cand.known_deps is None:
             await self.ensure_metadata(cand)
         if not self.crawl_deps or (self._prefetching and self._dead_seen):
@@ -501,12 +520,16 @@ class Sources:
             return
         if any(not d.url and self._known_dead(d) for d in deps):
             return  # the resolver will reject this release: what else it needs does not matter
+        if shallow:
+            await asyncio.gather(*(self.ensure_page(canonicalize_name(d.name)) for d in deps if not d.url))
+            return
         await asyncio.gather(
             *(self._crawl_page(canonicalize_name(d.name), d.specifier, seen, budget) for d in deps if not d.url)
         )
 
     def _known_dead(self, req: Requirement) -> bool:
-        """Nothing can ever be picked for ``req`` (its page is here, and no usable release fits)."""
+        """Nothing can ever be picked for ``req``: its page is here, and no usable release fits
+        both it and what the user asked for that project (roots and constraints always hold)."""
         name = canonicalize_name(req.name)
         if name not in self.pages or name in self.lock_packages:
             return False
@@ -514,7 +537,11 @@ class Sources:
             options = self.candidates(name)
         except (NeedData, MicropipError):
             return False
-        return not any(req.specifier.contains(c.version, prereleases=True) for c in options)
+        pin = self.pins.get(name)
+        return not any(
+            req.specifier.contains(c.version, prereleases=True) and (pin is None or pin.contains(c.version, prereleases=True))
+            for c in options
+        )
 
     async def ensure_page(self, name: str) -> None:
         if name in self.pages or name in self.page_errors or self._lock_only(name):
@@ -528,6 +555,7 @@ class Sources:
             self.page_errors[name] = exc
         finally:
             self._changed(name)
+            self.arrivals[name] = self.arrivals.get(name, 0) + 1
             self.page_read.set()
 
     async def ensure_metadata(self, cand: Candidate) -> None:
@@ -575,6 +603,7 @@ class Sources:
         except (MicropipError, TransportError) as exc:
             self.metadata_errors[f.url] = exc
             logger.warning("skipping %s: %s", f.filename, exc)
+        self.arrivals[cand.name] = self.arrivals.get(cand.name, 0) + 1
         if f.url in self.metadata_errors or self.metadata_problem(cand):
             self._changed(cand.name)  # a candidate the resolver was offered is out now
 
