@@ -248,6 +248,7 @@ async def install(
     progress: Any = None,
     require_hashes: bool = False,
     build_sdists: bool | None = None,
+    resolve_timeout: float | None = 60.0,  # micropip.resolution.budget.DEFAULT_TIMEOUT
 ) -> Any:
     """Install packages and their dependencies; ``dry_run=True`` returns the plan instead.
 
@@ -264,6 +265,9 @@ async def install(
     ``build_sdists=True`` builds a pure-Python project inside Pyodide when a release it
     needs has no usable wheel, only a source distribution (None: the default that
     ``set_build_sdists`` chose, off unless changed).
+    ``resolve_timeout`` is the resolver's budget in seconds (None: no limit): a search that
+    keeps going back and forth between releases stops then with ``ResolutionBudgetError``,
+    which names the projects it kept trying and a pin that settles them.
     """
     from .transport import from_js
 
@@ -297,6 +301,7 @@ async def install(
             progress=progress,
             require_hashes=require_hashes,
             build_sdists=build_sdists,
+            resolve_timeout=resolve_timeout,
         )
     finally:
         await _discard_early_requests()

@@ -34,6 +34,7 @@ from .installation.installed import InstalledDist, Scheme, find_distribution, in
 from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter, verbosity
 from .resolution.requirements import RootRequirement, parse_inputs
+from .resolution.budget import DEFAULT_TIMEOUT as DEFAULT_RESOLVE_TIMEOUT
 from .resolution.resolver import resolve
 from .resolution.selection import is_sdist, other_platform_wheel
 from .resolution.sources import InstalledInfo, LockPackage, Sources, lock_packages_from
@@ -162,8 +163,13 @@ class PackageManager:
         progress: ProgressCallback | bool | None = None,
         require_hashes: bool = False,
         build_sdists: bool | None = None,
+        resolve_timeout: float | None = DEFAULT_RESOLVE_TIMEOUT,
     ) -> Plan | None:
-        """Resolve, download, verify and install; on any failure nothing changes."""
+        """Resolve, download, verify and install; on any failure nothing changes.
+
+        ``resolve_timeout``: seconds the resolver may search (None: no limit); past it,
+        ``ResolutionBudgetError`` says what it went back and forth on and which pin settles it.
+        """
         if lockfile is not None:
             names = [requirements] if isinstance(requirements, str) else list(requirements or [])
             return await self.install_lockfile(
@@ -174,11 +180,12 @@ class PackageManager:
             return await self._install(
                 requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, verbose, dry_run,
                 merge_indexes, progress, require_hashes, self.build_sdists if build_sdists is None else bool(build_sdists),
+                resolve_timeout=resolve_timeout,
             )
 
     async def _install(
         self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, verbose, dry_run,
-        merge_indexes, progress, require_hashes, build_sdists=False,
+        merge_indexes, progress, require_hashes, build_sdists=False, *, resolve_timeout=DEFAULT_RESOLVE_TIMEOUT,
     ) -> Plan | None:
         async with self._lock, Reporter(progress, verbose, _redacted(requirements)) as report:
             # The wheels the resolver will likely pick download while it still works (a fresh
@@ -193,6 +200,7 @@ class PackageManager:
                 plan, sources = await self._plan(
                     requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall,
                     merge_indexes, ahead, require_hashes=require_hashes, build_sdists=build_sdists,
+                    resolve_timeout=resolve_timeout,
                 )
                 report.resolved(plan)
                 if require_hashes:
@@ -273,6 +281,7 @@ class PackageManager:
     async def _plan(
         self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes,
         ahead: WheelPrefetcher | None = None, *, require_hashes: bool = False, build_sdists: bool = False,
+        resolve_timeout: float | None = DEFAULT_RESOLVE_TIMEOUT,
     ) -> tuple[Plan, Sources]:
         env = TargetEnvironment.current()
         parsed = await parse_inputs(requirements, read_file=http.read_requirements_text)
@@ -311,6 +320,7 @@ class PackageManager:
                 deps=deps,
                 keep_going=keep_going,
                 index_urls=tuple(urls),
+                resolve_timeout=resolve_timeout,
             )
         finally:
             # Not waited for: an install that read no page (URLs, the lock, all installed)

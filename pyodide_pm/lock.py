@@ -31,7 +31,9 @@ from micropip.installation.fetch import fetch_all
 from micropip.index.client import DEFAULT_INDEX_URLS, IndexClient
 from micropip.plan import Plan, PlannedPackage
 from micropip.resolution.requirements import parse_inputs
+from micropip.resolution.budget import DEFAULT_TIMEOUT
 from micropip.resolution.resolver import resolve
+from .budget_flag import add_resolve_timeout
 from micropip.resolution.selection import is_sdist
 from micropip.resolution.sources import Sources, lock_packages_from
 from micropip.installation.wheelfile import top_level_modules
@@ -67,6 +69,7 @@ async def create_lock(
     wheel_dir: Path | None = None,
     merge_indexes: bool = False,
     build_sdists: bool = False,
+    resolve_timeout: float | None = DEFAULT_TIMEOUT,
 ) -> LockResult:
     """Resolve ``requirements`` for the target release and render the lock text.
 
@@ -97,7 +100,9 @@ async def create_lock(
         env, index, lock_packages=lock_packages, sdist_metadata=builder.metadata if builder is not None else None
     )
     all_constraints = [Requirement(c) for c in constraints or []] + parsed.constraints
-    plan = await resolve(parsed.requirements, sources, pre=pre, constraints=all_constraints, index_urls=urls)
+    plan = await resolve(
+        parsed.requirements, sources, pre=pre, constraints=all_constraints, index_urls=urls, resolve_timeout=resolve_timeout
+    )
     to_lock = [p for p in plan.install if p.source != "lockfile"]
     data = await _wheels_needed(to_lock, sources.wheel_bytes, wheel_dir)
     hashes = {p.name: p.sha256 or hashlib.sha256(data[p.name]).hexdigest() for p in to_lock}
@@ -238,6 +243,7 @@ def lock_main(args) -> int:
             wheel_dir=Path(args.wheel_dir) if args.wheel_dir else None,
             merge_indexes=args.merge_indexes,
             build_sdists=args.build_sdists,
+            resolve_timeout=args.resolve_timeout,
         )
     )
     Path(args.output).write_text(result.text)
@@ -282,4 +288,5 @@ def add_lock_parser(sub) -> None:
         "unless its PKG-INFO is static; micropip builds it at install time)",
     )
     p.add_argument("--format", choices=["text", "json"], default="text", help="what to print")
+    add_resolve_timeout(p)
     p.set_defaults(func=lock_main)
