@@ -25,7 +25,8 @@ from micropip.resolution.environment import TargetEnvironment
 from micropip.resolution.requirements import parse_requirement
 from micropip.resolution.resolver import resolve
 from micropip.resolution.sources import Sources
-from micropip.resolution.version_index import VersionIndex
+from micropip.resolution.selection import allowed_versions
+from micropip.resolution.version_index import VersionIndex, newest_allowed
 from pyodide_pm.cli import main as cli_main
 
 from .harness.fault_server import FaultServer, upstream
@@ -164,6 +165,9 @@ def test_the_version_index_agrees_with_packaging():
             continue
         spec = SpecifierSet(",".join(clauses))
         assert index.allowed(spec) == frozenset(v for v in versions if spec.contains(v, prereleases=True)), str(spec)
+        for pre in (False, True):
+            allowed = allowed_versions(versions, [spec], pre=pre)
+            assert newest_allowed(versions, [spec], pre=pre) == (allowed[0] if allowed else None), str(spec)
 
 
 # ---- the budget -----------------------------------------------------------------------------

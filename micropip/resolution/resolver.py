@@ -30,6 +30,7 @@ from .environment import TargetEnvironment
 from .sources import NeedData, Sources
 from .budget import DEFAULT_TIMEOUT, MAX_ROUNDS, BackAndForth, Budget, OutOfBudget, budget_error
 from .search import Search
+from .version_index import newest_allowed
 
 logger = logging.getLogger("micropip")
 
@@ -274,8 +275,7 @@ def _newest_release(name: str, specs: list[SpecifierSet], pre: bool, sources: So
             versions.add(Version(lock.version))
         except InvalidVersion:
             pass
-    allowed = allowed_versions(list(versions), specs, pre=pre)
-    return allowed[0] if allowed else None
+    return newest_allowed(versions, specs, pre=pre)
 
 
 def _why_not(name: str, version: Version, provider: Provider, sources: Sources) -> str:
@@ -318,7 +318,7 @@ def _why_not(name: str, version: Version, provider: Provider, sources: Sources) 
         have = sources.installed.get(dep_name)
         if have is not None and not sources.reinstall and not dep.specifier.contains(Version(have.version), prereleases=True):
             return f"it requires {dep}, but {have.name} {have.version} is installed (reinstall=True would replace it)"
-        if not allowed_versions([c.version for c in dep_options], [dep.specifier], pre=provider.pre):
+        if newest_allowed({c.version for c in dep_options}, [dep.specifier], pre=provider.pre) is None:
             return f"it requires {dep}, and no version of {dep_name} usable here matches"
     return "it does not fit together with the other requirements"
 

@@ -16,7 +16,7 @@ import weakref
 import logging
 import urllib.parse
 import zipfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from packaging.requirements import Requirement
@@ -29,6 +29,7 @@ from ..index import auth, http
 from .candidates import INDEX, INSTALLED, LOCKFILE, SOURCE_ORDER, URL, Candidate
 from .environment import TargetEnvironment
 from .lookahead import MetadataBatches, batch_size, next_releases
+from .version_index import newest_allowed
 from ..errors import HashRequiredError, MetadataError, MicropipError, NoCompatibleWheelError, RequirementError, TransportError
 from ..index.client import IndexClient
 from ..index.formats import fragment_hashes
@@ -450,19 +451,21 @@ class Sources:
         url = cand.url or ""
         return url in self.metadata or url in self.metadata_errors or ("meta", url) in self._inflight or self.batches.is_queued(cand)
 
-    def _older_releases(self, cand: Candidate) -> list[Candidate]:
+    def _older_releases(self, cand: Candidate) -> Iterator[Candidate]:
         """The releases of ``cand``'s project older than it, newest first, that the user's own
-        pins allow (the walk never goes past those) and the pre-release rule lets in."""
+        pins allow (the walk never goes past those) and the pre-release rule lets in; lazily
+        (the window takes a few of thousands)."""
         try:
             options = self.candidates(cand.name)
         except (NeedData, MicropipError):
-            return []
+            return
         pin = self.pins.get(cand.name, SpecifierSet())
-        return [
-            c for c in options
-            if c.source == INDEX and c.version < cand.version and pin.contains(c.version, prereleases=True)
-            and (not c.version.is_prerelease or self.crawl_pre or cand.version.is_prerelease)
-        ]
+        for c in options:
+            if (
+                c.source == INDEX and c.version < cand.version and pin.contains(c.version, prereleases=True)
+                and (not c.version.is_prerelease or self.crawl_pre or cand.version.is_prerelease)
+            ):
+                yield c
 
     async def _read_ahead_one(self, cand: Candidate) -> None:
         await self.ensure_metadata(cand)
@@ -488,11 +491,11 @@ class Sources:
         except (NeedData, MicropipError):
             return
         specs = [spec, self.pins.get(name, SpecifierSet())]
-        versions = allowed_versions([c.version for c in options if not c.yanked], specs, pre=self.crawl_pre)
-        best = next((c for c in options if versions and c.version == versions[0]), None)
+        newest = newest_allowed({c.version for c in options if not c.yanked}, specs, pre=self.crawl_pre)
+        best = next((c for c in options if newest is not None and c.version == newest), None)
         if best is not None and best.is_sdist:
             # The resolver tries every wheel before an sdist: crawl (and build) the one it will take.
-            allowed = set(versions)
+            allowed = set(allowed_versions([c.version for c in options if not c.yanked], specs, pre=self.crawl_pre))
             best = next((c for c in options if c.version in allowed and not c.is_sdist), best)
         if best is None and name not in self.lock_packages:
             self._dead_seen = True  # nothing to pick (no usable wheel, or none that fits)

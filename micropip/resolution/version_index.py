@@ -17,6 +17,22 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 
+def newest_allowed(versions: Iterable[Version], specs: list[SpecifierSet], *, pre: bool) -> Version | None:
+    """``selection.allowed_versions(...)[0]`` in one pass, without sorting thousands of
+    versions: the newest final release the specifiers allow (any release with ``pre``, or
+    when a specifier names a pre-release), else the newest pre-release they allow."""
+    any_pre = pre or any(s.prereleases for s in specs)
+    best_final = best_any = None
+    for v in versions:
+        if not all(s.contains(v, prereleases=True) for s in specs):
+            continue
+        if best_any is None or v > best_any:
+            best_any = v
+        if (any_pre or not v.is_prerelease) and (best_final is None or v > best_final):
+            best_final = v
+    return best_final if best_final is not None else best_any
+
+
 class VersionIndex:
     """The distinct versions of one project, oldest first, with their public parts."""
 
