@@ -251,6 +251,10 @@ class Runner:
         self.node: TimedNode | None = None
 
     def install(self, who: str, root: str, index: str, timeout_s: float) -> dict:
+        return self.run(who, LEVELS_CODE.format() + INSTALL_CODE.format(index=index, root=root, timeout=timeout_s), timeout_s)
+
+    def run(self, who: str, code: str, timeout_s: float) -> dict:
+        """``code`` in a fresh interpreter of ``who``'s micropip; its last expression is a JSON string."""
         if self.node is None or self.node.proc.poll() is not None:
             self.node = TimedNode()
         node = self.node
@@ -262,8 +266,7 @@ class Runner:
             return {"ok": False, "error": f"interpreter start failed: {exc}", "ms": None}
         node.limit_s = timeout_s + 60  # asyncio.wait_for should fire first; this catches a wedged interpreter
         try:
-            answer = node.py(interp, LEVELS_CODE.format() + INSTALL_CODE.format(index=index, root=root, timeout=timeout_s))
-            result = json.loads(answer["value"])
+            result = json.loads(node.py(interp, code)["value"])
         except TimeoutError as exc:
             self._restart()
             return {"ok": False, "timeout": True, "error": str(exc), "ms": node.limit_s * 1000}
