@@ -66,6 +66,7 @@ class BackAndForth(BaseReporter):
         super().__init__()
         self.budget = budget
         self.conflicts: Counter[str] = Counter()  # contested project -> times its requirements clashed
+        self._names: dict[str, str] = {}  # canonical names (a clash is met again at each replayed rejection)
         self.last_causes: dict[str, list[Any]] = {}  # contested project -> the latest clash
 
     def starting_round(self, index: int) -> None:
@@ -79,7 +80,9 @@ class BackAndForth(BaseReporter):
     def resolving_conflicts(self, causes: Any) -> None:
         by_project: dict[str, list[Any]] = {}
         for cause in causes:
-            by_project.setdefault(canonicalize_name(cause.requirement.name), []).append(cause)
+            raw = cause.requirement.name
+            name = self._names.get(raw) or self._names.setdefault(raw, canonicalize_name(raw))
+            by_project.setdefault(name, []).append(cause)
         for name, clash in by_project.items():
             if len({id(c.parent) for c in clash}) > 1:  # two requirers disagree
                 self.conflicts[name] += 1

@@ -263,7 +263,7 @@ class Provider(AbstractProvider):
         matching = set(min(sets, key=len)).intersection(*sets) if sets else set(index[1].versions)
         if pre or any(s.prereleases for s in specs):
             return matching
-        finals = {v for v in matching if not v.is_prerelease}
+        finals = matching - index[1].prereleases
         return finals or matching
 
     def is_satisfied_by(self, requirement: Requirement, candidate: Candidate) -> bool:

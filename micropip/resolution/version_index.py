@@ -41,6 +41,7 @@ class VersionIndex:
         # Ordered comparisons look at the public version (a local label never counts), and
         # public versions sort in the same order as the full ones.
         self._public = [Version(v.public) if v.local else v for v in self.versions]
+        self.prereleases = frozenset(v for v in self.versions if v.is_prerelease)
 
     def allowed(self, spec: SpecifierSet) -> frozenset[Version]:
         """The versions ``spec`` contains (pre-releases included: the caller applies PEP 440's rule)."""
