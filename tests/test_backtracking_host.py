@@ -218,3 +218,12 @@ def test_pyodide_pm_lock_takes_the_budget_flag(counted, tmp_path: Path, capsys):
     counted.route("*", upstream())
     assert cli_main(["lock", "walk-app", "walk-lib<4", "-i", counted.simple_url, "-o", str(out), "--resolve-timeout", "none"]) == 0
     assert "walk-app" in out.read_text()
+
+
+def test_pyodide_pm_check_takes_the_budget_flag(counted, tmp_path: Path, capsys):
+    counted.route("*", upstream(delay=0.2))
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("walk-app\nwalk-lib<4\n")
+    code = cli_main(["check", "-r", str(reqs), "-i", counted.simple_url, "--resolve-timeout", "0.5"])
+    out = capsys.readouterr().out
+    assert code == 1 and "FAIL" in out and "ran out" in out
