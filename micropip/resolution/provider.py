@@ -41,7 +41,6 @@ DEAD_DEPTH = 3
 # Candidates counted for the preference (``get_preference``): enough to tell a project with a
 # few dozen releases left from one with thousands, without walking all of them every round.
 FEW_CANDIDATES = 1000
-_IN_PROGRESS = " in progress"  # not a project name: see Provider.dead_path
 
 
 class DeadEnd(Exception):
@@ -88,12 +87,10 @@ class Provider(AbstractProvider):
         self.dead_ends = dead_ends if dead_ends is not None else {}
         # dead_path's conclusions (by the identity of the specifier, kept alive in the entry):
         # final ones, and those drawn while data was missing, with the projects they wait for
-        # (``Sources.arrivals`` then; ``_IN_PROGRESS``: a cycle, valid until the next fetch).
+        # (``Sources.arrivals`` when drawn).
         self._dead_final: dict[tuple[str, int, int], tuple[SpecifierSet, tuple[str, ...] | None]] = {}
         self._dead_memo: dict[tuple[str, int, int], tuple[SpecifierSet, tuple[str, ...] | None, dict[str, int]]] = {}
-        self._dead_busy: set[tuple[str, int, int]] = set()
         self._needs: dict[str, int] = {}
-        self._epoch = 0  # fetches so far
         self._dead_counted: dict[Candidate, dict[str, int]] = {}  # releases counted, and what they waited for
         self._unmet: dict[str, Requirement] = {}  # dead by version: the requirement no usable release meets
         # Releases the resolver tried to pin, by project (how far a walk back went: ``lookahead``).
@@ -107,10 +104,6 @@ class Provider(AbstractProvider):
         self._positions: dict[str, tuple[int, list[Candidate], dict[Version, list[int]]]] = {}
         self._deps: dict[Candidate, list[Requirement]] = {}
         self._latest: dict[str, list[Candidate]] = {}  # the last matches handed out per identifier
-
-    def data_arrived(self) -> None:
-        """New pages or metadata: conclusions drawn from missing data may be drawn again."""
-        self._epoch += 1
 
     # ---- resolvelib interface --------------------------------------------------------
 
@@ -338,14 +331,12 @@ class Provider(AbstractProvider):
 
     def _still_valid(self, needs: dict[str, int]) -> bool:
         """No data arrived for the projects a conclusion was waiting for."""
-        for name, seen in needs.items():
-            if (self._epoch if name == _IN_PROGRESS else self.sources.arrivals.get(name, 0)) != seen:
-                return False
-        return True
+        arrivals = self.sources.arrivals
+        return all(arrivals.get(name, 0) == seen for name, seen in needs.items())
 
     def _waits_for(self, name: str) -> None:
         """The conclusion being drawn depends on data of ``name`` that is not here yet."""
-        self._needs[name] = self._epoch if name == _IN_PROGRESS else self.sources.arrivals.get(name, 0)
+        self._needs[name] = self.sources.arrivals.get(name, 0)
 
     def dead_path(self, req: Requirement, depth: int = 0, above: frozenset[str] = frozenset()) -> tuple[str, ...] | None:
         """The projects from ``req`` down to one with no usable candidate, if ``req`` can never be met.
@@ -366,15 +357,10 @@ class Provider(AbstractProvider):
         if memo is not None and memo[0] is req.specifier and self._still_valid(memo[2]):
             self._needs.update(memo[2])
             return memo[1]
-        if key in self._dead_busy:
-            self._waits_for(_IN_PROGRESS)  # a cycle back here finds nothing, for now
-            return None
-        self._dead_busy.add(key)
         outer, self._needs = self._needs, {}
         try:
-            found = self._dead_path(name, req, depth, above | {name})
+            found = self._dead_path(name, req, depth, above | {name})  # ``above``: no cycle comes back here
         finally:
-            self._dead_busy.discard(key)
             needs, self._needs = self._needs, outer
         if needs:
             self._dead_memo[key] = (req.specifier, found, needs)

@@ -135,4 +135,3 @@ class Search:
         """After a fetch: resume if nothing the resolver was offered changed, else start over."""
         if sources.revisions != self._revision:
             self._saved = None
-        self.provider.data_arrived()
