@@ -168,6 +168,8 @@ def test_the_version_index_agrees_with_packaging():
         for pre in (False, True):
             allowed = allowed_versions(versions, [spec], pre=pre)
             assert newest_allowed(versions, [spec], pre=pre) == (allowed[0] if allowed else None), str(spec)
+            for floor in allowed[-2:]:  # any allowed version as the floor gives the same answer
+                assert newest_allowed(versions, [spec], pre=pre, floor=floor) == allowed[0], (str(spec), floor)
 
 
 # ---- the budget -----------------------------------------------------------------------------
@@ -227,3 +229,40 @@ def test_pyodide_pm_check_takes_the_budget_flag(counted, tmp_path: Path, capsys)
     code = cli_main(["check", "-r", str(reqs), "-i", counted.simple_url, "--resolve-timeout", "0.5"])
     out = capsys.readouterr().out
     assert code == 1 and "FAIL" in out and "ran out" in out
+
+
+async def test_the_search_resumes_after_each_fetch_instead_of_starting_over(walk_index):
+    from micropip.resolution.budget import BackAndForth, Budget
+    from micropip.resolution.provider import Provider
+    from micropip.resolution.search import Search
+    from micropip.resolution.sources import NeedData
+
+    sources = Sources(ENV, IndexClient((walk_index.simple_url,)))
+    roots = [parse_requirement(r).requirement for r in ("walk-app", "walk-lib<4")]
+    await sources.prefetch(roots, {})  # as resolve() does: the roots' pages are here before the first run
+    search = Search(Provider(sources), roots, BackAndForth(Budget(None)))
+    while True:
+        try:
+            result = search.run(10_000)
+            break
+        except NeedData as need:
+            await sources.fill(need)
+            search.data_arrived(sources)
+    assert {k: str(c.version) for k, c in result.mapping.items()} == {"walk-app": "3.0", "walk-lib": "3.0"}
+    assert search.runs > 3 and search.resumed == search.runs - 1 and search.restarted == 0
+
+
+def test_candidates_are_counted_from_resolvelibs_list_when_it_is_there():
+    import operator
+
+    from resolvelib.resolvers.criterion import Criterion
+    from resolvelib.structs import IteratorMapping, build_iter_view
+
+    from micropip.resolution.provider import _count
+
+    criteria = {"a": Criterion(build_iter_view([1, 2, 3]), [], [])}
+    mapping = IteratorMapping(criteria, operator.attrgetter("candidates"))
+    assert _count(mapping, "a") == 3
+    assert isinstance(criteria["a"].candidates._sequence, list)  # the fast path exists in this resolvelib
+    more = IteratorMapping(criteria, operator.attrgetter("candidates"), {"a": [4]})
+    assert _count(more, "a") == 4  # with appends, counted the slow way

@@ -254,7 +254,7 @@ def explain_older_picks(
         if root.url or cand is None or cand.source != INDEX:
             continue
         specs = [root.requirement.specifier] + [c.specifier for c in provider.constraints.get(root.name, [])]
-        newest = _newest_release(root.name, specs, provider.pre, sources)
+        newest = _newest_release(root.name, specs, provider.pre, sources, floor=cand.version)
         if newest is None or newest <= cand.version:
             continue
         reason = _why_not(root.name, newest, provider, sources)
@@ -264,8 +264,11 @@ def explain_older_picks(
     return notes
 
 
-def _newest_release(name: str, specs: list[SpecifierSet], pre: bool, sources: Sources) -> Version | None:
-    """The newest version the index (or the Pyodide lockfile) offers that the requirement allows, yanked aside."""
+def _newest_release(
+    name: str, specs: list[SpecifierSet], pre: bool, sources: Sources, *, floor: Version | None = None
+) -> Version | None:
+    """The newest version the index (or the Pyodide lockfile) offers that the requirement allows, yanked aside
+    (``floor``: the version picked, see ``newest_allowed``)."""
     page = sources.pages.get(name)
     listed = [(f.filename, f.yanked) for f in page.files] + list(page.set_aside) if page is not None else []
     versions = listed_versions(filename for filename, yanked in listed if not yanked)
@@ -275,7 +278,7 @@ def _newest_release(name: str, specs: list[SpecifierSet], pre: bool, sources: So
             versions.add(Version(lock.version))
         except InvalidVersion:
             pass
-    return newest_allowed(versions, specs, pre=pre)
+    return newest_allowed(versions, specs, pre=pre, floor=floor)
 
 
 def _why_not(name: str, version: Version, provider: Provider, sources: Sources) -> str:

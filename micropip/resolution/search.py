@@ -125,7 +125,7 @@ class Search:
         except NeedData:
             if not resolution.restored:
                 self._saved = saved  # unwound before getting there: the old stack still holds
-            elif not resolution.backjumping and len(resolution._states) >= 2:
+            elif not resolution.backjumping and len(getattr(resolution, "_states", ())) >= 2:
                 self._saved = resolution.snapshot()
             self._revision = self.provider.sources.revisions
             raise

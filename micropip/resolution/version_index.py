@@ -17,13 +17,24 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 
-def newest_allowed(versions: Iterable[Version], specs: list[SpecifierSet], *, pre: bool) -> Version | None:
+def newest_allowed(
+    versions: Iterable[Version], specs: list[SpecifierSet], *, pre: bool, floor: Version | None = None
+) -> Version | None:
     """``selection.allowed_versions(...)[0]`` in one pass, without sorting thousands of
     versions: the newest final release the specifiers allow (any release with ``pre``, or
-    when a specifier names a pre-release), else the newest pre-release they allow."""
+    when a specifier names a pre-release), else the newest pre-release they allow.
+
+    ``floor``: a version known to be allowed (the one picked) when it is a final release
+    (or ``pre``): only the versions above it are tested then, the answer being the same."""
     any_pre = pre or any(s.prereleases for s in specs)
     best_final = best_any = None
+    if floor is not None and (any_pre or not floor.is_prerelease):
+        best_final = best_any = floor
+    else:
+        floor = None
     for v in versions:
+        if floor is not None and v <= floor:
+            continue
         if not all(s.contains(v, prereleases=True) for s in specs):
             continue
         if best_any is None or v > best_any:
