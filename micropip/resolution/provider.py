@@ -100,7 +100,6 @@ class Provider(AbstractProvider):
         # per project; dependencies per candidate.
         self._matches: dict[tuple, tuple[list, list[Candidate], tuple | None]] = {}
         self._allowed: dict[tuple[str, int, int], tuple[SpecifierSet, frozenset[Version]]] = {}
-        self._indexes: dict[str, tuple[int, VersionIndex]] = {}
         self._positions: dict[str, tuple[int, list[Candidate], dict[Version, list[int]]]] = {}
         self._deps: dict[Candidate, list[Requirement]] = {}
         self._latest: dict[str, list[Candidate]] = {}  # the last matches handed out per identifier
@@ -239,11 +238,7 @@ class Provider(AbstractProvider):
         candidates (``cache``): a backtracking walk asks about botocore's thousands of
         releases under the same few specifiers again and again."""
         generation = self.sources.generation(name)
-        index = self._indexes.get(name) if cache else None
-        if index is None or index[0] != generation:
-            index = (generation, VersionIndex(c.version for c in options))
-            if cache:
-                self._indexes[name] = index
+        index = (generation, self.sources.version_index(name, options) if cache else VersionIndex(c.version for c in options))
         sets = []
         for spec in specs:
             key = (name, id(spec), generation)

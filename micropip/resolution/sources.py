@@ -29,7 +29,7 @@ from ..index import auth, http
 from .candidates import INDEX, INSTALLED, LOCKFILE, SOURCE_ORDER, URL, Candidate
 from .environment import TargetEnvironment
 from .lookahead import MetadataBatches, batch_size, next_releases
-from .version_index import newest_allowed
+from .version_index import VersionIndex, newest_allowed
 from ..errors import HashRequiredError, MetadataError, MicropipError, NoCompatibleWheelError, RequirementError, TransportError
 from ..index.client import IndexClient
 from ..index.formats import fragment_hashes
@@ -189,6 +189,7 @@ class Sources:
         self.revisions = 0
         self._offered: set[str] = set()
         self.arrivals: dict[str, int] = {}  # pages and metadata read, by project
+        self._version_indexes: dict[str, tuple[int, list[Candidate], VersionIndex]] = {}
         self.batches = MetadataBatches(self._read_ahead_one)
         self.bytes_metadata = 0
         # Steering for the speculative crawl (set by prefetch): pins by name, pre-releases, deps.
@@ -491,7 +492,9 @@ class Sources:
         except (NeedData, MicropipError):
             return
         specs = [spec, self.pins.get(name, SpecifierSet())]
-        newest = newest_allowed({c.version for c in options if not c.yanked}, specs, pre=self.crawl_pre)
+        index = self.version_index(name, options)
+        fitting = set.intersection(*(set(index.allowed(s)) for s in specs))
+        newest = newest_allowed({c.version for c in options if not c.yanked and c.version in fitting}, specs, pre=self.crawl_pre)
         best = next((c for c in options if newest is not None and c.version == newest), None)
         if best is not None and best.is_sdist:
             # The resolver tries every wheel before an sdist: crawl (and build) the one it will take.
@@ -540,11 +543,17 @@ class Sources:
             options = self.candidates(name)
         except (NeedData, MicropipError):
             return False
+        fitting = self.version_index(name, options).allowed(req.specifier)
         pin = self.pins.get(name)
-        return not any(
-            req.specifier.contains(c.version, prereleases=True) and (pin is None or pin.contains(c.version, prereleases=True))
-            for c in options
-        )
+        return not any(pin is None or pin.contains(v, prereleases=True) for v in fitting)
+
+    def version_index(self, name: str, options: list[Candidate]) -> VersionIndex:
+        """The sorted versions of ``name``'s candidates (``options``: ``candidates(name)``), kept
+        while nothing about the project changes: a specifier's matches by bisection."""
+        entry = self._version_indexes.get(name)
+        if entry is None or entry[0] != self.generation(name) or entry[1] is not options:
+            entry = self._version_indexes[name] = (self.generation(name), options, VersionIndex(c.version for c in options))
+        return entry[2]
 
     async def ensure_page(self, name: str) -> None:
         if name in self.pages or name in self.page_errors or self._lock_only(name):

@@ -53,9 +53,12 @@ class VersionIndex:
         # public versions sort in the same order as the full ones.
         self._public = [Version(v.public) if v.local else v for v in self.versions]
         self.prereleases = frozenset(v for v in self.versions if v.is_prerelease)
+        self.everything = frozenset(self.versions)
 
     def allowed(self, spec: SpecifierSet) -> frozenset[Version]:
         """The versions ``spec`` contains (pre-releases included: the caller applies PEP 440's rule)."""
+        if not len(spec):
+            return self.everything
         lo, hi = self.window(spec)
         return frozenset(v for v in self.versions[lo:hi] if spec.contains(v, prereleases=True))
 
