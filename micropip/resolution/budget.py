@@ -139,7 +139,11 @@ def budget_error(
             settled = True
     if not settled and walked:
         lines.append(f"A pin settles it: pin the release you want of {walked[0][1]} (e.g. '{walked[0][1]}==...').")
-    lines.append(
-        "Or give it more time: install(..., resolve_timeout=120) (pyodide-pm lock/check: --resolve-timeout 120)."
-    )
+    if rounds_ran_out:
+        lines.append(f"(The cap of {budget.rounds:,} rounds does not depend on resolve_timeout: a pin is the way.)")
+    else:
+        more = int(max(120, 2 * (budget.timeout or DEFAULT_TIMEOUT)))
+        lines.append(
+            f"Or give it more time: install(..., resolve_timeout={more}) (pyodide-pm lock/check: --resolve-timeout {more})."
+        )
     return ResolutionBudgetError("\n".join(lines))
