@@ -226,7 +226,7 @@ def same_answer(ours: dict, uv: dict) -> tuple[bool | None, list[str]]:
 
 def one_pass(cases: list[Case], mp: network.Runner, server: ReplayServer | None, index: str, timeout_s: float,
              args: argparse.Namespace, runs: dict, label: str) -> None:
-    who_list = ["ours", "uv", "reference"] + (["ours_install"] if args.install else [])
+    who_list = [w for w in ("ours", "uv", "reference") if w in args.who_list] + (["ours_install"] if args.install else [])
     who_list += [f"ours_w{w}" for w in args.width_list]
     for case in cases:
         for who in who_list:
@@ -290,6 +290,10 @@ def summarize(cases: list[Case], runs: dict, args: argparse.Namespace) -> dict:
     return {"rows": rows}
 
 
+def r_ran(row: dict, who: str) -> bool:
+    return row.get(f"{who}_s") is not None
+
+
 def fmt(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds:.2f}"
 
@@ -315,16 +319,19 @@ def markdown(summary: dict, meta: dict, args: argparse.Namespace) -> str:
         extra.append("ours install")
     extra += [f"ours w={w}" for w in args.width_list]
     if extra:
-        head = head[:-1] + "".join(f" {e} |" for e in extra)
+        head = head + "".join(f" {e} |" for e in extra)
         sep += "---:|" * len(extra)
     lines += [head, sep]
     notes = []
     for row in summary["rows"]:
         ours = fmt(row["ours_s"]) + ("" if row["ours_ok"] else " (error)")
-        uv = fmt(row["uv_s"]) if row["uv_ok"] else f"{fmt(row['uv_s'])} (error)"
+        uv = fmt(row["uv_s"]) if row["uv_ok"] or row["uv_s"] is None else f"{fmt(row['uv_s'])} (error)"
         ratio = f"{row['ours_vs_uv']:.2f}×" if row["ours_vs_uv"] and row["ours_ok"] and row["uv_ok"] else "—"
-        ref = fmt(row["reference_s"]) if row["reference_ok"] else f"fails in {fmt(row['reference_s'])}"
-        if row["same_as_uv"] is True:
+        ref = fmt(row["reference_s"]) if row["reference_ok"] else (
+            f"fails in {fmt(row['reference_s'])}" if row["reference_s"] is not None else "—")
+        if not r_ran(row, "uv"):
+            answer = "—"
+        elif row["same_as_uv"] is True:
             answer = "same" if row["ours_ok"] else "both fail"
         elif row["documented"]:
             answer = f"differs, documented [{len(notes) + 1}]"
@@ -359,9 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-warmup", action="store_true", help="skip the untimed first pass that fills the recording")
     parser.add_argument("--install", action="store_true", help="also time ours installing (not only resolving)")
     parser.add_argument("--widths", default="", help="also run ours with these read-ahead widths (an experiment)")
+    parser.add_argument("--who", default="ours,uv,reference", help="which of ours, uv, reference to run (default all)")
     parser.add_argument("--out", default=str(RESULTS / "backtracking"), help="results path without suffix (.json, .md)")
     args = parser.parse_args(argv)
     args.width_list = [int(w) for w in args.widths.split(",") if w.strip()]
+    args.who_list = [w.strip() for w in args.who.split(",") if w.strip()]
     wanted = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in wanted if c not in {case.id for case in CASES}]
     if unknown:
