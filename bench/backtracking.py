@@ -11,7 +11,8 @@ at once. Per case and repetition, interleaved:
 
 * **ours**: a fresh Pyodide interpreter in Node (``bench/runner.mjs``), the bundle of this
   checkout, no wheel cache, ``await micropip.install(reqs, dry_run=True)`` timed alone: the
-  resolution, what ``uv pip compile`` does. ``--install`` adds a column with the whole install.
+  resolution, what ``uv pip compile`` does; and in another column the whole install (wheels
+  downloaded and installed; ``--no-install`` skips it).
 * **uv**: ``uv pip compile --python-version 3.14 --python-platform wasm32-pyodide2024 --no-cache``
   (``UV_PYTHON_DOWNLOADS=never``, ``--python`` the venv's), a fresh output file each time (uv
   reads an existing one as preferences), timed as a process.
@@ -267,7 +268,7 @@ def summarize(cases: list[Case], runs: dict, args: argparse.Namespace) -> dict:
         last_uv = uv[-1] if uv else {}
         same, diff = same_answer(last_ours, last_uv)
         ours_s = median(times("ours", ok_only=False))
-        uv_s = median(times("uv"))
+        uv_s = median(times("uv", ok_only=False))
         row = {
             "case": case.id, "requirements": list(case.requirements), "why": case.why,
             "ours_s": ours_s, "ours_ok": bool(last_ours.get("ok")), "ours_error": None if last_ours.get("ok") else (last_ours.get("error") or "")[:600],
@@ -364,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per run before it counts as a time-out")
     parser.add_argument("--live", action="store_true", help="PyPI itself (through this machine's gateway), no replay")
     parser.add_argument("--no-warmup", action="store_true", help="skip the untimed first pass that fills the recording")
-    parser.add_argument("--install", action="store_true", help="also time ours installing (not only resolving)")
+    parser.add_argument("--no-install", dest="install", action="store_false",
+                        help="skip the column of ours installing (resolving, downloading, installing)")
     parser.add_argument("--widths", default="", help="also run ours with these read-ahead widths (an experiment)")
     parser.add_argument("--who", default="ours,uv,reference", help="which of ours, uv, reference to run (default all)")
     parser.add_argument("--out", default=str(RESULTS / "backtracking"), help="results path without suffix (.json, .md)")
