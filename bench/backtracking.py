@@ -309,8 +309,8 @@ def markdown(summary: dict, meta: dict, args: argparse.Namespace) -> str:
         "",
         "ours = `micropip.install(reqs, dry_run=True)` in a fresh Pyodide (Node), no cache: the resolution, what "
         "`uv pip compile` does; uv = `uv pip compile --python-version 3.14 --python-platform wasm32-pyodide2024 "
-        "--no-cache`; reference = micropip 0.11.1 `install(reqs)` (no dry run). Pyodide's lockfile is empty for both "
-        "micropips. Times in seconds.",
+        "--no-cache`; reference = micropip 0.11.1 `install(reqs)` (no dry run); ours install = ours `install(reqs)`, "
+        "wheels downloaded and installed too. Pyodide's lockfile is empty for both micropips. Times in seconds.",
         "",
     ]
     head = "| case | ours | uv | ours/uv | reference | answer vs uv |"
