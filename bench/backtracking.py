@@ -139,6 +139,7 @@ try:
     _r["ok"] = True
     if _plan is not None:
         _r["pins"] = {{p.name: p.version for p in _plan.install}}
+        _r["kept"] = dict(_plan.keep)  # already installed and satisfying: micropip's own packaging
 except (asyncio.TimeoutError, TimeoutError):
     _r.update(ok=False, timeout=True, error="no answer after {timeout} s")
 except BaseException as _e:
@@ -212,14 +213,29 @@ def run_uv(case: Case, index: str, timeout_s: float) -> dict:
         return {"ok": True, "pins": pins, "s": seconds}
 
 
-def same_answer(ours: dict, uv: dict) -> tuple[bool | None, list[str]]:
-    """Whether both resolved to the same versions, and the differences (``name: ours / uv``)."""
+# What a fresh interpreter of ours has installed before the install: micropip and its
+# dependencies (from the bundle). An installed version that satisfies is kept, never replaced
+# (Pyodide's micropip rule), where uv, resolving for an empty environment, takes the newest.
+PREINSTALLED = frozenset({"micropip", "packaging", "resolvelib"})
+
+
+def same_answer(ours: dict, uv: dict) -> tuple[bool | None, list[str], list[str]]:
+    """Whether both resolved to the same versions; the differences (``name: ours / uv``); and
+    the packages ours kept because they were installed already (not a difference of resolvers)."""
     if not (ours.get("ok") and uv.get("ok")):
-        return (None if ours.get("ok") != uv.get("ok") else (not ours.get("ok"))), []
+        return (None if ours.get("ok") != uv.get("ok") else (not ours.get("ok"))), [], []
     a = {normalize(k): v for k, v in ours.get("pins", {}).items()}
     b = {normalize(k): v for k, v in uv.get("pins", {}).items()}
-    diff = [f"{n}: {a.get(n, '-')} / {b.get(n, '-')}" for n in sorted(set(a) | set(b)) if a.get(n) != b.get(n)]
-    return not diff, diff
+    kept = {normalize(k): v for k, v in ours.get("kept", {}).items()}
+    diff, kept_notes = [], []
+    for n in sorted(set(a) | set(b)):
+        if a.get(n) == b.get(n):
+            continue
+        if n not in a and (n in kept or n in PREINSTALLED):
+            kept_notes.append(f"{n}: the installed {kept[n] + ' ' if n in kept else ''}kept, uv {b.get(n, '-')}")
+        else:
+            diff.append(f"{n}: {a.get(n, '-')} / {b.get(n, '-')}")
+    return not diff, diff, kept_notes
 
 
 # ---- the runs ------------------------------------------------------------------------------------
@@ -266,7 +282,7 @@ def summarize(cases: list[Case], runs: dict, args: argparse.Namespace) -> dict:
         ours, uv, ref = r.get("ours", []), r.get("uv", []), r.get("reference", [])
         last_ours = ours[-1] if ours else {}
         last_uv = uv[-1] if uv else {}
-        same, diff = same_answer(last_ours, last_uv)
+        same, diff, kept = same_answer(last_ours, last_uv)
         ours_s = median(times("ours", ok_only=False))
         uv_s = median(times("uv", ok_only=False))
         row = {
@@ -277,7 +293,7 @@ def summarize(cases: list[Case], runs: dict, args: argparse.Namespace) -> dict:
             "reference_s": median(times("reference", ok_only=False)),
             "reference_ok": bool(ref and ref[-1].get("ok")),
             "reference_error": None if not ref or ref[-1].get("ok") else (ref[-1].get("error") or "").strip().splitlines()[-1][:300],
-            "same_as_uv": same, "differences": diff, "documented": DIFFERENCES.get(case.id),
+            "same_as_uv": same, "differences": diff, "kept_installed": kept, "documented": DIFFERENCES.get(case.id),
             "ours_requests": median([x["requests"] for x in ours if "requests" in x]),
             "uv_requests": median([x["requests"] for x in uv if "requests" in x]),
             "recorded_during_timed_runs": sum(x.get("recorded", 0) for who in r for x in r[who]),
@@ -333,7 +349,8 @@ def markdown(summary: dict, meta: dict, args: argparse.Namespace) -> str:
         if not r_ran(row, "uv"):
             answer = "—"
         elif row["same_as_uv"] is True:
-            answer = "same" if row["ours_ok"] else "both fail"
+            answer = ("same" if row["ours_ok"] else "both fail") + (
+                f" ({'; '.join(row['kept_installed'])} [k])" if row.get("kept_installed") else "")
         elif row["documented"]:
             answer = f"differs, documented [{len(notes) + 1}]"
             notes.append(f"[{len(notes) + 1}] {row['case']}: {row['documented']}. Differences (ours / uv): "
@@ -349,6 +366,9 @@ def markdown(summary: dict, meta: dict, args: argparse.Namespace) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     if notes:
         lines += ["", *notes]
+    if any(row.get("kept_installed") for row in summary["rows"]):
+        lines += ["", "[k] Installed before the install in a fresh interpreter (micropip's own dependency): a version "
+                  "that satisfies is kept, never replaced (Pyodide's rule), where uv resolves for an empty environment."]
     recorded = sum(r["recorded_during_timed_runs"] for r in summary["rows"])
     if recorded:
         lines += ["", f"{recorded} requests were missing from the recording during the timed runs (fetched from PyPI then)."]
@@ -370,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--widths", default="", help="also run ours with these read-ahead widths (an experiment)")
     parser.add_argument("--who", default="ours,uv,reference", help="which of ours, uv, reference to run (default all)")
     parser.add_argument("--out", default=str(RESULTS / "backtracking"), help="results path without suffix (.json, .md)")
+    parser.add_argument("--table-from", metavar="JSON", help="only write the table again from a results file (no runs)")
     args = parser.parse_args(argv)
     args.width_list = [int(w) for w in args.widths.split(",") if w.strip()]
     args.who_list = [w.strip() for w in args.who.split(",") if w.strip()]
@@ -378,6 +399,17 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown cases {unknown}; known: {[c.id for c in CASES]}")
     cases = [c for c in CASES if not wanted or c.id in wanted]
+    if args.table_from:
+        saved = json.loads(Path(args.table_from).read_text())
+        args.install = any("ours_install" in r for r in saved["runs"].values())
+        args.width_list = sorted({int(w[len("ours_w"):]) for r in saved["runs"].values() for w in r if w.startswith("ours_w")})
+        cases = [c for c in CASES if c.id in saved["runs"]]
+        summary = summarize(cases, saved["runs"], args)
+        Path(args.table_from).write_text(json.dumps({**saved, **summary}, indent=1))
+        text = markdown(summary, saved["meta"], args)
+        Path(args.table_from[: -len(".json")] + ".md").write_text(text)
+        print(text)
+        return 0
     if not UV.exists():
         parser.error(f"{UV} is missing: run bash scripts/setup.sh")
     started = time.perf_counter()
