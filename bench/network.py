@@ -252,6 +252,10 @@ class Runner:
         self.node: TimedNode | None = None
 
     def install(self, who: str, root: str, index: str, timeout_s: float) -> dict:
+        return self.run(who, LEVELS_CODE.format() + INSTALL_CODE.format(index=index, root=root, timeout=timeout_s), timeout_s)
+
+    def run(self, who: str, code: str, timeout_s: float) -> dict:
+        """``code`` in a fresh interpreter of ``who``'s micropip; its last expression is a JSON string."""
         if self.node is None or self.node.proc.poll() is not None:
             self.node = TimedNode()
         node = self.node
@@ -268,8 +272,7 @@ class Runner:
             folder = tempfile.mkdtemp(prefix="bench-cache-", dir=WORK)
             prelude = f"import micropip\nmicropip.set_cache(True, path={folder!r})\n"
         try:
-            answer = node.py(interp, prelude + LEVELS_CODE.format() + INSTALL_CODE.format(index=index, root=root, timeout=timeout_s))
-            result = json.loads(answer["value"])
+            result = json.loads(node.py(interp, prelude + code)["value"])
         except TimeoutError as exc:
             self._restart()
             return {"ok": False, "timeout": True, "error": str(exc), "ms": node.limit_s * 1000}
@@ -555,6 +558,9 @@ def print_setting(name: str, s: dict, reps: int) -> None:
     print(f"  roots above the reference (install only): {', '.join(s['roots_above_reference']) or 'none'}")
     if s.get("geomean_floor_vs_reference"):
         print(f"  network floor / reference geomean: {s['geomean_floor_vs_reference']:.3f}x (no installer can go below this)")
+    if s["geomean_time_to_error_ours_vs_reference"]:
+        print(f"  dead ends ({', '.join(s['dead_ends'])}): time to error ours/reference geomean "
+              f"{s['geomean_time_to_error_ours_vs_reference']:.3f}x")
 
 
 def floor_cell(r: dict) -> str:
@@ -565,9 +571,6 @@ def floor_cell(r: dict) -> str:
 def floor_ratio_cell(r: dict) -> str:
     floor, ref = r["ours"].get("floor_ms"), r["reference"].get("median_ms")
     return f"{floor / ref:.2f}x" if floor and ref and r["compare"]["kind"] == "both_ok" else "-"
-    if s["geomean_time_to_error_ours_vs_reference"]:
-        print(f"  dead ends ({', '.join(s['dead_ends'])}): time to error ours/reference geomean "
-              f"{s['geomean_time_to_error_ours_vs_reference']:.3f}x")
 
 
 def print_bootstrap(name: str, b: dict) -> None:

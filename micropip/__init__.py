@@ -73,6 +73,7 @@ async def install(
     require_hashes: bool = False,
     build_sdists: bool | None = None,
     upgrade: bool = False,
+    resolve_timeout: float | None = 60.0,  # micropip.resolution.budget.DEFAULT_TIMEOUT
 ) -> Any:
     """Install packages and their dependencies; ``dry_run=True`` returns the plan instead.
 
@@ -91,6 +92,9 @@ async def install(
     ``set_build_sdists`` chose, off unless changed).
     ``upgrade=True`` takes the requested packages to their newest allowed version even
     when an installed one satisfies, as ``pip install --upgrade`` does (``%pip install -U``).
+    ``resolve_timeout`` is the resolver's budget in seconds (None: no limit): a search that
+    keeps going back and forth between releases stops then with ``ResolutionBudgetError``,
+    which names the projects it kept trying and a pin that settles them.
     """
     from .transport import from_js
 
@@ -125,6 +129,7 @@ async def install(
             require_hashes=require_hashes,
             build_sdists=build_sdists,
             upgrade=upgrade,
+            resolve_timeout=resolve_timeout,
         )
     finally:
         await head_start.discard()

@@ -100,6 +100,11 @@ class VersionChangeError(ResolutionError):
     """
 
 
+class ResolutionBudgetError(ResolutionError):
+    """The resolver used up its budget (``resolve_timeout`` seconds, or its rounds) without an
+    answer; the message names the projects it went back and forth on and a pin that settles it."""
+
+
 class InstallError(MicropipError):
     """Writing to the environment failed; what was written was rolled back."""
 

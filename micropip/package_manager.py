@@ -37,6 +37,7 @@ from .plan import Plan, PlannedPackage
 from .progress import ProgressCallback, Reporter, verbosity
 from .resolution.file_roots import settle_file_roots
 from .resolution.requirements import RootRequirement, parse_inputs
+from .resolution.budget import DEFAULT_TIMEOUT as DEFAULT_RESOLVE_TIMEOUT
 from .resolution.resolver import resolve
 from .resolution.selection import is_sdist, other_platform_wheel
 from .resolution.sources import InstalledInfo, LockPackage, Sources, lock_packages_from
@@ -166,11 +167,15 @@ class PackageManager:
         require_hashes: bool = False,
         build_sdists: bool | None = None,
         upgrade: bool = False,
+        resolve_timeout: float | None = DEFAULT_RESOLVE_TIMEOUT,
     ) -> Plan | None:
         """Resolve, download, verify and install; on any failure nothing changes.
 
         ``upgrade``: the requested packages go to their newest allowed version even when an
-        installed one satisfies (pip's ``--upgrade``); replacing them is allowed, as with ``reinstall``."""
+        installed one satisfies (pip's ``--upgrade``); replacing them is allowed, as with ``reinstall``.
+        ``resolve_timeout``: seconds the resolver may search (None: no limit); past it,
+        ``ResolutionBudgetError`` says what it went back and forth on and which pin settles it.
+        """
         if lockfile is not None:
             names = [requirements] if isinstance(requirements, str) else list(requirements or [])
             return await self.install_lockfile(
@@ -182,11 +187,13 @@ class PackageManager:
                 requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall or upgrade, verbose,
                 dry_run, merge_indexes, progress, require_hashes,
                 self.build_sdists if build_sdists is None else bool(build_sdists), upgrade,
+                resolve_timeout=resolve_timeout,
             )
 
     async def _install(
         self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, verbose, dry_run,
-        merge_indexes, progress, require_hashes, build_sdists=False, upgrade=False,
+        merge_indexes, progress, require_hashes, build_sdists=False, upgrade=False, *,
+        resolve_timeout=DEFAULT_RESOLVE_TIMEOUT,
     ) -> Plan | None:
         async with self._lock, Reporter(progress, verbose, _redacted(requirements)) as report:
             # The wheels the resolver will likely pick download while it still works (a fresh
@@ -201,6 +208,7 @@ class PackageManager:
                 plan, sources = await self._plan(
                     requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall,
                     merge_indexes, ahead, require_hashes=require_hashes, build_sdists=build_sdists, upgrade=upgrade,
+                    resolve_timeout=resolve_timeout,
                 )
                 report.resolved(plan)
                 if require_hashes:
@@ -277,7 +285,7 @@ class PackageManager:
     async def _plan(
         self, requirements, keep_going, deps, credentials, pre, index_urls, constraints, reinstall, merge_indexes,
         ahead: WheelPrefetcher | None = None, *, require_hashes: bool = False, build_sdists: bool = False,
-        upgrade: bool = False,
+        upgrade: bool = False, resolve_timeout: float | None = DEFAULT_RESOLVE_TIMEOUT,
     ) -> tuple[Plan, Sources]:
         env = TargetEnvironment.current()
         parsed = await parse_inputs(requirements, read_file=http.read_requirements_text)
@@ -319,6 +327,7 @@ class PackageManager:
                 deps=deps,
                 keep_going=keep_going,
                 index_urls=tuple(urls),
+                resolve_timeout=resolve_timeout,
             )
         finally:
             # Not waited for: an install that read no page (URLs, the lock, all installed)

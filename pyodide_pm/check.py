@@ -44,9 +44,11 @@ from micropip.errors import MicropipError
 from micropip.index.client import DEFAULT_INDEX_URLS, IndexClient
 from micropip.plan import Plan
 from micropip.resolution.requirements import RootRequirement, parse_inputs, parse_requirement
+from micropip.resolution.budget import DEFAULT_TIMEOUT
 from micropip.resolution.resolver import resolve
 from micropip.resolution.selection import explain_tags, is_sdist
 from micropip.resolution.sources import Sources, evaluate_deps
+from .budget_flag import add_resolve_timeout
 from .catalog import PINNED_VERSION, Catalog, Release, UnknownReleaseError
 from .wheel_inspect import (
     Check,
@@ -278,6 +280,7 @@ class Context:
     sources: dict[str, Sources] = field(default_factory=dict)
     verbose: bool = False  # list every rejected file instead of a summary
     build_sdists: bool = False  # a pure-Python sdist counts when no wheel does (built here for its metadata)
+    resolve_timeout: float | None = DEFAULT_TIMEOUT  # the resolver's budget per resolution
 
     def sources_for(self, target: Target) -> Sources:
         if target.version not in self.sources:
@@ -337,7 +340,7 @@ async def _resolution_check(
         # keep_going: every requirement without a usable wheel is reported, not only the first.
         plan = await resolve(
             roots, sources, constraints=constraints, index_urls=sources.index.index_urls, keep_going=True,
-            list_all_files=ctx.verbose,
+            list_all_files=ctx.verbose, resolve_timeout=ctx.resolve_timeout,
         )
     except (MicropipError, ValueError) as exc:  # ValueError: packaging's Invalid* from a malformed index or URL
         message = str(exc)
@@ -663,6 +666,7 @@ class CheckOptions:
     run_imports: bool = False
     verbose: bool = False
     build_sdists: bool = False
+    resolve_timeout: float | None = DEFAULT_TIMEOUT
 
 
 def run_check(options: CheckOptions) -> Report:
@@ -682,7 +686,7 @@ def run_check(options: CheckOptions) -> Report:
         local_url = _serve_given_wheels([r for r in wheels.values() if not r.error], work_dir / "given", stack)
         ctx = Context(
             tuple(options.index_urls or DEFAULT_INDEX_URLS), local_url, verbose=options.verbose,
-            build_sdists=options.build_sdists,
+            build_sdists=options.build_sdists, resolve_timeout=options.resolve_timeout,
         )
         items: list[Item] = []
         for target in targets:
@@ -746,6 +750,7 @@ def check_main(args: argparse.Namespace) -> int:
         run_imports=args.run_imports,
         verbose=args.verbose,
         build_sdists=args.build_sdists,
+        resolve_timeout=args.resolve_timeout,
     )
     report = run_check(options)
     text = report.render(args.format)
@@ -795,5 +800,6 @@ def add_check_parser(sub) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="list every rejected file of a project without a usable wheel (default: a summary)")
     p.add_argument("--format", choices=["table", "json", "junit"], default="table", help="report format (default table)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (a summary table still goes to stdout)")
+    add_resolve_timeout(p)
     p.set_defaults(func=check_main, check_parser=p)
 

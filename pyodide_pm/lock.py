@@ -34,7 +34,9 @@ from micropip.installation.fetch import fetch_all
 from micropip.index.client import DEFAULT_INDEX_URLS, IndexClient
 from micropip.plan import Plan, PlannedPackage
 from micropip.resolution.requirements import parse_inputs
+from micropip.resolution.budget import DEFAULT_TIMEOUT
 from micropip.resolution.resolver import resolve
+from .budget_flag import add_resolve_timeout
 from micropip.resolution.selection import is_sdist
 from micropip.resolution.sources import Sources, lock_packages_from
 from micropip.installation.wheelfile import top_level_modules
@@ -77,6 +79,7 @@ async def create_lock(
     package_base_url: str | None = None,
     for_node: bool = False,
     catalog: Catalog | None = None,
+    resolve_timeout: float | None = DEFAULT_TIMEOUT,
 ) -> LockResult:
     """Resolve ``requirements`` for the target release and render the lock text.
 
@@ -119,7 +122,9 @@ async def create_lock(
         env, index, lock_packages=lock_packages, sdist_metadata=builder.metadata if builder is not None else None
     )
     all_constraints = [Requirement(c) for c in constraints or []] + parsed.constraints
-    plan = await resolve(parsed.requirements, sources, pre=pre, constraints=all_constraints, index_urls=urls)
+    plan = await resolve(
+        parsed.requirements, sources, pre=pre, constraints=all_constraints, index_urls=urls, resolve_timeout=resolve_timeout
+    )
     to_lock = [p for p in plan.install if p.source != "lockfile"]
     if for_node and fmt == "pyodide-lock" and wheel_dir is None and to_lock:
         raise MicropipError(
@@ -269,6 +274,7 @@ def lock_main(args) -> int:
             pyodide_lock=args.pyodide_lock,
             package_base_url=args.package_base_url,
             for_node=args.for_node,
+            resolve_timeout=args.resolve_timeout,
         )
     )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
@@ -336,4 +342,5 @@ def add_lock_parser(sub) -> None:
         "unless its PKG-INFO is static; micropip builds it at install time)",
     )
     p.add_argument("--format", choices=["text", "json"], default="text", help="what to print")
+    add_resolve_timeout(p)
     p.set_defaults(func=lock_main)

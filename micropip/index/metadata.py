@@ -48,7 +48,7 @@ def parse_core_metadata(data: bytes, source: str) -> CoreMetadata:
     requires = []
     for line in _fields(msg, "Requires-Dist"):
         try:
-            requires.append(Requirement(line))
+            requires.append(_requirement(line))
         except ValueError as exc:  # InvalidRequirement (and its long-number cousins)
             raise MetadataError(f"{name} {version} ({source}) has a malformed Requires-Dist {line!r}: {exc}") from exc
     requires_python = None
@@ -60,6 +60,24 @@ def parse_core_metadata(data: bytes, source: str) -> CoreMetadata:
             raise MetadataError(f"{name} {version} ({source}) has a malformed Requires-Python {raw_rp!r}") from exc
     extras = frozenset(canonicalize_name(e) for e in _fields(msg, "Provides-Extra"))
     return CoreMetadata(name, version, tuple(requires), requires_python, extras)
+
+
+# Releases of a project repeat most of their Requires-Dist lines word for word (fastapi's
+# thirty extras), and a resolver walking back reads hundreds of releases: each line is parsed
+# once (packaging's parser is most of the CPU time of reading metadata in Pyodide). The
+# objects are shared, never changed.
+_PARSED: dict[str, Requirement] = {}
+_PARSED_MAX = 20_000
+
+
+def _requirement(line: str) -> Requirement:
+    req = _PARSED.get(line)
+    if req is None:
+        req = Requirement(line)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[line] = req
+    return req
 
 
 def _field(msg: Headers, key: str) -> str:

@@ -1,11 +1,13 @@
 """Resolve root requirements into a Plan, explaining failures in words.
 
-Drives resolvelib with our Provider; when the provider lacks data the
-Sources fetch it and resolution runs again (it is cheap next to the network).
+Drives resolvelib with our Provider (``search``): when the provider lacks data the
+Sources fetch it and the search goes on where it stopped, within a budget of time and
+rounds (``budget``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import Counter, deque
@@ -15,7 +17,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
-from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+from resolvelib import ResolutionImpossible, ResolutionTooDeep
 
 from .candidates import INDEX, INSTALLED, URL, Candidate
 from ..index.auth import redact_url
@@ -26,10 +28,11 @@ from .requirements import RootRequirement
 from .selection import KIND_LABELS, KIND_ORDER, KIND_SDIST, Rejected, allowed_versions, listed_versions
 from .environment import TargetEnvironment
 from .sources import NeedData, Sources
+from .budget import DEFAULT_TIMEOUT, MAX_ROUNDS, BackAndForth, Budget, OutOfBudget, budget_error
+from .search import Search
+from .version_index import newest_allowed
 
 logger = logging.getLogger("micropip")
-MAX_FILLS = 200  # rounds of fetching; each round fetches many things in parallel
-MAX_RESOLVER_ROUNDS = 5000
 
 
 async def resolve(
@@ -42,12 +45,18 @@ async def resolve(
     keep_going: bool = False,
     index_urls: tuple[str, ...] = (),
     list_all_files: bool | None = None,
+    resolve_timeout: float | None = DEFAULT_TIMEOUT,
+    max_rounds: int = MAX_ROUNDS,
 ) -> Plan:
     """Pick one candidate per project; on failure raise an error that explains it.
 
     ``list_all_files``: list every rejected file of a project without a usable wheel
     (None: when micropip's logger is verbose); otherwise many files are summarized.
+    ``resolve_timeout`` (seconds, None: no limit) and ``max_rounds`` are the budget: past
+    either, ``ResolutionBudgetError`` names what the search went back and forth on.
     """
+    budget = Budget(resolve_timeout, max_rounds)
+    reporter = BackAndForth(budget)
     roots = [r for r in roots if _applies(r.requirement, sources.env)]
     constraints = [c for c in constraints or [] if _applies(c, sources.env)]
     by_name: dict[str, list[Requirement]] = {}
@@ -58,44 +67,71 @@ async def resolve(
         if not req.url:
             name = canonicalize_name(req.name)
             pins[name] = pins.get(name, SpecifierSet()) & req.specifier
-    await sources.prefetch([r.requirement for r in roots], pins, pre=pre, deps=deps)
     excluded: set[str] = set()
     problems: list[MicropipError] = []
     dead_ends: dict = {}  # shared by the rounds: releases rejected for needing a dead project
-    for _ in range(MAX_FILLS):
-        provider = Provider(
-            sources, pre=pre, constraints=by_name, deps=deps, excluded=frozenset(excluded), dead_ends=dead_ends
-        )
-        reqs = [r.requirement for r in roots if r.name not in excluded]
-        try:
-            result = Resolver(provider, BaseReporter()).resolve(reqs, max_rounds=MAX_RESOLVER_ROUNDS)
-        except NeedData as need:
-            await sources.fill(need)
-            continue
-        except DeadEnd as dead:
-            error = explain_dead_end(dead, provider, roots, sources, index_urls, list_all_files)
-            hopeless = {dead.path[-1]}
-            if keep_going and not hopeless <= excluded:
-                problems.append(error)
-                excluded |= hopeless
+    search: Search | None = None
+    provider: Provider | None = None
+    try:
+        await _within(budget, sources.prefetch([r.requirement for r in roots], pins, pre=pre, deps=deps))
+        while True:
+            if search is None:
+                provider = Provider(
+                    sources, pre=pre, constraints=by_name, deps=deps, excluded=frozenset(excluded), dead_ends=dead_ends
+                )
+                search = Search(provider, [r.requirement for r in roots if r.name not in excluded], reporter)
+            assert provider is not None
+            try:
+                result = search.run(budget.rounds_left())
+            except NeedData as need:
+                budget.check()
+                budget.fetches += 1
+                await _within(budget, sources.fill(need))
+                search.data_arrived(sources)
                 continue
-            raise _combine(problems + [error]) from None
-        except ResolutionImpossible as exc:
-            error, hopeless = explain(exc, provider, roots, sources, index_urls, list_all_files)
-            if keep_going and hopeless and not hopeless <= excluded:
-                problems.append(error)
-                excluded |= hopeless
-                continue
-            raise _combine(problems + [error]) from None
-        except ResolutionTooDeep:
-            raise ResolutionError(
-                f"gave up after {MAX_RESOLVER_ROUNDS} resolution rounds: the requirements "
-                f"{', '.join(r.origin for r in roots)} need too much backtracking; pin some versions"
-            ) from None
-        if problems:
-            raise _combine(problems)
-        return build_plan(result, provider, roots, sources)
-    raise ResolutionError(f"resolution needed more than {MAX_FILLS} rounds of fetching; giving up")
+            except DeadEnd as dead:
+                error = explain_dead_end(dead, provider, roots, sources, index_urls, list_all_files)
+                hopeless = {dead.path[-1]}
+                if keep_going and not hopeless <= excluded:
+                    problems.append(error)
+                    excluded |= hopeless
+                    search = None
+                    continue
+                raise _combine(problems + [error]) from None
+            except ResolutionImpossible as exc:
+                error, hopeless = explain(exc, provider, roots, sources, index_urls, list_all_files)
+                if keep_going and hopeless and not hopeless <= excluded:
+                    problems.append(error)
+                    excluded |= hopeless
+                    search = None
+                    continue
+                raise _combine(problems + [error]) from None
+            if problems:
+                raise _combine(problems)
+            logger.debug(
+                "resolved in %.2f s: %d rounds, %d fetches, %d runs (%d resumed, %d restarted)",
+                budget.elapsed(), budget.used_rounds, budget.fetches, search.runs, search.resumed, search.restarted,
+            )
+            return build_plan(result, provider, roots, sources)
+    except (OutOfBudget, ResolutionTooDeep) as exc:
+        raise budget_error(
+            budget, reporter, provider.tried if provider is not None else {}, [r.origin for r in roots],
+            rounds_ran_out=isinstance(exc, ResolutionTooDeep),
+        ) from None
+    finally:
+        sources.stop_reading_ahead()
+
+
+async def _within(budget: Budget, work) -> None:
+    """Await ``work`` for at most the time left in the budget (``OutOfBudget`` past it)."""
+    left = budget.time_left()
+    if left is None:
+        await work
+        return
+    try:
+        await asyncio.wait_for(work, max(left, 0.001))
+    except asyncio.TimeoutError:
+        raise OutOfBudget() from None
 
 
 def _applies(req: Requirement, env: TargetEnvironment) -> bool:
@@ -218,7 +254,7 @@ def explain_older_picks(
         if root.url or cand is None or cand.source != INDEX:
             continue
         specs = [root.requirement.specifier] + [c.specifier for c in provider.constraints.get(root.name, [])]
-        newest = _newest_release(root.name, specs, provider.pre, sources)
+        newest = _newest_release(root.name, specs, provider.pre, sources, floor=cand.version)
         if newest is None or newest <= cand.version:
             continue
         reason = _why_not(root.name, newest, provider, sources)
@@ -228,8 +264,11 @@ def explain_older_picks(
     return notes
 
 
-def _newest_release(name: str, specs: list[SpecifierSet], pre: bool, sources: Sources) -> Version | None:
-    """The newest version the index (or the Pyodide lockfile) offers that the requirement allows, yanked aside."""
+def _newest_release(
+    name: str, specs: list[SpecifierSet], pre: bool, sources: Sources, *, floor: Version | None = None
+) -> Version | None:
+    """The newest version the index (or the Pyodide lockfile) offers that the requirement allows, yanked aside
+    (``floor``: the version picked, see ``newest_allowed``)."""
     page = sources.pages.get(name)
     listed = [(f.filename, f.yanked) for f in page.files] + list(page.set_aside) if page is not None else []
     versions = listed_versions(filename for filename, yanked in listed if not yanked)
@@ -239,8 +278,7 @@ def _newest_release(name: str, specs: list[SpecifierSet], pre: bool, sources: So
             versions.add(Version(lock.version))
         except InvalidVersion:
             pass
-    allowed = allowed_versions(list(versions), specs, pre=pre)
-    return allowed[0] if allowed else None
+    return newest_allowed(versions, specs, pre=pre, floor=floor)
 
 
 def _why_not(name: str, version: Version, provider: Provider, sources: Sources) -> str:
@@ -283,7 +321,7 @@ def _why_not(name: str, version: Version, provider: Provider, sources: Sources) 
         have = sources.installed.get(dep_name)
         if have is not None and not sources.reinstall and not dep.specifier.contains(Version(have.version), prereleases=True):
             return f"it requires {dep}, but {have.name} {have.version} is installed (reinstall=True would replace it)"
-        if not allowed_versions([c.version for c in dep_options], [dep.specifier], pre=provider.pre):
+        if newest_allowed({c.version for c in dep_options}, [dep.specifier], pre=provider.pre) is None:
             return f"it requires {dep}, and no version of {dep_name} usable here matches"
     return "it does not fit together with the other requirements"
 
@@ -509,7 +547,7 @@ def explain(
             who = "requested" if parent is None else f"required by {parent} (via {' -> '.join(chain_to(parent.identifier, provider, roots))})"
             lines.append(f"  {info.requirement}  ({who})")
         lines += [f"  {c}  (constraint)" for c in provider.constraints.get(name, [])]
-        rejected = provider.no_match.get(identifier, [])
+        rejected = provider.rejected_for(identifier)
         extra = "".join("\n" + line for line in describe_rejections(rejected, verbose=list_all_files)[0])
         available = ", ".join(str(c.version) for c in options[:8] if isinstance(c, Candidate))
         head = f"conflicting requirements for {name}:" if len(lines) > 1 else f"no release of {name} matches:"

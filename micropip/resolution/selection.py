@@ -83,8 +83,10 @@ def listed_versions(filenames: Iterable[str]) -> set[Version]:
             parts = filename[:-4].split("-")
             text = parts[1] if len(parts) in (5, 6) else None
         else:
-            version = file_version(filename)
-            text = str(version) if version is not None else None
+            # An sdist is name-version.tar.gz (or .zip): the version follows the last dash
+            # (boto3 lists two thousand of them; a full parse of each name is the slow part).
+            stem = filename[: -len(".tar.gz")] if filename.endswith(".tar.gz") else filename.rsplit(".", 1)[0]
+            text = stem.rsplit("-", 1)[1] if "-" in stem else None
         if text is not None and text not in seen:
             try:
                 seen[text] = Version(text)

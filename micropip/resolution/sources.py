@@ -4,17 +4,19 @@ lockfile and installed distributions, fetched ahead of the (synchronous) resolve
 resolvelib is synchronous while fetching is async, so the provider raises
 ``NeedData`` for what it lacks; ``Sources.fill`` fetches it (and, speculatively,
 the metadata of the likely choices and the pages of their dependencies, all in
-parallel) and the resolver runs again with a warmer cache.
+parallel) and the resolver goes on with a warmer cache. While it walks back through
+a project's releases, the next ones are read ahead in batches (``lookahead``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import weakref
 import logging
 import urllib.parse
 import zipfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from packaging.requirements import Requirement
@@ -26,6 +28,8 @@ from .. import transport
 from ..index import auth, http
 from .candidates import INDEX, INSTALLED, LOCKFILE, SOURCE_ORDER, URL, Candidate
 from .environment import TargetEnvironment
+from .lookahead import MetadataBatches, batch_size, next_releases
+from .version_index import VersionIndex, newest_allowed
 from ..errors import HashRequiredError, MetadataError, MicropipError, NoCompatibleWheelError, RequirementError, TransportError
 from ..index.client import IndexClient
 from ..index.formats import fragment_hashes
@@ -37,19 +41,27 @@ from .selection import (
 
 logger = logging.getLogger("micropip")
 MAX_CRAWL = 400  # speculative fetches per fill; bounds an enormous fan-out
-# Backtracking down a project's releases: the metadata of this many older releases is fetched
-# with the one the resolver asks for, in parallel (small PEP 658 files only), so rejecting a
-# release costs no round trip of its own.
-LOOKAHEAD = 3
 
 
 class NeedData(Exception):
-    """Raised inside the resolver: these pages / metadata must be fetched first."""
+    """Raised inside the resolver: these pages / metadata must be fetched first.
 
-    def __init__(self, pages: set[str] | None = None, metadata: set[Candidate] | None = None) -> None:
+    ``ahead``: for an asked release, the releases the resolver would try after it (its
+    current candidates, in order), how many of the project's releases it tried so far, and
+    at most how many it may still try (None: no limit): what ``fill`` reads ahead while the
+    resolver walks back (``lookahead``).
+    """
+
+    def __init__(
+        self,
+        pages: set[str] | None = None,
+        metadata: set[Candidate] | None = None,
+        ahead: dict[Candidate, tuple[list[Candidate], int, int | None]] | None = None,
+    ) -> None:
         super().__init__("resolver needs more data")
         self.pages = pages or set()
         self.metadata = metadata or set()
+        self.ahead = ahead or {}
 
 
 @dataclass(frozen=True)
@@ -100,13 +112,24 @@ def lock_packages_from(lock: dict, base_url: str) -> dict[str, LockPackage]:
 def evaluate_deps(requires: tuple[Requirement, ...], env: TargetEnvironment, extras: frozenset[str]) -> list[Requirement]:
     """Dependencies whose markers hold for the target, for the given extras only."""
     out = []
+    contexts = None
     for req in requires:
         if req.marker is None:
             out.append(req)
             continue
-        # A dependency of an extra counts only on the node that asked for that extra.
-        contexts = [dict(env.markers, extra=e) for e in sorted(extras)] if extras else [dict(env.markers, extra="")]
-        if any(req.marker.evaluate(ctx) for ctx in contexts):
+        # Releases share their parsed requirements (``index.metadata``): a marker is judged
+        # once per target and extras. The entry keeps the marker, so its id stays its own.
+        key = (id(req.marker), extras)
+        known = _MARKERS.get(env)
+        if known is None or len(known) > 50_000:
+            known = _MARKERS[env] = {}
+        hit = known.get(key)
+        if hit is None or hit[0] is not req.marker:
+            if contexts is None:
+                # A dependency of an extra counts only on the node that asked for that extra.
+                contexts = [dict(env.markers, extra=e) for e in sorted(extras)] if extras else [dict(env.markers, extra="")]
+            hit = known[key] = (req.marker, any(req.marker.evaluate(ctx) for ctx in contexts))
+        if hit[1]:
             out.append(req)
     return out
 
@@ -123,6 +146,9 @@ def extras_only(
         if extras is None or any(req.marker.evaluate(dict(env.markers, extra=e)) for e in extras):
             out.append(req)
     return out
+
+
+_MARKERS: "weakref.WeakKeyDictionary[TargetEnvironment, dict]" = weakref.WeakKeyDictionary()
 
 
 class Sources:
@@ -172,6 +198,16 @@ class Sources:
         self.rejections = _Rejections(env)
         self._candidates: dict[str, list[Candidate]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future] = {}
+        # Bumped whenever what is known of a project changes what the resolver may pick (its
+        # page; a release whose metadata rules it out): the provider caches per generation.
+        self._generation: dict[str, int] = {}
+        # Counts changes to projects whose candidates the resolver was already offered: a
+        # search resumed across fetches must start over when it changed (``search``).
+        self.revisions = 0
+        self._offered: set[str] = set()
+        self.arrivals: dict[str, int] = {}  # pages and metadata read, by project
+        self._version_indexes: dict[str, tuple[int, list[Candidate], VersionIndex]] = {}
+        self.batches = MetadataBatches(self._read_ahead_one)
         self.bytes_metadata = 0
         # Steering for the speculative crawl (set by prefetch): pins by name, pre-releases, deps.
         self.pins: dict[str, SpecifierSet] = {}
@@ -229,7 +265,17 @@ class Sources:
             return False
         self._need_index.add(name)
         self._candidates.pop(name, None)
+        self._changed(name)
         return True
+
+    def generation(self, name: str) -> int:
+        """Changes whenever anything known about ``name`` changes (see ``__init__``)."""
+        return self._generation.get(name, 0)
+
+    def _changed(self, name: str) -> None:
+        self._generation[name] = self._generation.get(name, 0) + 1
+        if name in self._offered:
+            self.revisions += 1
 
     def candidates(self, name: str) -> list[Candidate]:
         """All candidates of a project, newest first, preferred source first."""
@@ -275,6 +321,7 @@ class Sources:
                 logger.warning("ignoring installed %s %s: its metadata cannot be read", info.name, info.version)
         found = _newest_first(found, upgrade=name in self.upgrade)
         self._candidates[name] = found
+        self._offered.add(name)
         self.rejections[name] = rejected
         if page is not None and page.set_aside:
             self.rejections.later(name, [filename for filename, _yanked in page.set_aside])
@@ -397,40 +444,58 @@ class Sources:
             self._prefetching = False
 
     async def fill(self, need: NeedData) -> None:
-        """Fetch what the resolver asked for, and speculatively what it will ask next."""
+        """Fetch what the resolver asked for, and speculatively what it will ask next: the
+        likely tree below it (awaited), and the releases a backtracking walk will try next
+        (read in the background, ``lookahead``: the resolver goes on as soon as what it asked
+        for is here)."""
         budget = [MAX_CRAWL]
         seen: set[tuple[str, str]] = set()
+        self.read_ahead(need)
         jobs = [self._crawl_page(name, SpecifierSet(), seen, budget) for name in need.pages]
-        jobs += [self._crawl_candidate(c, seen, budget) for c in need.metadata]
-        jobs += [self._crawl_candidate(c, seen, budget) for c in self._older_releases(need.metadata)]
+        # A release the resolver walks back to is likely rejected too: only the pages of its
+        # dependencies come with it (what resolvelib reads to judge it), not the tree below.
+        walking = {c for c, (_after, tried, _cap) in need.ahead.items() if tried >= 1}
+        jobs += [self._crawl_candidate(c, seen, budget, shallow=c in walking) for c in need.metadata]
         await asyncio.gather(*jobs)
 
-    def _older_releases(self, asked: set[Candidate]) -> list[Candidate]:
-        """The next ``LOOKAHEAD`` older releases after each asked one the resolver walks down to.
+    def read_ahead(self, need: NeedData) -> int:
+        """Queue the releases after each asked one that a backtracking walk will try next;
+        returns how many reads were queued."""
+        queued = 0
+        for cand, (compatible, tried, cap) in need.ahead.items():
+            size = batch_size(tried) if cap is None else min(batch_size(tried), cap)
+            if not size or cand.source != INDEX:
+                continue
+            batch = next_releases(cand, compatible, self._older_releases(cand), size, self._known_or_coming)
+            queued += self.batches.add(batch)
+        return queued
 
-        Only when a newer release of the project was already read (the resolver rejected it)
-        and each has a metadata file of its own: a whole wheel is never fetched ahead.
-        """
-        out: list[Candidate] = []
-        for cand in asked:
-            if cand.source != INDEX or cand.is_sdist:
-                continue
-            try:
-                options = [c for c in self.candidates(cand.name) if c.source == INDEX and not c.is_sdist]
-            except (NeedData, MicropipError):
-                continue
-            newer = [c for c in options if c.version > cand.version]
-            if not any(c.file is not None and (c.file.url in self.metadata or c.file.url in self.metadata_errors) for c in newer):
-                continue
-            pin = self.pins.get(cand.name, SpecifierSet())
-            older = [
-                c for c in options
-                if c.version < cand.version and not c.yanked and c.file is not None and c.file.metadata_url
-                and c.file.url not in self.metadata and pin.contains(c.version, prereleases=True)
+    def _known_or_coming(self, cand: Candidate) -> bool:
+        url = cand.url or ""
+        return url in self.metadata or url in self.metadata_errors or ("meta", url) in self._inflight or self.batches.is_queued(cand)
+
+    def _older_releases(self, cand: Candidate) -> Iterator[Candidate]:
+        """The releases of ``cand``'s project older than it, newest first, that the user's own
+        pins allow (the walk never goes past those) and the pre-release rule lets in; lazily
+        (the window takes a few of thousands)."""
+        try:
+            options = self.candidates(cand.name)
+        except (NeedData, MicropipError):
+            return
+        pin = self.pins.get(cand.name, SpecifierSet())
+        for c in options:
+            if (
+                c.source == INDEX and c.version < cand.version and pin.contains(c.version, prereleases=True)
                 and (not c.version.is_prerelease or self.crawl_pre or cand.version.is_prerelease)
-            ]
-            out += older[:LOOKAHEAD]
-        return out
+            ):
+                yield c
+
+    async def _read_ahead_one(self, cand: Candidate) -> None:
+        await self.ensure_metadata(cand)
+
+    def stop_reading_ahead(self) -> None:
+        """The resolution is over: queue nothing more (reads in flight finish on their own)."""
+        self.batches.stop()
 
     async def _crawl_page(self, name: str, spec: SpecifierSet, seen: set, budget: list[int]) -> None:
         key = (name, str(spec))
@@ -449,11 +514,13 @@ class Sources:
         except (NeedData, MicropipError):
             return
         specs = [spec, self.pins.get(name, SpecifierSet())]
-        versions = allowed_versions([c.version for c in options if not c.yanked], specs, pre=self.crawl_pre)
-        best = next((c for c in options if versions and c.version == versions[0]), None)
+        index = self.version_index(name, options)
+        fitting = set.intersection(*(set(index.allowed(s)) for s in specs))
+        newest = newest_allowed({c.version for c in options if not c.yanked and c.version in fitting}, specs, pre=self.crawl_pre)
+        best = next((c for c in options if newest is not None and c.version == newest), None)
         if best is not None and best.is_sdist:
             # The resolver tries every wheel before an sdist: crawl (and build) the one it will take.
-            allowed = set(versions)
+            allowed = set(allowed_versions([c.version for c in options if not c.yanked], specs, pre=self.crawl_pre))
             best = next((c for c in options if c.version in allowed and not c.is_sdist), best)
         if best is None and name not in self.lock_packages:
             self._dead_seen = True  # nothing to pick (no usable wheel, or none that fits)
@@ -470,7 +537,7 @@ class Sources:
                 self.speculate(best.file)
             await self._crawl_candidate(best, seen, budget)
 
-    async def _crawl_candidate(self, cand: Candidate, seen: set, budget: list[int]) -> None:
+    async def _crawl_candidate(self, cand: Candidate, seen: set, budget: list[int], *, shallow: bool = False) -> None:
         if cand.known_deps is None or (cand.extras and cand.source == LOCKFILE):  # as ``dependencies`` reads
             await self.ensure_metadata(cand)
         if not self.crawl_deps or (self._prefetching and self._dead_seen):
@@ -481,12 +548,16 @@ class Sources:
             return
         if any(not d.url and self._known_dead(d) for d in deps):
             return  # the resolver will reject this release: what else it needs does not matter
+        if shallow:
+            await asyncio.gather(*(self.ensure_page(canonicalize_name(d.name)) for d in deps if not d.url))
+            return
         await asyncio.gather(
             *(self._crawl_page(canonicalize_name(d.name), d.specifier, seen, budget) for d in deps if not d.url)
         )
 
     def _known_dead(self, req: Requirement) -> bool:
-        """Nothing can ever be picked for ``req`` (its page is here, and no usable release fits)."""
+        """Nothing can ever be picked for ``req``: its page is here, and no usable release fits
+        both it and what the user asked for that project (roots and constraints always hold)."""
         name = canonicalize_name(req.name)
         if name not in self.pages or name in self.lock_packages:
             return False
@@ -494,7 +565,17 @@ class Sources:
             options = self.candidates(name)
         except (NeedData, MicropipError):
             return False
-        return not any(req.specifier.contains(c.version, prereleases=True) for c in options)
+        fitting = self.version_index(name, options).allowed(req.specifier)
+        pin = self.pins.get(name)
+        return not any(pin is None or pin.contains(v, prereleases=True) for v in fitting)
+
+    def version_index(self, name: str, options: list[Candidate]) -> VersionIndex:
+        """The sorted versions of ``name``'s candidates (``options``: ``candidates(name)``), kept
+        while nothing about the project changes: a specifier's matches by bisection."""
+        entry = self._version_indexes.get(name)
+        if entry is None or entry[0] != self.generation(name) or entry[1] is not options:
+            entry = self._version_indexes[name] = (self.generation(name), options, VersionIndex(c.version for c in options))
+        return entry[2]
 
     async def ensure_page(self, name: str) -> None:
         if name in self.pages or name in self.page_errors or self._lock_only(name):
@@ -507,6 +588,8 @@ class Sources:
         except MicropipError as exc:
             self.page_errors[name] = exc
         finally:
+            self._changed(name)
+            self.arrivals[name] = self.arrivals.get(name, 0) + 1
             self.page_read.set()
 
     async def ensure_metadata(self, cand: Candidate) -> None:
@@ -517,12 +600,13 @@ class Sources:
         await self._once(("meta", url), self._load_metadata(cand))
 
     async def _once(self, key: tuple[str, str], coro) -> None:
-        """Run ``coro`` once per key, however many callers ask concurrently."""
+        """Run ``coro`` once per key, however many callers ask concurrently. Shielded: a
+        caller that gives up (a budget's time limit) does not cancel it for the others."""
         if key not in self._inflight:
             self._inflight[key] = asyncio.ensure_future(coro)
         else:
             coro.close()
-        await self._inflight[key]
+        await asyncio.shield(self._inflight[key])
 
     async def _load_metadata(self, cand: Candidate) -> None:
         f = cand.file
@@ -554,6 +638,9 @@ class Sources:
         except (MicropipError, TransportError) as exc:
             self.metadata_errors[f.url] = exc
             logger.warning("skipping %s: %s", f.filename, exc)
+        self.arrivals[cand.name] = self.arrivals.get(cand.name, 0) + 1
+        if f.url in self.metadata_errors or self.metadata_problem(cand):
+            self._changed(cand.name)  # a candidate the resolver was offered is out now
 
     async def wheel_metadata(self, f: ProjectFile) -> bytes:
         """No metadata file: read METADATA from the wheel itself (kept for install)."""

@@ -78,17 +78,22 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         path = self.path.split("?", 1)[0]
         reply = owner._record(path, {k.lower(): v for k, v in self.headers.items()})
-        if reply is None or reply.passthrough:
-            proxied = owner._proxy(self.path, self.headers.get("Accept"))
-            if reply is not None:
-                proxied = dataclasses.replace(proxied, delay=reply.delay, truncate_to=reply.truncate_to)
-            reply = proxied
-            if owner.page_max_age is not None:
-                reply = owner._with_caching_headers(path, self.headers.get("If-None-Match"), reply)
-        if reply.delay and owner._stopping.wait(reply.delay):
-            self.close_connection = True
-            return
-        self._send(reply)
+        started = time.monotonic()
+        try:
+            if reply is None or reply.passthrough:
+                proxied = owner._proxy(self.path, self.headers.get("Accept"))
+                if reply is not None:
+                    proxied = dataclasses.replace(proxied, delay=reply.delay, truncate_to=reply.truncate_to)
+                reply = proxied
+                if owner.page_max_age is not None:
+                    reply = owner._with_caching_headers(path, self.headers.get("If-None-Match"), reply)
+            if reply.delay and owner._stopping.wait(reply.delay):
+                self.close_connection = True
+                return
+            self._send(reply)
+        finally:
+            with owner._lock:
+                owner.spans.append((path, started, time.monotonic()))
 
     def do_OPTIONS(self) -> None:
         self._send(Reply(204, content_type=None))
@@ -135,6 +140,7 @@ class FaultServer:
         # pages fresh for this many seconds, with an ETag; the pages answered 304 are listed.
         self.page_max_age: int | None = None
         self.not_modified: list[str] = []
+        self.spans: list[tuple[str, float, float]] = []  # (path, arrived, answered) of each GET
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd = _Server((host, 0), _Handler)
@@ -166,6 +172,17 @@ class FaultServer:
     def requests_to(self, path: str) -> list[Hit]:
         with self._lock:
             return [h for h in self.log if h.path == path]
+
+    def most_at_once(self, pattern: str = "*") -> int:
+        """The most requests matching ``pattern`` that were being answered at the same moment."""
+        with self._lock:
+            spans = [(a, b) for p, a, b in self.spans if fnmatch.fnmatchcase(p, pattern)]
+        events = sorted([(a, 1) for a, _b in spans] + [(b, -1) for _a, b in spans])  # an end before a start at a tie
+        most = now = 0
+        for _t, step in events:
+            now += step
+            most = max(most, now)
+        return most
 
     # ---- serving ----------------------------------------------------------------------
 
