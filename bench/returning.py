@@ -51,13 +51,16 @@ def log(message: str) -> None:
     print(f"[returning] {message}", file=sys.stderr, flush=True)
 
 
-def visit_pair(browser, static_url: str, server: ReplayServer, who: str, root: str, timeout_s: float) -> dict:
-    """A first visit and a reload in one new profile."""
+def visit_pair(browser, static_url: str, server: ReplayServer, who: str, root: str, timeout_s: float,
+               profile: bool = False) -> dict:
+    """A first visit and a reload in one new profile (``profile``: each install under cProfile)."""
     lock_who = "ours" if who == "floor" else who
     query = {"lock": f"{server.url}static/{lock_who}/pyodide-lock.json", "index": network.index_url_for(lock_who, server),
              "pkg": root, "module": MODULES.get(root, root.replace("-", "_"))}
     if who == "floor":
         query["floor"] = "1"
+    if profile:
+        query["profile"] = "1"
     context = browser.new_context()
     out: dict = {}
     try:
@@ -199,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", default=",".join(network.SETTINGS))
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per visit")
     parser.add_argument("--out", default=str(RESULTS / "returning.json"))
+    parser.add_argument("--profile", choices=WHO[:2], help="no timing table: where this micropip's installs spend "
+                        "their CPU on a first visit and a reload (cProfile inside Pyodide), first setting only")
     args = parser.parse_args(argv)
     roots = [r.strip() for r in args.roots.split(",") if r.strip()]
     recording = Recording()
@@ -206,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"not recorded: {missing}: run .venv/bin/python bench/record.py --roots {','.join(missing)}", file=sys.stderr)
         return 1
+    if args.profile:
+        return profile_main(recording, roots, args)
     started = time.perf_counter()
     locks = network.prepare_micropips()
     static = {"ours": locks["ours"].parent, "reference": locks["reference"].parent}
@@ -219,6 +226,47 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.stop()
     network.save(result, Path(args.out), started, print_table, plot, log)
+    return 0
+
+
+def profile_main(recording: Recording, roots: list[str], args) -> int:
+    """Print, per root, the cProfile rows of one micropip's install on a first visit and a reload."""
+    from index_server.server import start_static_server
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(BENCH.parent / "tests"))
+    from harness.browser import launch_chromium
+
+    locks = network.prepare_micropips()
+    name = [s.strip() for s in args.settings.split(",") if s.strip()][0]
+    latency, rate = network.SETTINGS[name]
+    server = ReplayServer(recording, latency_s=latency, bytes_per_s=rate,
+                          static={w: locks[w].parent for w in ("ours", "reference")}, caching_headers=True)
+    static = start_static_server({"/pyodide/": run.PYODIDE_LOCK.parent, "/bench/": BENCH})
+    try:
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            try:
+                for root in roots:
+                    pair = visit_pair(browser, static.url, server, args.profile, root, args.timeout, profile=True)
+                    for visit, r in pair.items():
+                        if not r.get("ok"):
+                            print(f"{root} {visit}: FAILED {r.get('error', '')[:400]}")
+                            continue
+                        prof = r["profile"]
+                        print(f"\n== {root} {visit} ({args.profile}, {name}): install {r['install_ms']:.0f} ms, "
+                              f"Python CPU {prof['cpu_ms']:.0f} ms, {r['requests']} requests")
+                        print("  cumulative ms  own ms   calls  function")
+                        for fn, calls, own, cum in prof["cumulative"]:
+                            print(f"  {cum:13.1f} {own:7.1f} {calls:7d}  {fn[-110:]}")
+                        print("  -- most own time")
+                        for fn, calls, own, cum in prof["own"][:15]:
+                            print(f"  {cum:13.1f} {own:7.1f} {calls:7d}  {fn[-110:]}")
+            finally:
+                browser.close()
+    finally:
+        static.stop()
+        server.stop()
     return 0
 
 

@@ -48,7 +48,9 @@ def test_a_deep_backtrack_reads_metadata_in_parallel_and_each_file_once(pyodide,
 
 
 def test_a_search_past_its_budget_stops_with_what_to_pin_and_installs_nothing(pyodide, slow_walk):
-    slow_walk.route("*", upstream(delay=0.2))
+    # Two pages and three read-ahead batches of walk-app's metadata at 0.5 s each: 2.5 s at
+    # the least, well past the budget (at 0.2 s a quiet machine could finish inside it).
+    slow_walk.route("*", upstream(delay=0.5))
     before = pyodide.run(SNAPSHOT)
     with pytest.raises(PyodideError) as info:
         pyodide.run(
