@@ -251,3 +251,61 @@ def test_import_micropip_does_not_import_the_cache():
     code = "import sys, micropip; print('micropip.cache' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class CountingStore(FolderStore):
+    """A folder store that counts the entry reads that reach it."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.reads: list[str] = []
+
+    async def read(self, name: str, *, keep_in_js: bool = False):
+        if name != layer.INDEX_NAME:
+            self.reads.append(name)
+        return await super().read(name, keep_in_js=keep_in_js)
+
+
+async def test_a_new_visitor_asks_the_store_for_nothing_it_cannot_have(folder):
+    """An empty store's misses never reach it (each was a round trip before a request);
+    what this session puts is read back; a later session reads what the index lists."""
+    store = CountingStore(folder)
+    cache = WheelCache(store)
+    (key_a, a), (key_b, b) = blob(1), blob(2)
+    assert await cache.get(key_a) is None and await cache.read("0" * 64 + ".page") is None
+    assert store.reads == []
+    await cache.put(key_a, a)
+    assert await cache.get(key_a) == a
+    assert store.reads == [f"{key_a}.whl"]
+    await cache.settle()
+
+    later = CountingStore(folder)
+    again = WheelCache(later)
+    assert await again.get(key_a) == a and await again.get(key_b) is None
+    assert later.reads == [f"{key_a}.whl"]  # key_b is not in the index: not asked for
+
+
+async def test_without_an_index_every_stored_name_is_still_found(folder):
+    """A store whose index was lost is listed once: what is there is read, what is not is not."""
+    (key_a, a), (key_b, _) = blob(1), blob(2)
+    first = WheelCache(FolderStore(folder))
+    await first.put(key_a, a)
+    await first.settle()
+    (folder / layer.INDEX_NAME).unlink()
+    store = CountingStore(folder)
+    cache = WheelCache(store)
+    assert await cache.get(key_a) == a and await cache.get(key_b) is None
+    assert store.reads == [f"{key_a}.whl"]
+
+
+async def test_after_clear_nothing_is_read_and_new_puts_are(folder):
+    store = CountingStore(folder)
+    cache = WheelCache(store)
+    (key_a, a) = blob(1)
+    await cache.put(key_a, a)
+    await cache.get(key_a)
+    await cache.clear()
+    store.reads.clear()
+    assert await cache.get(key_a) is None and store.reads == []
+    await cache.put(key_a, a)
+    assert await cache.get(key_a) == a and store.reads == [f"{key_a}.whl"]

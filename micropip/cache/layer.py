@@ -99,6 +99,15 @@ class Cache:
         self._pending_puts: set[str] = set()
         self._flushing: asyncio.Future | None = None
         self._listed = False  # the stored names were listed once in this session
+        # What the store held when this session first read it (the index's names, or the
+        # listing of a store without one), plus what this session put since: a name outside
+        # it is not read at all. A new visitor's install asks for a few hundred entries that
+        # cannot be there, and each miss was a round trip to Node's fs or Cache Storage
+        # before the request it stood in front of. Another tab's entry written since is
+        # missed at worst: the page or file is fetched again. None: unknown, read every name.
+        self._known: set[str] | None = None
+        self._knowing: asyncio.Future | None = None
+        self._written: set[str] = set()  # put by this session
 
     def __repr__(self) -> str:
         return f"Cache({self.store.describe()!r}, max_bytes={self.max_bytes})"
@@ -111,6 +120,9 @@ class Cache:
         if not is_entry(name):
             return None
         hashed = _HASHED.fullmatch(name)
+        known = await self._names_known()
+        if known is not None and name not in known:
+            return None
         try:
             data = await self.store.read(name, keep_in_js=keep_in_js and hashed is not None)
         except Exception as exc:
@@ -153,6 +165,9 @@ class Cache:
             storage_problem(f"store {name}", self.store, exc)
             return False
         self._pending_puts.add(name)
+        self._written.add(name)
+        if self._known is not None:
+            self._known.add(name)
         await self._record_use(name, len(data))
         return True
 
@@ -213,8 +228,13 @@ class Cache:
                 for name in await self.store.list():
                     if is_entry(name) or name == INDEX_NAME or (name.startswith(".") and name.endswith(".tmp")):
                         await self.store.remove(name)
+                cleared = True
             except Exception as exc:
                 storage_problem("clear", self.store, exc)
+                cleared = False
+            self._written.clear()
+            if self._knowing is not None and self._knowing.done():
+                self._known = set() if cleared else None  # a failed clear may have left some: read them all
 
     async def usage(self) -> int:
         """Bytes of entries stored now (the index itself not counted); 0 when storage cannot be read."""
@@ -225,6 +245,26 @@ class Cache:
             return 0
 
     # -- the index: last-use times; the stored names say what exists and how big it is
+
+    async def _names_known(self) -> set[str] | None:
+        """The names that may be stored (``_known``), read once per session."""
+        if self._knowing is None:
+            self._knowing = asyncio.ensure_future(self._read_known())
+        if not self._knowing.done():
+            await asyncio.shield(self._knowing)
+        return self._known
+
+    async def _read_known(self) -> None:
+        try:
+            raw = await self.store.read(INDEX_NAME)
+            if raw is not None:
+                entries = parse_index(transport.as_bytes(raw))
+                known = set(entries) if entries or transport.as_bytes(raw) == _EMPTY_INDEX else None
+            else:  # a new store, or one whose index was lost: the listing says which
+                known = {name for name in await self.store.list() if is_entry(name)}
+        except Exception:  # unreadable: read every name, as without this
+            known = None
+        self._known = known | self._written if known is not None else None
 
     async def _read_index(self) -> dict[str, Entry]:
         return (await self._read_index_checked())[0]
