@@ -281,7 +281,7 @@ def set_build_sdists(enabled: bool = True, *, timeout: float | None = None) -> N
 
 
 async def clear_cache() -> None:
-    """Delete every entry of the persistent cache (pages, metadata, wheels, compiled modules) at the
+    """Delete every entry of the persistent cache (pages, metadata, wheels, compiled modules, plans) at the
     place ``set_cache`` chose, even when it is off."""
     from .cache import located
 
