@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable, Iterable
 
 from .. import cache, transport
 from ..index import page_cache
@@ -18,7 +19,9 @@ from ..plan import Plan, PlannedPackage
 logger = logging.getLogger("micropip")
 
 
-def question(requirements, index_urls, *, deps: bool, pre: bool, installed) -> dict | None:
+def question(
+    requirements: object, index_urls: Iterable[str], *, deps: bool, pre: bool, installed: Callable[[], Iterable]
+) -> dict | None:
     """What decides the plan (``installed()``: the distributions); None for a URL, path or
     ``-r``/``-c`` file, which can change unseen."""
     reqs = [requirements] if isinstance(requirements, str) else requirements
@@ -45,7 +48,9 @@ def _usable(plan: Plan) -> bool:  # wheels with a sha256: from the cache, verifi
     return all(p.sha256 and p.filename.endswith(".whl") and p.source in ("index", "lockfile") for p in plan.install)
 
 
-async def remember(asked: dict, pages, accept: str, plan: Plan, labels) -> None:
+async def remember(
+    asked: dict, pages: Iterable[str], accept: str, plan: Plan, labels: Callable[[list[PlannedPackage]], dict]
+) -> None:
     """Keep ``plan``, its labels (``labels(packages)``) and the pages it read. Never raises."""
     store = cache.current()
     try:
