@@ -110,6 +110,7 @@ async def install(
             if await head_start.begin(
                 requirements, index_urls, credentials, _get_manager, wheels=not (dry_run or require_hashes),
                 deps=bool(deps), lock_only={"pre": bool(pre), "verbose": verbose, "progress": progress} if plain else None,
+                recall=not (merge_indexes or build_sdists),  # as a plain install resolves (resolution.remembered)
             ):
                 return None
         return await _get_manager().install(
@@ -280,7 +281,7 @@ def set_build_sdists(enabled: bool = True, *, timeout: float | None = None) -> N
 
 
 async def clear_cache() -> None:
-    """Delete every entry of the persistent cache (pages, metadata, wheels, compiled modules) at the
+    """Delete every entry of the persistent cache (pages, metadata, wheels, compiled modules, plans) at the
     place ``set_cache`` chose, even when it is off."""
     from .cache import located
 

@@ -6,20 +6,22 @@ Pyodide) before its first request. ``begin`` asks first - the roots' index pages
 puts a returning visitor's kept bytecode of the machinery back (``installation.bytecode``),
 then imports the machinery a module at a time while the answers travel.
 
-When Pyodide's lockfile decides the whole install (``resolution.lock_only``), its plan goes
-straight to the install stage every install ends in (``installation.execution``) and no
-resolver is compiled at all; otherwise ``PackageManager.install`` resolves as usual and takes
-what was asked for here.
+When Pyodide's lockfile decides the whole install (``resolution.lock_only``), or an earlier
+visit's plan still holds (``resolution.remembered``), that plan goes straight to the install
+stage every install ends in (``installation.execution``) and no resolver is compiled at all; otherwise
+``PackageManager.install`` resolves as usual and takes what was asked for here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any
 
+logger = logging.getLogger("micropip")
 _gate: Any = None
 
 
@@ -69,11 +71,11 @@ async def import_machinery() -> None:
 
 async def begin(
     requirements: Any, index_urls: Any, credentials: str | None, manager: Callable[[], Any], *, wheels: bool = True,
-    deps: bool = True, lock_only: dict | None = None,
+    deps: bool = True, lock_only: dict | None = None, recall: bool = False,
 ) -> bool:
     """A fresh interpreter's first install: ask for the roots' pages (``index.early``) and
     lockfile wheels (``wheels``: ``installation.early_lock``) first, then compile while they
-    travel. True if the lockfile decided the install and it is done (``lock_only``)."""
+    travel. True if the lockfile (``lock_only``) or, with ``recall``, a kept plan did the install."""
     if "micropip.package_manager" in sys.modules:
         await _start_first_resolution(requirements, index_urls, credentials, manager)
         return False
@@ -85,9 +87,6 @@ async def begin(
     asked = 0
     found = None
     try:
-        from . import transport
-        from .index import early
-
         if index_urls is None:
             from .index.urls import default_index_urls
 
@@ -102,6 +101,15 @@ async def begin(
                 check_index_url(url)
                 if take_credentials(url) != url:
                     lock_only = None
+    except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
+        return False
+    # Before any request: a returning visitor's same install may need none (its errors are the install's).
+    if lock_only is not None and recall and await _install_remembered(requirements, urls, deps, **lock_only):
+        return True
+    try:
+        from . import transport
+        from .index import early
+
         asked = early.start(requirements, urls, credentials)
         found = transport.pyodide_lockfile() if wheels and credentials is None else None
         if found:
@@ -135,29 +143,62 @@ async def _install_from_lock(
 ) -> bool:
     """Install with no resolver if Pyodide's lockfile decides it all (``resolution.lock_only``);
     else False, nothing done."""
+
+    async def decide() -> Any:
+        from .installation.installed import installed_distributions
+        from .resolution import lock_only
+
+        def installed() -> dict[str, tuple[str, str]]:
+            return {d.canonical_name: (d.name, str(d.version)) for d in installed_distributions()}
+
+        plan = lock_only.plan(requirements, found[0], found[1], installed, deps=deps, pre=pre)
+        if plan is None:
+            return None
+        spelled = lock_only.lock_entries(found[0])
+        return plan, {p.name: ("pyodide", spelled[p.name][0]) for p in plan.install}  # as _source_labels says
+
+    return await _install_planned(decide, requirements, verbose, progress)
+
+
+async def _install_remembered(
+    requirements: Any, urls: list[str], deps: bool, *, pre: bool, verbose: Any, progress: Any
+) -> bool:
+    """Install with no resolver an earlier visit's plan for the same question while every page
+    it read is fresh (``resolution.remembered``); else False, nothing done."""
+
+    async def decide() -> Any:
+        from .installation.installed import installed_distributions
+        from .resolution import remembered
+
+        asked = remembered.question(requirements, urls, deps=deps, pre=pre, installed=installed_distributions)
+        return asked and await remembered.recall(asked)
+
+    return await _install_planned(decide, requirements, verbose, progress)
+
+
+async def _install_planned(decide: Callable[[], Any], requirements: Any, verbose: Any, progress: Any) -> bool:
+    """Install the ``(plan, labels)`` that ``decide()`` gives through the install stage every
+    install ends in, with an install's progress and log lines; False if it gives none."""
     async with install_gate():
         if "micropip.package_manager" in sys.modules:  # an install that resolved went first
             return False
         try:
-            from .installation.installed import installed_distributions
-            from .resolution import lock_only
-
-            def installed() -> dict[str, tuple[str, str]]:
-                return {d.canonical_name: (d.name, str(d.version)) for d in installed_distributions()}
-
-            plan = lock_only.plan(requirements, found[0], found[1], installed, deps=deps, pre=pre)
-        except Exception:  # noqa: BLE001 - the resolver decides instead, and reports any problem
+            found = await decide()
+        except Exception as exc:  # noqa: BLE001 - the resolver decides instead, and reports any problem
+            logger.debug("no plan without the resolver: %s", exc)
             return False
-        if plan is None:
+        if not found:
             return False
-        from .installation import early_lock, execution
+        plan, labels = found
+        from .installation import execution
         from .progress import Reporter, verbosity
 
-        spelled = lock_only.lock_entries(found[0])
-        labels = {p.name: ("pyodide", spelled[p.name][0]) for p in plan.install}  # as _source_labels says
+        for warning in plan.warnings:
+            logger.warning(warning)
         with verbosity(verbose):
             async with Reporter(progress, verbose, requirements) as report:
-                ahead = early_lock.adopt()
+                early_lock = sys.modules.get(f"{__package__}.installation.early_lock")
+                ahead = early_lock.adopt() if early_lock is not None else None  # lockfile wheels on their way
                 if ahead is not None:
                     ahead.opener = execution.open_wheel
                 async with execution.finishing(ahead):

@@ -38,6 +38,8 @@ from .progress import ProgressCallback, Reporter, verbosity
 from .resolution.file_roots import settle_file_roots
 from .resolution.requirements import RootRequirement, parse_inputs
 from .resolution.budget import DEFAULT_TIMEOUT as DEFAULT_RESOLVE_TIMEOUT
+from .resolution import remembered
+from .index.formats import ACCEPT_HEADER
 from .resolution.resolver import resolve
 from .resolution.selection import is_sdist, other_platform_wheel
 from .resolution.sources import InstalledInfo, LockPackage, Sources, lock_packages_from
@@ -196,6 +198,10 @@ class PackageManager:
         resolve_timeout=DEFAULT_RESOLVE_TIMEOUT,
     ) -> Plan | None:
         async with self._lock, Reporter(progress, verbose, _redacted(requirements)) as report:
+            plain = not (
+                dry_run or require_hashes or reinstall or upgrade or constraints or merge_indexes or build_sdists
+            ) and credentials is None
+            asked = self._question(requirements, deps, pre, index_urls) if plain else None
             # The wheels the resolver will likely pick download while it still works (a fresh
             # page's lockfile wheels may be on their way already: ``installation.early_lock``).
             ahead = _adopt_early_lock_wheels(credentials)
@@ -223,8 +229,19 @@ class PackageManager:
                         plan, sources.wheel_bytes, credentials, report, reinstall=reinstall, ahead=ahead,
                         builder=sources.builder,
                     )
+                if asked is not None:  # a returning visitor's same install takes this plan (head_start)
+                    await remembered.remember(asked, sources.index.pages_read, ACCEPT_HEADER, plan, self._source_labels)
             report.done(plan)
             return None
+
+    def _question(self, requirements, deps, pre, index_urls) -> dict | None:
+        # ``resolution.remembered``'s question; None with settings a fresh interpreter lacks.
+        urls = [index_urls] if isinstance(index_urls, str) else list(index_urls or self.index_urls)
+        if self.constraints or self.merge_indexes or self.build_sdists or self.lock_override or not package_index.is_original():
+            return None
+        if any(auth.take_credentials(u) != u or auth.has_credentials(u) for u in urls):
+            return None
+        return remembered.question(requirements, urls, deps=deps, pre=pre, installed=installed_distributions)
 
     async def install_lockfile(
         self,
@@ -353,8 +370,8 @@ class PackageManager:
         return self._lock_packages_of(found)
 
     def _lock_packages_of(self, found: tuple[dict, str]) -> dict[str, LockPackage]:
-        """``lock_packages_from`` once per lockfile object: the runtime lock is read once per
-        interpreter, and parsing its few hundred entries on every install cost ~25 ms each time."""
+        # ``lock_packages_from`` once per lockfile object: the runtime lock is read once per
+        # interpreter, and parsing its few hundred entries on every install cost ~25 ms each time.
         memo = self._lock_memo
         if memo is None or memo[0] is not found[0] or memo[1] != found[1]:
             memo = self._lock_memo = (found[0], found[1], lock_packages_from(*found))
@@ -380,12 +397,11 @@ class PackageManager:
         )
 
     def _source_labels(self, packages: Iterable[PlannedPackage]) -> dict[str, tuple[str, str]]:
-        """Each package's source as ``list()`` reports it, and its name for ``pyodide.loadedPackages``.
-
-        ``"pyodide"`` for a package of the running Pyodide's lockfile, ``"pypi"`` for a
-        file whose sha256 an index (or a lockfile) gave, else the wheel's URL (always for
-        a direct URL requirement), as Pyodide's micropip does.
-        """
+        # Each package's source as ``list()`` reports it, and its name for ``pyodide.loadedPackages``.
+        #
+        # ``"pyodide"`` for a package of the running Pyodide's lockfile, ``"pypi"`` for a
+        # file whose sha256 an index (or a lockfile) gave, else the wheel's URL (always for
+        # a direct URL requirement), as Pyodide's micropip does.
         found = self.lock_override or transport.pyodide_lockfile()
         runtime = self._lock_packages_of(found) if found else {}
         raw_names = {
@@ -708,13 +724,12 @@ class _LazyBuilder:
 
 
 async def _warm_up(sources: Sources) -> None:
-    """Work for the network waits: what is installed, and the install stage's modules.
-
-    Both used to delay the first request (~250 ms in Chromium). The install stage compiles
-    once the first page is read: each step of an answer's arrival waits for the Python
-    running, so compiling while the page travelled held it back on a 30 ms link. A failure
-    is left for the real use to report.
-    """
+    # Work for the network waits: what is installed, and the install stage's modules.
+    #
+    # Both used to delay the first request (~250 ms in Chromium). The install stage compiles
+    # once the first page is read: each step of an answer's arrival waits for the Python
+    # running, so compiling while the page travelled held it back on a 30 ms link. A failure
+    # is left for the real use to report.
     await asyncio.sleep(0.005)
     try:
         sources.installed  # noqa: B018 - read now, see Sources.installed
@@ -728,7 +743,7 @@ async def _warm_up(sources: Sources) -> None:
 
 
 def _adopt_early_lock_wheels(credentials: str | None) -> WheelPrefetcher | None:
-    """The lockfile wheels ``micropip.install`` began downloading before the machinery loaded."""
+    # The lockfile wheels ``micropip.install`` began downloading before the machinery loaded.
     early_lock = sys.modules.get(f"{__package__}.installation.early_lock")
     ahead = early_lock.adopt() if early_lock is not None else None
     if ahead is not None:
@@ -740,11 +755,10 @@ def _adopt_early_lock_wheels(credentials: str | None) -> WheelPrefetcher | None:
 async def _built_wheels(
     packages: list[PlannedPackage], cached: dict, builder: "_LazyBuilder | None"
 ) -> tuple[dict, list[PlannedPackage], dict[str, tuple[str, str]]]:
-    """Plan entries for sdists become their built wheels (bytes in ``cached``, by the sdist URL).
-
-    Returns the ``cached`` bytes, the packages to fetch and verify, and for each built one
-    ``(sdist URL, sdist sha256)``: what ``list()``/``freeze()`` record as its origin.
-    """
+    # Plan entries for sdists become their built wheels (bytes in ``cached``, by the sdist URL).
+    #
+    # Returns the ``cached`` bytes, the packages to fetch and verify, and for each built one
+    # ``(sdist URL, sdist sha256)``: what ``list()``/``freeze()`` record as its origin.
     out, built_from = [], {}
     for pkg in packages:
         if not is_sdist(pkg.filename):
@@ -773,7 +787,7 @@ def _installed_infos() -> dict[str, InstalledInfo]:
 
 
 def _recorded_depends(dist: InstalledDist) -> set[str]:
-    """The dependencies resolved when ``dist`` was installed (``PYODIDE_REQUIRES``), as canonical names."""
+    # The dependencies resolved when ``dist`` was installed (``PYODIDE_REQUIRES``), as canonical names.
     text = _read_dist_file(dist, REQUIRES_FILE)
     try:
         names = json.loads(text) if text else []
@@ -783,14 +797,14 @@ def _recorded_depends(dist: InstalledDist) -> set[str]:
 
 
 def _mock_modules(dist: InstalledDist) -> tuple[str, ...]:
-    """The top-level modules a mock's files provide (a persistent mock's; an in-memory one has none)."""
+    # The top-level modules a mock's files provide (a persistent mock's; an in-memory one has none).
     from .installation.wheelfile import top_level_modules
 
     return top_level_modules(str(f) for f in dist.files)
 
 
 def _source_of(dist: InstalledDist) -> str:
-    """``"pyodide"``, ``"pypi"`` or a URL as PYODIDE_SOURCE says (micropip and Pyodide's loader write it)."""
+    # ``"pyodide"``, ``"pypi"`` or a URL as PYODIDE_SOURCE says (micropip and Pyodide's loader write it).
     if dist.installer == MOCK_INSTALLER_NAME:
         return "mock"
     source = _read_dist_file(dist, SOURCE_FILE)

@@ -327,6 +327,8 @@ def _as_strings(requirements: Any) -> tuple[str, ...]:
 def _collected_name(requirement: str) -> str:
     """What ``Collecting`` names: the project for a wheel URL or ``name @ url`` (as pip and
     Pyodide's micropip do), the requirement as written otherwise."""
+    if not any(c in requirement for c in "@/:") and not requirement.rstrip().endswith(".whl"):
+        return requirement.strip()  # no URL to name it by; packaging's parser not even imported
     from .errors import MicropipError
     from .resolution.requirements import parse_requirement  # the parser install() itself uses
 

@@ -95,9 +95,13 @@ NO_BYTECODE = ("micropip/sdist/",)
 
 
 # The pipeline's inner stages: no user calls help() on them, and their docstrings (written for
-# whoever reads the code) are a sixth of what every page downloads. The public modules
-# (micropip/*.py, lockfile/) keep theirs.
-NO_DOCSTRINGS = ("micropip/resolution/", "micropip/index/", "micropip/installation/", "micropip/transport/", "micropip/cache/")
+# whoever reads the code) are a sixth of what every page downloads. So is the first install's
+# head start, which no user calls either; nor the lockfile package, public on the host (the pip
+# wheel keeps its docstrings) but only micropip's reader in a page. micropip/*.py keep theirs.
+NO_DOCSTRINGS = (
+    "micropip/resolution/", "micropip/index/", "micropip/installation/", "micropip/transport/", "micropip/cache/",
+    "micropip/head_start.py", "lockfile/",
+)
 
 
 def own_sources(source_root: Path = SOURCE_ROOT) -> dict[str, bytes]:

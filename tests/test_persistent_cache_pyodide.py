@@ -199,3 +199,89 @@ got = await tab1.read(name)
 """
     )
     assert out[0] is True
+
+
+# ---- a returning visitor's same install takes the plan its last visit made (resolution.remembered)
+
+RESOLVER_IMPORTED = "import sys; [m for m in ('micropip.resolution.resolver', 'resolvelib', 'packaging.specifiers') if m in sys.modules]"
+STATE = "[micropip.freeze(), repr(micropip.list())]"
+
+
+def install_verbose(py: Interpreter, server: FaultServer, requirement: str = "greeting") -> str:
+    """Install with pip's lines on; returns them."""
+    return py.run(
+        f"""
+import io, logging
+_log = io.StringIO(); _lh = logging.StreamHandler(_log); _lh.setLevel(logging.INFO)
+logging.getLogger('micropip').addHandler(_lh)
+await micropip.install({requirement!r}, index_urls=[{server.simple_url!r}], verbose=True)
+logging.getLogger('micropip').removeHandler(_lh)
+_log.getvalue()
+"""
+    )
+
+
+def test_a_reload_installs_the_remembered_plan_with_no_request_and_no_resolver(visit, server, tmp_path):
+    a = visit()
+    first = install_verbose(a, server)
+    assert a.run(RESOLVER_IMPORTED) == ["micropip.resolution.resolver", "resolvelib", "packaging.specifiers"]
+    assert len(list((tmp_path / "cache").glob("*.plan"))) == 1
+
+    before = sum(server.hits.values())
+    b = visit()
+    again = install_verbose(b, server)
+    assert sum(server.hits.values()) == before  # not one request: pages fresh, wheels and plan kept
+    assert b.run(RESOLVER_IMPORTED) == []  # and the resolver never compiled
+    assert "Successfully installed colorama-lite-0.2, greeting-1.1" in again
+    assert sorted(again.splitlines()) == sorted(first.splitlines())  # pip's lines as the install that resolved
+    assert b.run("import greeting; greeting.__name__") == "greeting"
+    assert b.run(STATE) == a.run(STATE)  # the same files, sources, hashes and dependencies recorded
+
+    site = b.run("import sysconfig; sysconfig.get_paths()['purelib']")
+    c = visit()  # something else installed before the same install: resolved again
+    c.run(f"import os; os.makedirs({site!r} + '/unrelated-1.0.dist-info'); open({site!r} + '/unrelated-1.0.dist-info/METADATA', 'w').write('Metadata-Version: 2.1\\nName: unrelated\\nVersion: 1.0\\n')")
+    install(c, server, idle=False)
+    assert c.run(RESOLVER_IMPORTED)
+    d = visit()  # another requirement: resolved again
+    d.run(f"await micropip.install('greeting>=1.0', index_urls=[{server.simple_url!r}])")
+    assert d.run(RESOLVER_IMPORTED)
+    assert d.run("import importlib.metadata as m; m.version('greeting')") == "1.1"
+
+
+def test_a_stale_page_resolves_again(visit, server):
+    server.page_max_age = 0  # stale at once
+    a = visit()
+    install(a, server, idle=False)
+    b = visit()
+    install(b, server, idle=False)
+    assert b.run(RESOLVER_IMPORTED)  # resolved again ...
+    assert server.not_modified  # ... after a conditional request answered 304
+    assert b.run(STATE) == a.run(STATE)
+
+
+def test_a_corrupt_or_foreign_remembered_plan_is_discarded(visit, server, tmp_path):
+    a = visit()
+    install(a, server, idle=False)
+    [entry] = (tmp_path / "cache").glob("*.plan")
+    entry.write_bytes(entry.read_bytes()[:-1] + b"\0")  # flipped on disk between visits
+    b = visit()
+    b.run(CAPTURE_WARNINGS)
+    install(b, server, idle=False)
+    assert "corrupt" in b.run("_buf.getvalue()")
+    assert b.run(RESOLVER_IMPORTED)  # resolved, and kept the plan again
+    assert b.run(STATE) == a.run(STATE)
+
+    # whole (sealed) but another question's, or not a plan at all: deleted, never used
+    c = visit()
+    c.run(
+        f"""
+from micropip import cache
+await cache.current().write({entry.name!r}, b'{{"question": {{}}, "plan": {{"install": []}}}}')
+"""
+    )
+    install(c, server, idle=False)
+    assert c.run(RESOLVER_IMPORTED)
+    assert c.run(STATE) == a.run(STATE)
+    d = visit()
+    install(d, server, idle=False)
+    assert d.run(RESOLVER_IMPORTED) == []  # the entry the last install kept is whole again

@@ -9,6 +9,7 @@ every page, metadata file and wheel again, and compiles every module again. Kind
 - ``<wheel sha256>-<bytecode magic>.pyc``: the compiled modules of one wheel for one
   interpreter (``installation.bytecode``); a Pyodide with another magic never asks for it.
 - ``<sdist sha256>.built``: which wheel an sdist built into (``build_sdists``).
+- ``<sha256 of the question>.plan``: a resolution's plan (``resolution.remembered``).
 
 The corruption rule: a content-addressed entry must hash to its name; every other entry is
 sealed (a sha256 of its payload in front of it). An entry that fails is deleted and reported
@@ -40,7 +41,7 @@ INDEX_NAME = "index.json"
 INDEX_VERSION = 1
 _KEY = re.compile(r"[0-9a-f]{64}")
 _HASHED = re.compile(r"([0-9a-f]{64})\.(whl|metadata)")  # content-addressed
-_SEALED = re.compile(r"[0-9a-f]{64}(\.page|\.built|-[0-9a-f]{8}\.pyc)")
+_SEALED = re.compile(r"[0-9a-f]{64}(\.page|\.built|\.plan|-[0-9a-f]{8}\.pyc)")
 _SEAL = b"PPMC1"  # then the sha256 of the payload (32 bytes), then the payload
 
 _warned = False

@@ -56,6 +56,7 @@ class IndexClient:
         self._pages: dict[str, asyncio.Future] = {}
         self._roots: dict[str, asyncio.Future] = {}  # index URL -> the projects its root lists
         self.bytes_fetched = 0
+        self.pages_read: list[str] = []  # every project page URL asked, in order (``resolution.remembered``)
 
     async def project(self, name: str) -> ProjectPage | None:
         """All files of ``name``, or None when no index has it. Cached per client."""
@@ -93,6 +94,7 @@ class IndexClient:
 
     async def _from_index(self, index_url: str, name: str) -> ProjectPage | None:
         url = project_url(index_url, name)
+        self.pages_read.append(url)
         ahead = early.take(url, self.credentials)  # a first install's root page may be on its way already
         try:
             if ahead is not None:

@@ -64,6 +64,15 @@ async def get_page(url: str, accept: str, *, credentials: str | None = None) -> 
     return response
 
 
+async def kept_fresh(url: str, accept: str, now: float | None = None) -> bool:
+    """Whether ``get_page`` would answer from the cache with no request."""
+    store = cache.current() if _may_keep(url, None) else None
+    if store is None:
+        return False
+    kept = _parse(await store.read(entry_name(url, accept)), url)
+    return kept is not None and is_fresh(kept[0]["headers"], kept[0]["stored"], time.time() if now is None else now)
+
+
 def freshness_lifetime(headers: dict[str, str]) -> float:
     """Seconds a response stays fresh: ``max-age``, else ``Expires`` - ``Date``; 0 for ``no-cache``."""
     directives = _directives(headers.get("cache-control", ""))

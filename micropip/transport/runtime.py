@@ -95,6 +95,27 @@ def pyodide_lockfile() -> tuple[dict, str] | None:
     return _lockfile
 
 
+_identity: dict[str, str] | None = None
+
+
+def runtime_identity() -> dict[str, str]:
+    """Python, Pyodide and a sha256 of the lockfile as JavaScript holds it (no conversion)."""
+    global _identity
+    if _identity is None:
+        import hashlib
+        import sys
+
+        _identity = {"python": sys.version, "platform": sys.platform}
+        if IN_PYODIDE:
+            import js  # type: ignore[import-not-found]
+            import pyodide_js  # type: ignore[import-not-found]
+
+            lock = str(js.JSON.stringify(pyodide_js._api.lockfile))
+            _identity.update(pyodide=str(pyodide_js.version), lock=hashlib.sha256(lock.encode()).hexdigest(),
+                             base=str(getattr(pyodide_js, "lockfileBaseUrl", "") or ""))
+    return _identity
+
+
 def lockfile_entry(key: str) -> tuple[object, str] | None:
     """One top-level entry of the running Pyodide's lockfile (None when absent) and the lock's
     base URL, without converting the whole lock: a first install asks for its pages before that."""
