@@ -256,15 +256,13 @@ class Cache:
         return self._known
 
     async def _read_known(self) -> None:
-        try:
-            raw = await self.store.read(INDEX_NAME)
-            if raw is not None:
-                entries = parse_index(transport.as_bytes(raw))
-                known = set(entries) if entries or transport.as_bytes(raw) == _EMPTY_INDEX else None
-            else:  # a new store, or one whose index was lost: the listing says which
+        entries, whole = await self._read_index_checked()
+        known: set[str] | None = set(entries) if whole else None
+        if known is None:  # a new store, or one whose index was lost or spoiled: the listing says
+            try:
                 known = {name for name in await self.store.list() if is_entry(name)}
-        except Exception:  # unreadable: read every name, as without this
-            known = None
+            except Exception:  # unreadable: read every name, as without this
+                known = None
         self._known = known | self._written if known is not None else None
 
     async def _read_index(self) -> dict[str, Entry]:
