@@ -173,12 +173,16 @@ async def _install_remembered(
         asked = remembered.question(requirements, urls, deps=deps, pre=pre, installed=installed_distributions)
         return asked and await remembered.recall(asked)
 
-    return await _install_planned(decide, requirements, verbose, progress)
+    # A plan is kept only after its install checked every wheel file by file: those bytes are proven.
+    return await _install_planned(decide, requirements, verbose, progress, proven=True)
 
 
-async def _install_planned(decide: Callable[[], Any], requirements: Any, verbose: Any, progress: Any) -> bool:
+async def _install_planned(
+    decide: Callable[[], Any], requirements: Any, verbose: Any, progress: Any, *, proven: bool = False
+) -> bool:
     """Install the ``(plan, labels)`` that ``decide()`` gives through the install stage every
-    install ends in, with an install's progress and log lines; False if it gives none."""
+    install ends in, with an install's progress and log lines; False if it gives none.
+    ``proven``: the plan's wheels passed every check in an earlier install (``execution.execute``)."""
     async with install_gate():
         if "micropip.package_manager" in sys.modules:  # an install that resolved went first
             return False
@@ -204,7 +208,8 @@ async def _install_planned(decide: Callable[[], Any], requirements: Any, verbose
                 async with execution.finishing(ahead):
                     report.resolved(plan)
                     if plan.install:
-                        await execution.execute(plan, plan.install, {}, None, report, labels, ahead=ahead)
+                        wheels = frozenset(p.sha256.lower() for p in plan.install if p.sha256) if proven else frozenset()
+                        await execution.execute(plan, plan.install, {}, None, report, labels, ahead=ahead, proven=wheels)
                 report.done(plan)
         return True
 

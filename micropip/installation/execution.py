@@ -53,11 +53,14 @@ async def execute(
     reinstall: bool = False,
     ahead: WheelPrefetcher | None = None,
     built_from: Mapping[str, tuple[str, str]] | None = None,
+    proven: frozenset[str] = frozenset(),
 ) -> None:
     """Download, verify and install ``packages`` (``plan.install``, sdists replaced by the
     wheels built, bytes in ``cached``); on any failure nothing changes. ``labels``: each
     package's ``list()`` source and ``pyodide.loadedPackages`` name; ``built_from``: a built
-    wheel's sdist URL and sha256, its recorded origin.
+    wheel's sdist URL and sha256, its recorded origin. ``proven``: sha256 of wheels an earlier
+    install checked file by file (a remembered plan's): once their bytes hash to it again,
+    RECORD's hashes are not computed again (``WheelFile.from_bytes``).
     """
     from .installer import IncrementalInstall, install_transaction
 
@@ -77,7 +80,8 @@ async def execute(
             wheel.release()
             wheel = None
         if wheel is None:
-            wheel = await open_wheel(pkg.url, pkg.filename, data)
+            # fetch_all checked the bytes against pkg.sha256 (on download or on the cache's read)
+            wheel = await open_wheel(pkg.url, pkg.filename, data, proven=bool(pkg.sha256) and pkg.sha256.lower() in proven)
         opened.append(wheel)
         item = install_item(pkg, data, wheel, labels[pkg.name][0], built_from.get(pkg.name))
         if early is not None:
@@ -182,15 +186,16 @@ def install_item(
     return InstallItem(wheel, requested=pkg.requested, direct_url=direct_url, installer=INSTALLER_NAME, extra_dist_info=extra)
 
 
-async def open_wheel(url: str, filename: str, data: bytes | transport.JsBytes) -> "WheelFile":
-    """A downloaded wheel inflated, hashed and checked (natively in Pyodide when it can): nothing written."""
+async def open_wheel(url: str, filename: str, data: bytes | transport.JsBytes, *, proven: bool = False) -> "WheelFile":
+    """A downloaded wheel inflated, hashed and checked (natively in Pyodide when it can): nothing
+    written. ``proven``: see ``WheelFile.from_bytes``."""
     from .wheelfile import WheelFile
 
     archive = await transport.open_archive(data)
     try:
         if archive is not None:
-            return WheelFile.from_archive(filename, archive, source=url)
-        return WheelFile.from_bytes(filename, transport.as_bytes(data), source=url)
+            return WheelFile.from_archive(filename, archive, source=url, proven=proven)
+        return WheelFile.from_bytes(filename, transport.as_bytes(data), source=url, proven=proven)
     except BaseException:
         if archive is not None:
             archive.release()

@@ -121,9 +121,16 @@ class WheelFile:
         *,
         source: str = "",
         max_unpacked_size: int = DEFAULT_MAX_UNPACKED_SIZE,
+        proven: bool = False,
     ) -> WheelFile:
-        """Check ``data`` completely; ``source`` (URL or path) only goes into messages."""
-        return _load(cls, filename, source, max_unpacked_size, lambda fail: _ZipMembers(_open_zip(data, fail), data, fail))
+        """Check ``data`` completely; ``source`` (URL or path) only goes into messages.
+
+        ``proven``: these very bytes (the caller checked their sha256) passed every check in an
+        earlier install, so RECORD's hashes are taken as they are instead of hashing each file
+        again (the same bytes give the same answer); everything else is checked as ever."""
+        return _load(
+            cls, filename, source, max_unpacked_size, lambda fail: _ZipMembers(_open_zip(data, fail), data, fail), proven
+        )
 
     @classmethod
     def from_archive(
@@ -133,12 +140,13 @@ class WheelFile:
         *,
         source: str = "",
         max_unpacked_size: int = DEFAULT_MAX_UNPACKED_SIZE,
+        proven: bool = False,
     ) -> WheelFile:
         """The same checks as ``from_bytes`` on a wheel inflated natively (``transport.open_archive``).
 
         The native side only saves work: every path, size and RECORD hash is checked here.
         """
-        return _load(cls, filename, source, max_unpacked_size, lambda fail: _NativeMembers(archive, fail))
+        return _load(cls, filename, source, max_unpacked_size, lambda fail: _NativeMembers(archive, fail), proven)
 
     def release(self) -> None:
         """Free natively held bytes (a no-op for a wheel read in Python); the wheel is unusable after."""
@@ -251,6 +259,7 @@ def _load(
     source: str,
     max_unpacked: int,
     open_members: Callable[[_Fail], _ZipMembers | _NativeMembers],
+    proven: bool = False,
 ) -> WheelFile:
     filename = filename.replace("\\", "/").rsplit("/", 1)[-1]
     fail = _Fail(filename, source)
@@ -293,7 +302,7 @@ def _load(
 
     infos_by_path = {i.filename: i for i in infos}
     executable = frozenset(i.filename for i in infos if (i.external_attr >> 16) & 0o111)
-    sha256 = _verify_record(sizes, content, record, dist_info, fail, digests)
+    sha256 = _verify_record(sizes, content, record, dist_info, fail, digests, proven=proven)
     return cls(
         filename=filename,
         source=source,
@@ -557,11 +566,14 @@ def _verify_record(
     dist_info: str,
     fail: _Fail,
     digests: Mapping[str, str] | None = None,
+    *,
+    proven: bool = False,
 ) -> dict[str, str]:
     """Every file listed with a matching hash and size; returns the sha256 values seen.
 
     ``digests`` are RECORD-style sha256 values computed natively; when RECORD has the
-    very same text the file is proven, without decoding anything.
+    very same text the file is proven, without decoding anything. ``proven``: the whole
+    archive passed this check before (``WheelFile.from_bytes``): RECORD's hashes stand.
     """
     digests = digests or {}
     record_path = f"{dist_info}/RECORD"
@@ -583,7 +595,7 @@ def _verify_record(
         if known is not None and row.hash == known:
             sha256[row.path] = known
         else:
-            algo, digest = _check_hash(row, lambda: content(row.path), fail, known)
+            algo, digest = _check_hash(row, lambda: content(row.path), fail, known, proven=proven)
             if algo == "sha256":
                 sha256[row.path] = _record_digest(algo, digest)
         if row.size is not None and row.size != size:
@@ -596,7 +608,7 @@ def _verify_record(
 
 
 def _check_hash(
-    row: RecordRow, data: Callable[[], bytes], fail: _Fail, known_sha256: str | None = None
+    row: RecordRow, data: Callable[[], bytes], fail: _Fail, known_sha256: str | None = None, *, proven: bool = False
 ) -> tuple[str, bytes]:
     algo, sep, value = (row.hash or "").partition("=")
     if not sep or not value:
@@ -609,6 +621,8 @@ def _check_hash(
         expected = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except ValueError as exc:  # binascii.Error
         raise fail(f"RECORD hash for {row.path!r} is not urlsafe base64") from exc
+    if proven:
+        return algo, expected
     if algo == "sha256":
         actual = _digest_bytes(known_sha256) if known_sha256 is not None else hashlib.sha256(data()).digest()
     else:
