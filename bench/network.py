@@ -246,8 +246,8 @@ def _levels(root):
 STOP_IDLE_CODE = """
 import sys
 _bc = sys.modules.get("micropip.installation.bytecode")
-if _bc is not None and getattr(_bc, "_worker", None) is not None:
-    _bc._worker.cancel()
+if _bc is not None and hasattr(_bc, "stop_idle"):
+    _bc.stop_idle()
 """
 
 

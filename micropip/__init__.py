@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import head_start
+from .installation import activity
 
 __version__ = "1.0.0a1"
 
@@ -103,37 +104,38 @@ async def install(
     if isinstance(keep_going, dict):  # an options object from JavaScript: install(reqs, {keep_going: true, ...})
         options = dict(keep_going)
         return await install(requirements, **options)
-    try:
-        if lockfile is None:
-            # Without a resolver only when nothing given needs one (a dry run returns the plan it made).
-            plain = not (dry_run or require_hashes or reinstall or constraints or upgrade) and credentials is None
-            if await head_start.begin(
-                requirements, index_urls, credentials, _get_manager, wheels=not (dry_run or require_hashes),
-                deps=bool(deps), lock_only={"pre": bool(pre), "verbose": verbose, "progress": progress} if plain else None,
-                recall=not (merge_indexes or build_sdists),  # as a plain install resolves (resolution.remembered)
-            ):
-                return None
-        return await _get_manager().install(
-            requirements,
-            keep_going,
-            deps,
-            credentials,
-            pre,
-            index_urls,
-            constraints=constraints,
-            reinstall=reinstall,
-            verbose=verbose,
-            dry_run=dry_run,
-            merge_indexes=merge_indexes,
-            lockfile=lockfile,
-            progress=progress,
-            require_hashes=require_hashes,
-            build_sdists=build_sdists,
-            upgrade=upgrade,
-            resolve_timeout=resolve_timeout,
-        )
-    finally:
-        await head_start.discard()
+    with activity.installing():  # the idle-time compiling waits meanwhile
+        try:
+            if lockfile is None:
+                # Without a resolver only when nothing given needs one (a dry run returns the plan it made).
+                plain = not (dry_run or require_hashes or reinstall or constraints or upgrade) and credentials is None
+                if await head_start.begin(
+                    requirements, index_urls, credentials, _get_manager, wheels=not (dry_run or require_hashes),
+                    deps=bool(deps), lock_only={"pre": bool(pre), "verbose": verbose, "progress": progress} if plain else None,
+                    recall=not (merge_indexes or build_sdists),  # as a plain install resolves (resolution.remembered)
+                ):
+                    return None
+            return await _get_manager().install(
+                requirements,
+                keep_going,
+                deps,
+                credentials,
+                pre,
+                index_urls,
+                constraints=constraints,
+                reinstall=reinstall,
+                verbose=verbose,
+                dry_run=dry_run,
+                merge_indexes=merge_indexes,
+                lockfile=lockfile,
+                progress=progress,
+                require_hashes=require_hashes,
+                build_sdists=build_sdists,
+                upgrade=upgrade,
+                resolve_timeout=resolve_timeout,
+            )
+        finally:
+            await head_start.discard()
 
 
 async def install_lockfile(
@@ -156,10 +158,11 @@ async def install_lockfile(
     one for a package built from source) is built again, or taken from the wheel cache,
     only with ``build_sdists=True`` (or ``set_build_sdists(True)``).
     """
-    return await _get_manager().install_lockfile(
-        lockfile, packages=packages, reinstall=reinstall, credentials=credentials, verbose=verbose, dry_run=dry_run,
-        progress=progress, build_sdists=build_sdists,
-    )
+    with activity.installing():
+        return await _get_manager().install_lockfile(
+            lockfile, packages=packages, reinstall=reinstall, credentials=credentials, verbose=verbose, dry_run=dry_run,
+            progress=progress, build_sdists=build_sdists,
+        )
 
 
 def list():  # noqa: A001 - the micropip API name

@@ -23,8 +23,6 @@ from typing import Any
 
 logger = logging.getLogger("micropip")
 _gate: Any = None
-
-
 def install_gate() -> Any:
     """Held by one install at a time (a lockfile-only one has no manager)."""
     global _gate

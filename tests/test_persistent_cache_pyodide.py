@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness.fault_server import FaultServer, json_reply
+from .harness.fault_server import FaultServer, json_reply, upstream
 from .harness.pyodide_node import Interpreter, NodeRunner
 
 pytestmark = pytest.mark.pyodide
@@ -285,3 +285,58 @@ await cache.current().write({entry.name!r}, b'{{"question": {{}}, "plan": {{"ins
     d = visit()
     install(d, server, idle=False)
     assert d.run(RESOLVER_IMPORTED) == []  # the entry the last install kept is whole again
+
+
+def test_idle_compiling_waits_while_an_install_runs(visit, server):
+    """The compiling an install leaves for idle time shares the page's one thread: it stops
+    while a later install runs (that install's page here takes 2 s) and goes on after it."""
+    a = visit()
+    install(a, server, idle=False)
+    server.route("/simple/bt-leaf/", upstream(delay=2.0))
+    began, during, after = a.run(
+        f"""
+import asyncio, builtins, micropip
+from micropip.installation import activity, bytecode
+_seen = []
+def _spy(*args, **kw):  # every compile of the idle work, and whether an install was running then
+    _seen.append(activity.install_running())
+    return builtins.compile(*args, **kw)
+bytecode.compile = _spy
+try:
+    await asyncio.sleep(bytecode.IDLE_DELAY + 0.4)
+    _began = len(_seen)
+    await micropip.install('bt-leaf', index_urls=[{server.simple_url!r}])
+    _during = sum(_seen)
+    await bytecode.idle_done()
+finally:
+    del bytecode.compile
+[_began, _during, len(_seen) - _began]
+"""
+    )
+    assert began > 0  # the idle compiling had begun before the second install
+    assert during == 0  # not one module compiled while it ran
+    assert after > 0  # and it went on afterwards
+
+
+def test_stop_idle_drops_the_compiling_left(visit, server):
+    a = visit()
+    install(a, server, idle=False)
+    compiled = a.run(
+        """
+import asyncio, builtins
+from micropip.installation import bytecode
+_seen = []
+def _spy(*args, **kw):
+    _seen.append(1)
+    return builtins.compile(*args, **kw)
+bytecode.compile = _spy
+try:
+    bytecode.stop_idle()
+    await asyncio.sleep(bytecode.IDLE_DELAY + 0.5)
+    await bytecode.idle_done()  # nothing left to wait for
+finally:
+    del bytecode.compile
+len(_seen)
+"""
+    )
+    assert compiled == 0

@@ -228,6 +228,28 @@ def test_record_hash_mismatch():
     refused(zipped(entries(record=bad_hash)), "hash mismatch for 'demo/__init__.py'")
 
 
+def test_proven_bytes_take_records_hashes_but_every_other_check_stays(monkeypatch):
+    """``proven``: bytes that passed every check in an earlier install (a remembered plan's
+    wheel whose sha256 matched again) are not hashed file by file; the rest is still checked."""
+    import micropip.installation.wheelfile as wf
+
+    good = zipped(entries({"demo/__init__.py": b"X = 1\n", "demo/more.py": b"Y = 2\n"}))
+    calls = []
+    real = wf.hashlib.sha256
+    monkeypatch.setattr(wf.hashlib, "sha256", lambda *a: calls.append(1) or real(*a))
+    wheel = load(good, proven=True)
+    assert calls == []  # no file hashed
+    assert wheel.sha256("demo/more.py") == record_hash(b"Y = 2\n")  # RECORD's value, as the installer writes it
+    assert load(good).sha256("demo/more.py") == wheel.sha256("demo/more.py") and calls  # the full check hashes
+
+    def bad_size(items: Entries) -> bytes:
+        return default_record(items).replace(b",6\n", b",7\n")
+
+    refused(zipped(entries(record=bad_size)), "size mismatch", proven=True)
+    refused(zipped(entries(record=lambda items: default_record(items[1:]))), "not listed in RECORD", proven=True)
+    refused(zipped(entries(wheel="Wheel-Version: 9.0\n")), "Wheel-Version", proven=True)
+
+
 def test_record_size_mismatch():
     def bad_size(items: Entries) -> bytes:
         return default_record(items).replace(b",6\n", b",7\n")

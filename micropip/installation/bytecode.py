@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import cache
+from . import activity
 
 logger = logging.getLogger("micropip")
 
@@ -42,6 +43,7 @@ MAGIC = importlib.util.MAGIC_NUMBER
 MACHINERY = ("micropip", "packaging", "resolvelib")
 IDLE_DELAY = 0.5  # seconds after an install before compiling starts: the user's import goes first
 STEP_PAUSE = 0.002  # between two modules: the page stays responsive
+BUSY_POLL = 0.05  # seconds between two looks at whether the install that paused the compiling is over
 
 
 @dataclass
@@ -193,8 +195,29 @@ async def idle_done() -> None:
         await store.settle()
 
 
+def stop_idle() -> None:
+    """Stop the idle-time compiling and forget what it had left (what it kept stays kept).
+
+    For a page or harness about to drop this interpreter: the work would otherwise go on in
+    the JavaScript engine the interpreter shares with others."""
+    global _worker, _idle_wanted
+    _queue.clear()
+    _idle_wanted = False
+    if _worker is not None and not _worker.done():
+        _worker.cancel()
+    _worker = None
+
+
+async def _step() -> None:
+    """Between two modules: a pause for the page, and a wait while an install runs (it goes first)."""
+    await asyncio.sleep(STEP_PAUSE)
+    while activity.install_running():
+        await asyncio.sleep(BUSY_POLL)
+
+
 async def _work() -> None:
     await asyncio.sleep(IDLE_DELAY)
+    await _step()
     try:  # the standard library modules imported so far: every page load needs them first
         await _keep_stdlib()
     except Exception as exc:  # noqa: BLE001 - only time is lost
@@ -226,7 +249,7 @@ async def _compile_wheel(wheel: WheelFiles) -> None:
         except OSError:
             pass
         out[rel] = pyc
-        await asyncio.sleep(STEP_PAUSE)
+        await _step()
     if out:
         await store.write(entry_name(wheel.sha256), marshal.dumps(out))
 
@@ -443,7 +466,7 @@ async def _keep_stdlib() -> None:
         except Exception:  # noqa: BLE001 - left to the zip
             continue
         kept[name] = bytes(_code_to_hash_pyc(code, importlib.util.source_hash(source), True))
-        await asyncio.sleep(STEP_PAUSE)
+        await _step()
     await store.write(entry_name(key), marshal.dumps(kept))
     if _stdlib_finder is not None:
         _stdlib_finder.files = kept
