@@ -11,14 +11,23 @@ while they travel (``micropip.index.early``). This times that, from before ``imp
 micropip`` to the end of the install, in a fresh interpreter, ours and the reference
 interleaved on the same replay (the index given as ``index_urls=``, which both accept).
 Results: ``bench/results/first_use-SETTING.json``.
+
+``--settle SECONDS`` times a kernel that imported micropip as it started and sat idle that
+long before the user's first install (JupyterLite's piplite imports micropip at kernel start):
+``import micropip``, the wait, then only ``await micropip.install(root)`` is timed. Ours runs
+with its persistent cache on and empty, as in a new visitor's page (where it is on by
+default); in that idle time it compiles its machinery (``head_start.plan_warm_up``).
+Results: ``bench/results/first_use-SETTING-settled.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -36,6 +45,15 @@ import micropip
 await micropip.install({root!r}, index_urls=[{index!r}])
 json.dumps({{"ms": (time.perf_counter() - _t) * 1000}})
 """
+SETTLED = """
+import time, json, asyncio
+import micropip
+{prelude}
+await asyncio.sleep({settle})
+_t = time.perf_counter()
+await micropip.install({root!r}, index_urls=[{index!r}])
+json.dumps({{"ms": (time.perf_counter() - _t) * 1000}})
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--roots", default=DEFAULT_ROOTS)
     parser.add_argument("--setting", default="100ms", choices=sorted(network.SETTINGS))
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--out", default=None, help="default: bench/results/first_use-SETTING.json")
+    parser.add_argument("--settle", type=float, default=0.0, help="seconds idle between import and install")
+    parser.add_argument("--out", default=None, help="default: bench/results/first_use-SETTING[-settled].json")
     args = parser.parse_args(argv)
     roots = [r for r in args.roots.split(",") if r]
     latency, rate = network.SETTINGS[args.setting]
@@ -58,12 +77,26 @@ def main(argv: list[str] | None = None) -> int:
                 for who in (("ours", "reference") if (rep + i) % 2 == 0 else ("reference", "ours")):
                     node.limit_s = 180
                     interp, _ = node.new(locks[who], ["micropip"])
+                    index = network.index_url_for(who, server)
+                    folder = None
+                    if args.settle:
+                        folder = tempfile.mkdtemp(prefix="first-use-cache-")
+                        prelude = f"micropip.set_cache(True, path={folder!r})" if who == "ours" else ""
+                        code = SETTLED.format(prelude=prelude, settle=args.settle, root=root, index=index)
+                    else:
+                        code = FIRST_USE.format(root=root, index=index)
                     try:
-                        answer = node.py(interp, FIRST_USE.format(root=root, index=network.index_url_for(who, server)))
+                        answer = node.py(interp, code)
                         runs[root][who].append(json.loads(answer["value"])["ms"])
                     except run.BenchError as exc:
                         network.log(f"{root} {who}: failed: {str(exc)[:300]}")
+                    try:  # a dropped interpreter's idle-time work would go on in this Node process
+                        node.py(interp, network.STOP_IDLE_CODE)
+                    except run.BenchError:
+                        pass
                     node.drop(interp)
+                    if folder is not None:
+                        shutil.rmtree(folder, ignore_errors=True)
                     network.log(f"[first use {args.setting}] rep {rep + 1}/{args.reps} {root:14s} {who:9s} "
                                 f"{runs[root][who][-1] if runs[root][who] else float('nan'):8.0f} ms")
     finally:
@@ -75,11 +108,13 @@ def main(argv: list[str] | None = None) -> int:
         ratio = med["ours"] / med["reference"] if med["ours"] and med["reference"] else None
         per_root[root] = {"median_ms": med, "ratio": ratio, "runs": by}
     ratios = [r["ratio"] for r in per_root.values() if r["ratio"]]
-    out = {"setting": network.SETTING_LABELS[args.setting], "reps": args.reps, "per_root": per_root,
-           "geomean_ours_vs_reference": network.geomean(ratios)}
-    args.out = args.out or str(network.RESULTS / f"first_use-{args.setting}.json")
+    out = {"setting": network.SETTING_LABELS[args.setting], "reps": args.reps, "settle_s": args.settle,
+           "per_root": per_root, "geomean_ours_vs_reference": network.geomean(ratios)}
+    suffix = "-settled" if args.settle else ""
+    args.out = args.out or str(network.RESULTS / f"first_use-{args.setting}{suffix}.json")
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
-    print(f"\nfirst use (import micropip + install), {out['setting']}, median of {args.reps}")
+    what = f"install after import micropip and {args.settle:g} s idle" if args.settle else "import micropip + install"
+    print(f"\nfirst use ({what}), {out['setting']}, median of {args.reps}")
     print(f"  {'root':14s} {'ours':>8s} {'reference':>10s} {'ours/ref':>9s}")
     for root, r in per_root.items():
         m = r["median_ms"]

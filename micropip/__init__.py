@@ -311,3 +311,4 @@ def _register_magics() -> None:
 
 
 _register_magics()
+head_start.plan_warm_up()

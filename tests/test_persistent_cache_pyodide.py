@@ -340,3 +340,56 @@ len(_seen)
 """
     )
     assert compiled == 0
+
+
+INSTALL_COMPILES = """
+import importlib._bootstrap_external as _be
+_compiled = []
+_orig = _be.SourceFileLoader.source_to_code
+def _spy(self, data, path, **kw):
+    _compiled.append(path.rsplit('site-packages/', 1)[-1])
+    return _orig(self, data, path, **kw)
+_be.SourceFileLoader.source_to_code = _spy
+try:
+    await micropip.install('greeting', index_urls=[INDEX])
+finally:
+    _be.SourceFileLoader.source_to_code = _orig
+sorted(p.split('/')[0] for p in _compiled)
+"""
+
+
+def test_an_idle_interpreter_compiles_the_machinery_before_its_first_install(visit, server):
+    """A kernel that imported micropip and sat idle (a notebook's user typing the first cell)
+    has its install machinery loaded by then: that install compiles none of it. The next page
+    load puts the code kept then back instead of compiling it again."""
+    a = visit()
+    a.run("import asyncio; from micropip import head_start; await asyncio.sleep(head_start.WARM_UP_DELAY + 0.3)")
+    a.run("await head_start.warm_up_done()")
+    assert a.run("import sys; ['micropip.resolution.resolver' in sys.modules, 'micropip.package_index' in sys.modules]") == [True, False]
+    compiled = a.run(INSTALL_COMPILES.replace("INDEX", repr(server.simple_url)))
+    assert not {"micropip", "packaging", "resolvelib"} & set(compiled), compiled
+    assert a.run("import greeting; greeting.__name__") == "greeting"
+
+    b = visit()  # the next page load puts the kept code back instead of compiling it again
+    warm_compiles = b.run(
+        """
+import asyncio, builtins
+from micropip import head_start
+from micropip.installation import bytecode
+_seen = []
+def _spy(source, path, *args, **kw):
+    _seen.append(path)
+    return builtins.compile(source, path, *args, **kw)
+bytecode.compile = _spy
+try:
+    await asyncio.sleep(head_start.WARM_UP_DELAY + 0.3)
+    await head_start.warm_up_done()
+finally:
+    del bytecode.compile
+[p for p in _seen if 'site-packages' in str(p)]
+"""
+    )
+    assert warm_compiles == []
+    compiled = b.run(INSTALL_COMPILES.replace("INDEX", repr(server.simple_url)))
+    assert not {"micropip", "packaging", "resolvelib"} & set(compiled), compiled
+

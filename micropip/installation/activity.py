@@ -12,13 +12,15 @@ import contextlib
 from collections.abc import Iterator
 
 _running = 0
+_begun = False
 
 
 @contextlib.contextmanager
 def installing() -> Iterator[None]:
     """Held by every ``micropip.install`` / ``install_lockfile`` call while it runs."""
-    global _running
+    global _running, _begun
     _running += 1
+    _begun = True
     try:
         yield
     finally:
@@ -27,3 +29,8 @@ def installing() -> Iterator[None]:
 
 def install_running() -> bool:
     return _running > 0
+
+
+def install_begun() -> bool:
+    """Whether any install was begun in this interpreter (the warm-up is only for before one)."""
+    return _begun

@@ -218,16 +218,16 @@ async def _step() -> None:
 async def _work() -> None:
     await asyncio.sleep(IDLE_DELAY)
     await _step()
-    try:  # the standard library modules imported so far: every page load needs them first
-        await _keep_stdlib()
-    except Exception as exc:  # noqa: BLE001 - only time is lost
-        logger.debug("bytecode: keeping the standard library failed: %s", exc)
     while _queue:
         wheel = _queue.pop(0)
         try:
             await _compile_wheel(wheel)
         except Exception as exc:  # noqa: BLE001 - only time is lost
             logger.debug("bytecode: compiling %s failed: %s", wheel.root, exc)
+    try:  # the standard library modules imported by then: every page load needs them first
+        await _keep_stdlib()
+    except Exception as exc:  # noqa: BLE001 - only time is lost
+        logger.debug("bytecode: keeping the standard library failed: %s", exc)
 
 
 async def _compile_wheel(wheel: WheelFiles) -> None:
