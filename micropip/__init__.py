@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import head_start
-from .installation import activity
 
 __version__ = "1.0.0a1"
 
@@ -104,6 +103,8 @@ async def install(
     if isinstance(keep_going, dict):  # an options object from JavaScript: install(reqs, {keep_going: true, ...})
         options = dict(keep_going)
         return await install(requirements, **options)
+    from .installation import activity
+
     with activity.installing():  # the idle-time compiling waits meanwhile
         try:
             if lockfile is None:
@@ -158,6 +159,8 @@ async def install_lockfile(
     one for a package built from source) is built again, or taken from the wheel cache,
     only with ``build_sdists=True`` (or ``set_build_sdists(True)``).
     """
+    from .installation import activity
+
     with activity.installing():
         return await _get_manager().install_lockfile(
             lockfile, packages=packages, reinstall=reinstall, credentials=credentials, verbose=verbose, dry_run=dry_run,

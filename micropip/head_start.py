@@ -244,68 +244,20 @@ async def _start_first_resolution(
 
 
 def plan_warm_up() -> None:
-    """In Pyodide, once ``import micropip`` has been followed by ``WARM_UP_DELAY`` seconds with no
-    install, load the install machinery in idle time (``_warm_up``).
-
-    A kernel that imports micropip as it starts (JupyterLite's piplite) compiled and imported
-    the resolver and its friends (~300 ms in Node) only when the user's first ``%pip install``
-    ran, while the kernel sat idle for the seconds the user took to type it. Never done with
-    the cache off (``set_cache(False)``: no work in the background)."""
+    """In Pyodide: ``WARM_UP_DELAY`` seconds after ``import micropip``, if no install has begun,
+    load the install machinery in idle time (``micropip.warm_up``)."""
     if sys.platform != "emscripten":
         return
     try:
-        asyncio.get_event_loop().call_later(WARM_UP_DELAY, _warm_up_now)
+        asyncio.get_event_loop().call_later(WARM_UP_DELAY, _begin_warm_up)
     except Exception:  # noqa: BLE001 - no event loop: nothing to do in idle time
         pass
 
 
-def _warm_up_now() -> None:
-    from .installation import activity
+def _begin_warm_up() -> None:
+    from . import warm_up
 
-    global _warming
-    if activity.install_begun() or "micropip.package_manager" in sys.modules:
-        return  # an install (or a caller of the machinery) went first: it loads what it needs
-    _warming = asyncio.ensure_future(_warm_up())
-
-
-_warming: Any = None
-
-
-async def warm_up_done() -> None:
-    """Wait until the warm-up begun (if any) and the compiling it left for idle time are over
-    (tests, benchmarks)."""
-    if _warming is not None:
-        await asyncio.shield(_warming)
-    from .installation import bytecode
-
-    await bytecode.idle_done()
-
-
-# Left to the first install: importing these tells ``begin`` that a client took the machinery over.
-_NOT_WARMED = frozenset({"micropip.package_index", "micropip.package_manager"})
-
-
-async def _warm_up() -> None:
-    """Put back a returning visitor's kept bytecode of the machinery, import the machinery a
-    module per event-loop turn (stopping at once if an install begins: it goes on itself), then
-    keep its compiled code in idle time as after an install (``installation.bytecode``)."""
-    try:
-        from . import cache
-        from .installation import activity, bytecode
-
-        if cache.current() is None:
-            return
-        await bytecode.restore_machinery()
-        for name in MACHINERY:
-            await asyncio.sleep(0.002)
-            if activity.install_begun():
-                return
-            if name not in _NOT_WARMED:
-                importlib.import_module(name)
-        bytecode.keep_later([])  # the machinery's compiled code, kept for the next page load
-        bytecode.start_idle()
-    except Exception as exc:  # noqa: BLE001 - only time is lost
-        logger.debug("warm-up: %s", exc)
+    warm_up.begin()
 
 
 async def discard() -> None:

@@ -364,7 +364,7 @@ def test_an_idle_interpreter_compiles_the_machinery_before_its_first_install(vis
     load puts the code kept then back instead of compiling it again."""
     a = visit()
     a.run("import asyncio; from micropip import head_start; await asyncio.sleep(head_start.WARM_UP_DELAY + 0.3)")
-    a.run("await head_start.warm_up_done()")
+    a.run("from micropip import warm_up; await warm_up.done()")
     assert a.run("import sys; ['micropip.resolution.resolver' in sys.modules, 'micropip.package_index' in sys.modules]") == [True, False]
     compiled = a.run(INSTALL_COMPILES.replace("INDEX", repr(server.simple_url)))
     assert not {"micropip", "packaging", "resolvelib"} & set(compiled), compiled
@@ -383,7 +383,8 @@ def _spy(source, path, *args, **kw):
 bytecode.compile = _spy
 try:
     await asyncio.sleep(head_start.WARM_UP_DELAY + 0.3)
-    await head_start.warm_up_done()
+    from micropip import warm_up
+    await warm_up.done()
 finally:
     del bytecode.compile
 [p for p in _seen if 'site-packages' in str(p)]
