@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     static = {"ours": locks["ours"].parent, "reference": locks["reference"].parent}
     server = ReplayServer(Recording(), latency_s=latency, bytes_per_s=rate, static=static)
     node = network.TimedNode()
+    hangs: list[str] = []
     runs: dict[str, dict[str, list[float]]] = {root: {"ours": [], "reference": []} for root in roots}
     try:
         for rep in range(args.reps):
@@ -88,13 +89,17 @@ def main(argv: list[str] | None = None) -> int:
                     try:
                         answer = node.py(interp, code)
                         runs[root][who].append(json.loads(answer["value"])["ms"])
+                        # a dropped interpreter's idle-time work would go on in this Node process
+                        node.py(interp, network.STOP_IDLE_CODE)
+                        node.drop(interp)
                     except run.BenchError as exc:
                         network.log(f"{root} {who}: failed: {str(exc)[:300]}")
-                    try:  # a dropped interpreter's idle-time work would go on in this Node process
-                        node.py(interp, network.STOP_IDLE_CODE)
-                    except run.BenchError:
-                        pass
-                    node.drop(interp)
+                        node.drop(interp)
+                    except TimeoutError as exc:  # a wedged run: recorded, and the next starts in a new Node
+                        network.log(f"{root} {who}: no answer: {exc}")
+                        hangs.append(f"{root} {who} rep {rep + 1}")
+                        node.close()
+                        node = network.TimedNode()
                     if folder is not None:
                         shutil.rmtree(folder, ignore_errors=True)
                     network.log(f"[first use {args.setting}] rep {rep + 1}/{args.reps} {root:14s} {who:9s} "
@@ -109,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         per_root[root] = {"median_ms": med, "ratio": ratio, "runs": by}
     ratios = [r["ratio"] for r in per_root.values() if r["ratio"]]
     out = {"setting": network.SETTING_LABELS[args.setting], "reps": args.reps, "settle_s": args.settle,
-           "per_root": per_root, "geomean_ours_vs_reference": network.geomean(ratios)}
+           "per_root": per_root, "geomean_ours_vs_reference": network.geomean(ratios), "no_answer": hangs}
     suffix = "-settled" if args.settle else ""
     args.out = args.out or str(network.RESULTS / f"first_use-{args.setting}{suffix}.json")
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
@@ -120,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         m = r["median_ms"]
         if r["ratio"]:
             print(f"  {root:14s} {m['ours'] / 1000:7.2f}s {m['reference'] / 1000:9.2f}s {r['ratio']:8.2f}x")
+    if hangs:
+        print(f"  no answer (restarted Node): {', '.join(hangs)}")
     if out["geomean_ours_vs_reference"]:
         print(f"  geometric mean ours/reference: {out['geomean_ours_vs_reference']:.3f}x")
     print(args.out)
