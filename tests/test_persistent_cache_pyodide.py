@@ -394,3 +394,18 @@ finally:
     compiled = b.run(INSTALL_COMPILES.replace("INDEX", repr(server.simple_url)))
     assert not {"micropip", "packaging", "resolvelib"} & set(compiled), compiled
 
+
+
+def test_the_machinery_is_restored_once_when_two_callers_ask_together(visit, server):
+    """The idle warm-up and an install begun meanwhile both ask for the kept machinery: it is
+    put back once (one finder of the kept standard library, nothing queued twice)."""
+    install(visit(), server)  # keeps the machinery and the standard library modules
+    b = visit()
+    assert b.run(
+        """
+import asyncio, sys
+from micropip.installation import bytecode
+await asyncio.gather(bytecode.restore_machinery(), bytecode.restore_machinery())
+[type(f).__name__ for f in sys.meta_path].count('_KeptStdlib')
+"""
+    ) == 1

@@ -298,13 +298,24 @@ def machinery_files() -> list[WheelFiles]:
     return out
 
 
+_restoring: asyncio.Future | None = None
+
+
 async def restore_machinery() -> None:
     """A returning visitor's first install: the machinery's kept bytecode goes back beside its
     sources before it is imported, so nothing of it is compiled. The wheels restored are not
-    compiled again in idle time."""
+    compiled again in idle time. Done once: a second caller (an install begun while the idle
+    warm-up restores) waits for the first one's."""
+    global _restoring
+    if _restoring is None:
+        if _machinery_seen or cache.current() is None:
+            return
+        _restoring = asyncio.ensure_future(_restore_machinery_once())
+    await asyncio.shield(_restoring)
+
+
+async def _restore_machinery_once() -> None:
     global _machinery_seen
-    if _machinery_seen or cache.current() is None:
-        return
     wheels = machinery_files()
     if not wheels:
         return
