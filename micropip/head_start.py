@@ -26,6 +26,8 @@ _gate: Any = None
 # Seconds after ``import micropip`` before an idle interpreter compiles the install machinery
 # (``plan_warm_up``): a notebook's first cell that installs right after the import goes first.
 WARM_UP_DELAY = 2.0
+
+
 def install_gate() -> Any:
     """Held by one install at a time (a lockfile-only one has no manager)."""
     global _gate
@@ -209,8 +211,7 @@ async def _install_planned(
                 async with execution.finishing(ahead):
                     report.resolved(plan)
                     if plan.install:
-                        wheels = frozenset(p.sha256.lower() for p in plan.install if p.sha256) if proven else frozenset()
-                        await execution.execute(plan, plan.install, {}, None, report, labels, ahead=ahead, proven=wheels)
+                        await execution.execute(plan, plan.install, {}, None, report, labels, ahead=ahead, proven=proven)
                 report.done(plan)
         return True
 

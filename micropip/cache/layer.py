@@ -14,7 +14,7 @@ every page, metadata file and wheel again, and compiles every module again. Kind
 The corruption rule: a content-addressed entry must hash to its name; every other entry is
 sealed (its payload's length and CRC-32 in front of it: the seal catches a torn, truncated or
 damaged entry, which is what storage does; a CRC runs ~5x faster than sha256 in wasm, and a
-returning visitor's sympy reads ~40 MB of sealed bytecode). An entry that fails is deleted and reported
+returning visitor's sympy reads 46 MB of sealed bytecode). An entry that fails is deleted and reported
 as missing, never returned: the caller downloads or compiles again. No storage failure raises:
 the first one in a session logs a warning (installs go on without the cache), later ones are
 debug lines. An ``index.json`` records each entry's size and last use, for least-recently-used

@@ -112,16 +112,22 @@ async def _restore_one(store: cache.Cache, wheel: WheelFiles) -> bool:
             continue
         source = f"{root}/{rel}"
         try:
-            target = importlib.util.cache_from_source(source)
-            folder = os.path.dirname(target)
-            if folder not in folders:
-                os.makedirs(folder, exist_ok=True)
-                folders.add(folder)
-            with open(target, "wb") as fh:
-                fh.write(pyc)
+            _write_pyc(source, pyc, folders)
         except OSError as exc:
             logger.debug("cache: could not write %s: %s", source, exc)
     return True
+
+
+def _write_pyc(source: str, pyc: bytes, folders: set[str]) -> None:
+    """Write ``pyc`` where the import of ``source`` looks for it; ``folders``: the ``__pycache__``
+    folders made so far (one ``makedirs`` each, not one per file)."""
+    target = importlib.util.cache_from_source(source)
+    folder = os.path.dirname(target)
+    if folder not in folders:
+        os.makedirs(folder, exist_ok=True)
+        folders.add(folder)
+    with open(target, "wb") as fh:
+        fh.write(pyc)
 
 
 def _unpack(payload: bytes | memoryview) -> dict[str, bytes] | None:
@@ -237,15 +243,14 @@ async def _compile_wheel(wheel: WheelFiles) -> None:
     imported = _imported_paths()
     order = sorted(wheel.sources, key=lambda rel: (str(wheel.root / rel) not in imported, rel))
     out: dict[str, bytes] = {}
+    folders: set[str] = set()
     for rel in order:
         source = wheel.root / rel
         pyc = compile_source(source)
         if pyc is None:
             continue
         try:  # this interpreter's later imports use it too
-            target = Path(importlib.util.cache_from_source(str(source)))
-            target.parent.mkdir(exist_ok=True)
-            target.write_bytes(pyc)
+            _write_pyc(str(source), pyc, folders)
         except OSError:
             pass
         out[rel] = pyc

@@ -53,14 +53,14 @@ async def execute(
     reinstall: bool = False,
     ahead: WheelPrefetcher | None = None,
     built_from: Mapping[str, tuple[str, str]] | None = None,
-    proven: frozenset[str] = frozenset(),
+    proven: bool = False,
 ) -> None:
     """Download, verify and install ``packages`` (``plan.install``, sdists replaced by the
     wheels built, bytes in ``cached``); on any failure nothing changes. ``labels``: each
     package's ``list()`` source and ``pyodide.loadedPackages`` name; ``built_from``: a built
-    wheel's sdist URL and sha256, its recorded origin. ``proven``: sha256 of wheels an earlier
-    install checked file by file (a remembered plan's): once their bytes hash to it again,
-    RECORD's hashes are not computed again (``WheelFile.from_bytes``).
+    wheel's sdist URL and sha256, its recorded origin. ``proven``: an earlier install checked
+    these packages' wheels file by file (a remembered plan's): once their bytes hash to each
+    package's sha256 again, RECORD's hashes are not computed again (``WheelFile.from_bytes``).
     """
     from .installer import IncrementalInstall, install_transaction
 
@@ -81,7 +81,7 @@ async def execute(
             wheel = None
         if wheel is None:
             # fetch_all checked the bytes against pkg.sha256 (on download or on the cache's read)
-            wheel = await open_wheel(pkg.url, pkg.filename, data, proven=bool(pkg.sha256) and pkg.sha256.lower() in proven)
+            wheel = await open_wheel(pkg.url, pkg.filename, data, proven=proven and bool(pkg.sha256))
         opened.append(wheel)
         item = install_item(pkg, data, wheel, labels[pkg.name][0], built_from.get(pkg.name))
         if early is not None:
