@@ -4,7 +4,8 @@ A page's first ``micropip.install("x")`` compiled the resolver and its friends (
 Pyodide) before its first request. ``begin`` asks first - the roots' index pages
 (``index.early``) and the lockfile wheels of their closure (``installation.early_lock``) -
 puts a returning visitor's kept bytecode of the machinery back (``installation.bytecode``),
-then imports the machinery a module at a time while the answers travel.
+then imports the machinery a module at a time while the answers travel; as soon as a page
+is here, the release it leads to is asked for too (``resolution.early_guess``).
 
 When Pyodide's lockfile decides the whole install (``resolution.lock_only``), or an earlier
 visit's plan still holds (``resolution.remembered``), that plan goes straight to the install
@@ -36,6 +37,10 @@ def install_gate() -> Any:
     return _gate
 
 
+# Reads the early pages as they arrive and asks for what they lead to (``import_machinery``
+# starts it as soon as it is imported: first what it needs, then it).
+GUESSER = "micropip.resolution.early_guess"
+
 # What ``micropip.package_manager`` imports, in an order that compiles each group once.
 # ``_import_machinery`` imports them one at a time and yields in between: in Node the
 # early index requests (``micropip.index.early``) only leave, and their answers only
@@ -48,6 +53,10 @@ MACHINERY = (
     "packaging.tags",
     "packaging.markers",
     "micropip.resolution.environment",
+    "micropip.index.formats",
+    "micropip.resolution.selection",
+    "micropip.index.metadata",
+    GUESSER,
     "micropip.installation.installed",
     "micropip.cache",
     "micropip.installation.fetch",
@@ -61,15 +70,21 @@ MACHINERY = (
 )
 
 
-async def import_machinery() -> None:
-    """Import the install machinery a module at a time, letting the network go on between."""
+async def import_machinery(guess: Callable[[Any], None] | None = None) -> None:
+    """Import the install machinery a module at a time, letting the network go on between;
+    ``guess(early_guess)`` is called once that module is imported (the early pages' next hop)."""
     # Timers, not immediate callbacks: a browser sends a request fetch() was asked for only
     # when its event loop gets a turn of its own, which a chain of immediate callbacks denied
     # until the whole import was over (measured in Chromium).
     await asyncio.sleep(0.01)
     for name in MACHINERY:
         await asyncio.sleep(0.001)
-        importlib.import_module(name)
+        module = importlib.import_module(name)
+        if name == GUESSER and guess is not None:
+            try:
+                guess(module)
+            except Exception:  # noqa: BLE001 - only a head start: the resolver asks for itself
+                pass
 
 
 async def begin(
@@ -128,8 +143,20 @@ async def begin(
         if await _install_from_lock(requirements, found, deps, **lock_only):
             return True
     if asked:
-        await import_machinery()
+        on_wheel = _guess_wheel if wheels and credentials is None else None
+        try:
+            await import_machinery(lambda guesser: guesser.start(requirements, on_wheel))
+        finally:
+            guesser = sys.modules.get(GUESSER)
+            if guesser is not None:
+                guesser.stop()  # the resolver asks from here on
     return False
+
+
+def _guess_wheel(f: Any) -> None:
+    from .installation import early_lock  # imported once a page is read, not before its request leaves
+
+    early_lock.guess(f)
 
 
 async def _restore_machinery() -> None:
@@ -168,10 +195,13 @@ async def _install_remembered(
 ) -> bool:
     """Install with no resolver an earlier visit's plan for the same question while every page
     it read is fresh (``resolution.remembered``); else False, nothing done."""
+    from .resolution import remembered
+
+    if not await remembered.any_kept():
+        return False
 
     async def decide() -> Any:
         from .installation.installed import installed_distributions
-        from .resolution import remembered
 
         asked = remembered.question(requirements, urls, deps=deps, pre=pre, installed=installed_distributions)
         return asked and await remembered.recall(asked)
@@ -266,6 +296,9 @@ async def discard() -> None:
     early = sys.modules.get("micropip.index.early")
     if early is not None:
         early.discard()
+    guesser = sys.modules.get(GUESSER)
+    if guesser is not None:
+        guesser.discard()
     early_lock = sys.modules.get("micropip.installation.early_lock")
     if early_lock is not None:
         await early_lock.discard()

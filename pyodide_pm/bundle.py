@@ -97,11 +97,15 @@ NO_BYTECODE = ("micropip/sdist/",)
 # The pipeline's inner stages: no user calls help() on them, and their docstrings (written for
 # whoever reads the code) are a sixth of what every page downloads. So is the first install's
 # head start and the idle warm-up, which no user calls either; nor ``package_index`` (the lookup
-# piplite patches, not a documented API); nor the lockfile package, public on the host (the pip
-# wheel keeps its docstrings) but only micropip's reader in a page. Other micropip/*.py keep theirs.
+# piplite patches, not a documented API) or ``package_manager`` (the functions of ``micropip``
+# carry the documentation; its methods only say again what those say); nor ``magics`` (a
+# notebook user's help is ``%pip --help``, argparse's, not a docstring); nor the lockfile
+# package, public on the host (the pip wheel keeps its docstrings) but only micropip's reader in
+# a page. Other micropip/*.py keep theirs.
 NO_DOCSTRINGS = (
     "micropip/resolution/", "micropip/index/", "micropip/installation/", "micropip/transport/", "micropip/cache/",
-    "micropip/head_start.py", "micropip/warm_up.py", "micropip/package_index.py", "lockfile/",
+    "micropip/head_start.py", "micropip/warm_up.py", "micropip/package_index.py", "micropip/package_manager.py",
+    "micropip/magics.py", "lockfile/",
 )
 
 

@@ -324,3 +324,49 @@ def test_a_refused_index_is_refused_even_when_the_lockfile_has_everything(pyodid
     assert info.value.type == "InsecureIndexError" and "index.example.org" in info.value.message
     assert pyodide.run(installed_version("greeting")) is None
     assert sum(fault.count(f"/files/{spec[2]}") for spec in GREETING_LOCK.values()) == 0
+
+
+GUESS_SPY = """
+import sys
+import micropip.index.early as _e, micropip.index.http as _h, micropip.installation.early_lock as _l
+_guessed = []
+def _spied(module, attr, label):
+    real = getattr(module, attr)
+    def spy(*args, **kwargs):
+        _guessed.append([label, str(args[0] if not hasattr(args[0], "filename") else args[0].filename),
+                         "micropip.package_manager" in sys.modules])
+        return real(*args, **kwargs)
+    setattr(module, attr, spy)
+_spied(_e, "ask", "page")
+_spied(_h, "begin_hashed", "metadata")
+_spied(_l, "guess", "wheel")
+"""
+
+
+def test_the_first_install_asks_for_the_next_hop_while_the_machinery_compiles(pyodide, fault):
+    # The root page answers while the resolver is being compiled: its release's metadata and
+    # wheel, and its dependency's page (then that one's files), leave before the resolver
+    # could ask; the resolver takes each answer, so nothing is fetched twice.
+    pyodide.run(GUESS_SPY)
+    pyodide.run(f"await micropip.install('needs-greeting-11', index_urls=[{fault.simple_url!r}])")
+    guessed = pyodide.run("_guessed")
+    assert ["wheel", "needs_greeting_11-1.0-py3-none-any.whl", False] in guessed
+    assert ["page", "greeting", False] in guessed
+    assert any(g[0] == "metadata" and g[1].endswith("needs_greeting_11-1.0-py3-none-any.whl.metadata") and not g[2] for g in guessed)
+    assert ["wheel", "greeting-1.1-py3-none-any.whl", False] in guessed
+    assert pyodide.run(installed_version("needs-greeting-11")) == "1.0"
+    assert pyodide.run(installed_version("greeting")) == "1.1"
+    paths = [hit.path for hit in fault.log]
+    assert len(paths) == len(set(paths)), paths  # every page, metadata file and wheel once
+    assert any(p.endswith("greeting-1.1-py3-none-any.whl") for p in paths)
+
+
+def test_a_wrong_guess_changes_nothing_the_resolver_decides(pyodide, fault):
+    # The newest greeting is guessed; a constraint the guess does not read rules it out.
+    pyodide.run(GUESS_SPY)
+    pyodide.run(
+        f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}], constraints=['greeting<1.1'])"
+    )
+    assert ["wheel", "greeting-1.1-py3-none-any.whl", False] in pyodide.run("_guessed")
+    assert pyodide.run(installed_version("greeting")) == "1.0"
+    assert pyodide.run("import micropip.index.http as _h; len(_h._begun)") == 0  # nothing left behind

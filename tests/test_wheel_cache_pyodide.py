@@ -210,3 +210,19 @@ def test_cache_off_by_default_in_the_suite_and_opt_out(fresh, tmp_path, fault):
     a.run("import micropip; micropip.set_cache(False)")
     a.run(f"await micropip.install('greeting', index_urls=[{fault.simple_url!r}])")
     assert not list(folder.glob("*.whl"))
+
+
+def test_flushing_cache_writes_that_just_finished_returns(fresh):
+    # A write that ends in the same turn as the flush begins: its done callback (which takes it
+    # out of the set) has not run yet, and in Python 3.14 awaiting only-finished writes never
+    # yields a turn for it. The flush looped forever there (a first install hung).
+    py = fresh()
+    assert py.run("""
+import asyncio
+from micropip.index import http
+async def _write():
+    return None
+http.write_behind(_write())
+await asyncio.wait_for(asyncio.ensure_future(http.flush_cache_writes()), 10)
+len(http._cache_writes)
+""") == 0

@@ -164,6 +164,11 @@ class Cache:
         self._note_use(name, size)
         return data
 
+    async def may_hold(self, suffix: str) -> bool:
+        """Whether an entry whose name ends with ``suffix`` may be stored (False: surely none)."""
+        known = await self._names_known()
+        return known is None or any(name.endswith(suffix) for name in known)
+
     async def write(self, name: str, data: bytes | JsBytes) -> bool:
         """Keep ``data`` under ``name`` (sealed unless the name is its sha256), then evict the
         least recently used entries past ``max_bytes``. False when nothing was stored."""

@@ -6,6 +6,8 @@ rest while the pages of plainly named roots travel; ``IndexClient`` ``take``s th
 After ``set_index_urls`` (machinery imported) the pages still go before the environment and
 lockfile are read. Only the first index is asked, for names not in Pyodide's lockfile, never
 an index ``IndexClient`` would refuse, nor when a client replaced the index lookup (piplite).
+``resolution.early_guess`` reads the answers as they come (``peek``) and asks the same index
+for the pages its guesses lead to (``ask``), which ``IndexClient`` takes the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .urls import check_index_url, project_url
 _PLAIN_ROOT = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~(;,]|$)")
 MAX_EARLY_PAGES = 16
 _pending: dict[tuple[str, str | None], asyncio.Future] = {}
+_index: tuple[str, str | None, frozenset[str]] | None = None  # what ``start`` chose
 
 
 def root_names(requirements: str | Iterable[str]) -> list[str]:
@@ -44,6 +47,8 @@ def start(
 
     ``lock`` is the lockfile the install will take packages from (default: Pyodide's).
     Returns how many pages were asked for."""
+    global _index
+    _index = None
     if not index_urls:
         return 0
     index_url = auth.take_credentials(index_urls[0])  # as IndexClient does: the secret leaves the URL
@@ -58,14 +63,30 @@ def start(
             in_lock.add(transport.normalized_name(str(key)))
             if isinstance(entry, dict) and entry.get("name"):
                 in_lock.add(transport.normalized_name(str(entry["name"])))
-    asked = 0
-    for name in root_names(requirements)[:MAX_EARLY_PAGES]:
-        url = project_url(index_url, name)
-        if name in in_lock or (url, credentials) in _pending:
-            continue
-        _pending[(url, credentials)] = asyncio.ensure_future(page_cache.get_page(url, ACCEPT_HEADER, credentials=credentials))
-        asked += 1
-    return asked
+    _index = (index_url, credentials, frozenset(in_lock))
+    return sum(ask(name) is not None for name in root_names(requirements)[:MAX_EARLY_PAGES])
+
+
+def ask(name: str) -> asyncio.Future | None:
+    """Ask the index ``start`` chose for ``name``'s page (canonical), unless the lockfile has
+    the project or it is asked already; the answer's future, or None."""
+    if _index is None:
+        return None
+    index_url, credentials, in_lock = _index
+    url = project_url(index_url, name)
+    if name in in_lock or (url, credentials) in _pending:
+        return None
+    future = _pending[(url, credentials)] = asyncio.ensure_future(
+        page_cache.get_page(url, ACCEPT_HEADER, credentials=credentials)
+    )
+    return future
+
+
+def peek(name: str) -> asyncio.Future | None:
+    """The answer asked for ``name``'s page (canonical), left for the install to take."""
+    if _index is None:
+        return None
+    return _pending.get((project_url(_index[0], name), _index[1]))
 
 
 def take(url: str, credentials: str | None) -> asyncio.Future | None:
@@ -75,6 +96,8 @@ def take(url: str, credentials: str | None) -> asyncio.Future | None:
 
 def discard() -> None:
     """Drop what no install took (a root the lock or an installed version satisfied)."""
+    global _index
+    _index = None
     pending = list(_pending.values())
     _pending.clear()
     for future in pending:

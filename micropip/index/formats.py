@@ -13,9 +13,8 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from ..errors import IndexFormatError
+from ..transport import normalized_name as canonicalize_name  # packaging's, without importing it (early pages)
 from .project import ProjectFile, ProjectPage
 
 JSON_SIMPLE = "application/vnd.pypi.simple.v1+json"

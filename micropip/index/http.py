@@ -168,7 +168,34 @@ async def get_hashed(url: str, sha256: str | None, *, suffix: str = ".metadata")
     cache when kept (hashed again on read), else fetched, checked and kept by that hash.
 
     A returning visitor's resolution then asks no metadata file again: content-addressed
-    entries never go stale. Without a sha256 this is ``get``."""
+    entries never go stale. Without a sha256 this is ``get``. A request ``begin_hashed``
+    made for the same file is taken instead (once)."""
+    begun = _begun.pop((url, sha256, suffix), None)
+    if begun is not None:
+        return await asyncio.shield(begun)
+    return await _get_hashed(url, sha256, suffix)
+
+
+def begin_hashed(url: str, sha256: str | None, *, suffix: str = ".metadata") -> asyncio.Future:
+    """Start ``get_hashed`` ahead of its caller (a first install's likely metadata, asked while
+    the resolver compiles: ``resolution.early_guess``); the next ``get_hashed`` of it takes it."""
+    key = (url, sha256, suffix)
+    if key not in _begun:
+        _begun[key] = asyncio.ensure_future(_get_hashed(url, sha256, suffix))
+    return _begun[key]
+
+
+def drop_begun() -> None:
+    """Cancel what ``begin_hashed`` started and nobody took (the install did not need it)."""
+    for future in _begun.values():
+        future.cancel()  # a failure was read already: the guess that began it awaited it
+    _begun.clear()
+
+
+_begun: dict[tuple[str, str | None, str], asyncio.Future] = {}
+
+
+async def _get_hashed(url: str, sha256: str | None, suffix: str) -> Response:
     store = persistent.current() if sha256 else None
     name = f"{sha256.lower()}{suffix}" if sha256 else ""
     if store is not None and persistent.is_entry(name):
@@ -205,7 +232,11 @@ async def flush_cache_writes() -> None:
 
     A failed write only costs a later download: the cache logs it, the install goes on."""
     while _cache_writes:
-        await asyncio.gather(*list(_cache_writes), return_exceptions=True)
+        writes = list(_cache_writes)
+        await asyncio.gather(*writes, return_exceptions=True)
+        # Taken out here, not only by their done callbacks: those run on a later turn, and
+        # awaiting writes that are all done never yields one, so this looped forever.
+        _cache_writes.difference_update(writes)
 
 
 def missing_local_file(url: str, what: str) -> LocalFileNotFoundError:

@@ -18,7 +18,6 @@ instead, and a stale page is simply fetched (``transport.may_send_validators``).
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import time
@@ -117,6 +116,8 @@ def _directives(value: str) -> dict[str, str | None]:
 def _http_date(value: str | None) -> float | None:
     if not value:
         return None
+    import email.utils  # only pages without max-age get here; importing it cost ~80 ms in Pyodide
+
     try:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

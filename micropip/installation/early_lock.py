@@ -5,6 +5,7 @@ nothing waits on an index, yet the wheels were asked for only once the machinery
 (~450 ms in Chromium). For bare-named roots ``micropip.install`` calls ``start`` first with the
 lock's closure of them (``resolution.lock_only``); the install ``adopt``s the downloads, and what
 its plan does not take is cancelled. When the lock decides everything, no resolver is compiled.
+The root's likely wheel from the index joins them once its page is read (``guess``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ def start(entries: list[dict], base_url: str) -> int:
         ahead.start(f)
     _pending = ahead
     return len(files)
+
+
+def guess(f: ProjectFile) -> None:
+    """Begin downloading a wheel the resolver will likely pick (``resolution.early_guess``):
+    the install adopts it with the lockfile's; a wrong guess is cancelled, as theirs are."""
+    global _pending
+    if _pending is None:
+        from .. import cache
+
+        _pending = WheelPrefetcher(cache=cache.current())
+    _pending.start(f)
 
 
 async def leave(timeout: float = 0.15) -> None:

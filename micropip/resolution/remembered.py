@@ -61,6 +61,13 @@ async def remember(
         logger.debug("cache: plan not kept: %s", exc)
 
 
+async def any_kept() -> bool:
+    """Whether the cache may hold a plan at all: a new visitor's holds none, and then no
+    question is built (it reads every installed distribution)."""
+    store = cache.current()
+    return store is not None and await store.may_hold(".plan")
+
+
 async def recall(asked: dict) -> tuple[Plan, dict] | None:
     """The plan and labels kept for ``asked`` while its pages are fresh; a bad entry is deleted."""
     store = cache.current()
