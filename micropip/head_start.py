@@ -145,7 +145,7 @@ async def begin(
     if asked:
         on_wheel = _guess_wheel if wheels and credentials is None else None
         try:
-            await import_machinery(lambda guesser: guesser.start(requirements, on_wheel))
+            await import_machinery(lambda guesser: guesser.start(requirements, on_wheel, deps))
         finally:
             guesser = sys.modules.get(GUESSER)
             if guesser is not None:

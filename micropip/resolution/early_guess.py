@@ -44,9 +44,10 @@ _tasks: set[asyncio.Future] = set()
 _state: dict = {"on": False, "left": 0}
 
 
-def start(requirements: object, wheel: Callable[[ProjectFile], None] | None) -> None:
+def start(requirements: object, wheel: Callable[[ProjectFile], None] | None, deps: bool = True) -> None:
     """Read each root page ``index.early`` asked for as it arrives, and guess from it;
-    ``wheel`` downloads a guessed wheel (None: no wheel, as in a dry run)."""
+    ``wheel`` downloads a guessed wheel (None: no wheel, as in a dry run); without ``deps``
+    no dependency's page is asked (``install(..., deps=False)``)."""
     specs: dict[str, SpecifierSet] = {}
     for item in [requirements] if isinstance(requirements, str) else list(requirements or []):  # type: ignore[call-overload]
         try:
@@ -56,7 +57,7 @@ def start(requirements: object, wheel: Callable[[ProjectFile], None] | None) -> 
         if req is not None and not req.url and (req.marker is None or req.marker.evaluate()):
             specs[canonicalize_name(req.name)] = req.specifier
     installed = _installed_names()
-    _state.update(on=True, left=MAX_GUESSES, wheel=wheel, seen=set(specs) | installed)
+    _state.update(on=True, left=MAX_GUESSES, wheel=wheel, seen=set(specs) | installed, deps=deps)
     for name, spec in specs.items():
         future = early.peek(name)
         if future is not None and name not in installed:
@@ -110,7 +111,7 @@ async def _guess_from(name: str, spec: SpecifierSet, page: asyncio.Future, level
     if chosen.metadata_url is None or not meta_sha:
         return
     response = await asyncio.shield(http.begin_hashed(chosen.metadata_url, meta_sha))
-    if not _state["on"] or not response.ok or level >= MAX_DEPTH:
+    if not _state["on"] or not response.ok or level >= MAX_DEPTH or not _state["deps"]:
         return
     metadata = parse_core_metadata(response.body, chosen.metadata_url)
     context = dict(env.markers, extra="")
