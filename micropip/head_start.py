@@ -237,7 +237,7 @@ async def _install_planned(
                 early_lock = sys.modules.get(f"{__package__}.installation.early_lock")
                 ahead = early_lock.adopt() if early_lock is not None else None  # lockfile wheels on their way
                 if ahead is not None:
-                    ahead.opener = execution.open_wheel
+                    ahead.open_with(execution.open_wheel)
                 async with execution.finishing(ahead):
                     report.resolved(plan)
                     if plan.install:

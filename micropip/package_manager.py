@@ -748,7 +748,7 @@ def _adopt_early_lock_wheels(credentials: str | None) -> WheelPrefetcher | None:
     ahead = early_lock.adopt() if early_lock is not None else None
     if ahead is not None:
         ahead.credentials = credentials
-        ahead.opener = execution.open_wheel
+        ahead.open_with(execution.open_wheel)
     return ahead
 
 

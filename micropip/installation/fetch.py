@@ -57,6 +57,7 @@ class WheelPrefetcher:
         self.opener = opener
         self._tasks: dict[str, asyncio.Future] = {}
         self._opened: dict[str, asyncio.Future] = {}
+        self._names: dict[str, str] = {}  # url -> file name
         self._checked: dict[str, str] = {}  # url -> the sha256 its download was verified against
         self._running: set[str] = set()  # past the gate: its request is out
         self._past_cache: set[str] = set()  # the wheel cache answered (hit or miss)
@@ -65,11 +66,20 @@ class WheelPrefetcher:
         self._closed = False
         self.unused_bytes = 0  # fetched ahead for a version the plan did not take
 
+    def open_with(self, opener: Callable[[str, str, bytes | JsBytes], Awaitable[Any]]) -> None:
+        """Open each wheel with ``opener`` as it arrives, and those already here (downloads
+        begun before an install adopted them, ``installation.early_lock``) at once."""
+        self.opener = opener
+        for url, task in self._tasks.items():
+            if url in self._checked and url not in self._opened:
+                self._opened[url] = asyncio.ensure_future(self._open(url, self._names[url], task.result()))
+
     def start(self, f: ProjectFile) -> None:
         """Begin fetching ``f`` if it is a wheel with a known sha256 (of ``min_bytes`` or more); otherwise nothing."""
         sha256 = f.hashes.get("sha256")
         if self._closed or not sha256 or (f.size or 0) < self.min_bytes or f.url in self._tasks or not f.filename.endswith(".whl"):
             return
+        self._names[f.url] = f.filename
         self._tasks[f.url] = asyncio.ensure_future(self._fetch(f.url, sha256, f.filename))
 
     async def _fetch(self, url: str, sha256: str, filename: str) -> bytes | JsBytes:
