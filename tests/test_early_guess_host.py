@@ -30,6 +30,9 @@ def test_the_newest_final_release_with_a_usable_wheel_and_its_best_tag():
     )
     assert pick(files, SpecifierSet(), ENV).filename == "pkg-2.0-cp314-cp314-pyemscripten_2026_0_wasm32.whl"
     assert pick(files, SpecifierSet("<2"), ENV).filename == "pkg-1.0-py3-none-any.whl"
+    # the resolver's pre-release rule: a specifier that names one, or a project with nothing else
+    assert pick(files, SpecifierSet(">=3.0b1"), ENV).filename == "pkg-3.0b1-py3-none-any.whl"
+    assert pick(_files("pre-1.0b2-py3-none-any.whl"), SpecifierSet(), ENV).filename == "pre-1.0b2-py3-none-any.whl"
 
 
 def test_yanked_files_and_releases_without_a_usable_wheel_are_passed_over():

@@ -34,7 +34,7 @@ from ..index.metadata import parse_core_metadata
 from ..index.project import ProjectFile
 from ..transport import Response
 from .environment import TargetEnvironment
-from .selection import Usable, judge_file, other_platform_wheel
+from .selection import Usable, allowed_versions, judge_file, other_platform_wheel
 
 MAX_DEPTH = 3  # the roots are level 1
 MAX_GUESSES = 24  # releases guessed in all (each: a metadata file, a wheel, its dependencies' pages)
@@ -126,24 +126,23 @@ async def _guess_from(name: str, spec: SpecifierSet, page: asyncio.Future, level
 
 
 def pick(files: tuple[ProjectFile, ...], spec: SpecifierSet, env: TargetEnvironment) -> ProjectFile | None:
-    """The wheel the resolver would likely take first: of the newest final release ``spec``
-    allows that has a usable wheel, the one with the best tag (None: no such release)."""
+    """The wheel the resolver would likely take first: of the newest release ``spec`` allows
+    (``selection.allowed_versions``: PEP 440's pre-release rule) that has a usable wheel, the
+    one with the best tag (None: no such release)."""
     by_version: dict[str, list[ProjectFile]] = {}
     for f in files:
         if f.filename.endswith(".whl") and not f.yanked:
             parts = f.filename.split("-")
             if len(parts) >= 5:
                 by_version.setdefault(parts[1], []).append(f)
-    versions = []
+    spelled: dict[Version, str] = {}
     for text in by_version:
         try:
-            version = Version(text)
+            spelled[Version(text)] = text
         except InvalidVersion:
             continue
-        if not version.is_prerelease and spec.contains(version):
-            versions.append((version, text))
-    for _version, text in sorted(versions, reverse=True):
-        usable = [u for u in (judge_file(f, env) for f in by_version[text]) if isinstance(u, Usable)]
+    for version in allowed_versions(list(spelled), [spec], pre=False):
+        usable = [u for u in (judge_file(f, env) for f in by_version[spelled[version]]) if isinstance(u, Usable)]
         if usable:
             return min(usable, key=lambda u: u.rank).file
     return None
