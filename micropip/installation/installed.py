@@ -8,7 +8,7 @@ folders an installation may legally touch.
 
 from __future__ import annotations
 
-import csv
+import _csv as csv  # see wheelfile.py
 import io
 import os
 import sys

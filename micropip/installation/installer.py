@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import csv
+import _csv as csv  # see wheelfile.py
 import hashlib
 import importlib
 import io
