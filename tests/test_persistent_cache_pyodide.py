@@ -120,6 +120,20 @@ def test_a_page_without_caching_headers_is_asked_again_and_no_date_is_parsed(vis
     assert b.run(STATE) == a.run(STATE)
 
 
+def test_kept_code_serves_only_the_source_it_was_compiled_from(visit, server):
+    # A reload's kept bytecode is handed to a finder (nothing is written into __pycache__); like a
+    # checked-hash .pyc, it is used only while the source file still hashes to what was compiled.
+    install(visit(), server)
+    b = visit()
+    install(b, server, idle=False)
+    assert b.run("import colorama_lite; type(colorama_lite.__loader__).__name__") == "_KeptLoader"
+    origin = b.run("import importlib.util; importlib.util.find_spec('greeting').origin")
+    b.run(f"open({origin!r}, 'a').write('\\nCHANGED = True\\n')")  # edited after the install
+    assert b.run(IMPORT_COMPILES) == ["greeting/__init__.py"]
+    assert b.run("greeting.CHANGED, greeting.hello()") == [True, "Hello, world!"]
+    assert b.run("import glob; glob.glob(f'{greeting.__path__[0]}/__pycache__/*')") == []
+
+
 def test_corrupt_or_foreign_bytecode_is_discarded_and_compiled_again(visit, server, tmp_path):
     a = visit()
     install(a, server)
