@@ -79,6 +79,8 @@ _pm.open_wheel, _pm.fetch_all = _counting, _marking
 def test_a_wheel_fetched_ahead_is_checked_while_the_resolver_waits_and_only_then(pyodide, fault):
     # needs-greeting-11's wheel arrives while the resolver waits for greeting's (slow) page:
     # it is opened (inflated, hashed, RECORD checked) then, and the install takes it as it is.
+    # Every wheel fetched ahead is opened by the prefetcher, never by the install: greeting's
+    # leaves too, when the plan is final while they are still on their way (the install awaits that open).
     pyodide.run(ALL_AHEAD)
     pyodide.run(COUNT_OPENS)
     fault.route("/simple/greeting/", upstream(delay=1.0))
