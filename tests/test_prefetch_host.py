@@ -57,3 +57,47 @@ def test_a_guess_still_queued_when_the_plan_takes_it_is_handed_back_not_awaited(
     assert data == b"wheel" and queued is None
     assert seen[: fetch.SPECULATE_CONCURRENCY] == [w.url for w in wheels[: fetch.SPECULATE_CONCURRENCY]]
     assert wheels[-1].url not in seen  # never requested ahead
+
+
+def test_a_download_the_install_takes_on_its_way_is_opened_ahead_once_on_arrival(monkeypatch):
+    """The plan can be final while a wheel fetched ahead is still on its way (its metadata file
+    came first): the prefetcher opens it on arrival all the same and the install awaits that
+    open (``opened``) instead of opening it itself; one that arrives after the install ended is
+    not opened (nothing would release it)."""
+    from micropip.index.project import ProjectFile
+    from micropip.installation import fetch
+
+    arrive = {name: asyncio.Event() for name in ("taken", "late")}
+
+    async def slow_get_file(url, sha256, what, **kwargs):
+        await arrive["late" if "late" in url else "taken"].wait()
+        return b"wheel of " + url.encode()
+
+    monkeypatch.setattr(fetch, "get_file", slow_get_file)
+    opens: list[str] = []
+
+    async def opener(url, filename, data):
+        opens.append(filename)
+        return ("opened", data)
+
+    taken, late = (ProjectFile(f"{n}-1.0-py3-none-any.whl", f"https://h.example/{n}-1.0-py3-none-any.whl",
+                               hashes={"sha256": "0" * 64}, size=10) for n in ("taken", "late"))
+
+    async def go():
+        ahead = fetch.WheelPrefetcher(opener=opener)
+        ahead.start(taken)
+        ahead.start(late)
+        await asyncio.sleep(0.01)
+        download, orphan = ahead.take(taken.url), ahead.take(late.url)  # both on their way
+        arrive["taken"].set()
+        data = await download
+        wheel = await ahead.opened(taken.url)
+        await ahead.close()  # the install is over before the other one arrives
+        arrive["late"].set()
+        await orphan
+        await asyncio.sleep(0.01)
+        return data, wheel, await ahead.opened(late.url)
+
+    data, wheel, late_wheel = asyncio.run(go())
+    assert wheel == ("opened", data) and late_wheel is None
+    assert opens == [taken.filename]

@@ -65,9 +65,10 @@ COUNT_OPENS = """
 import micropip.installation.execution as _pm
 _opens = []
 _open_wheel, _fetch_all = _pm.open_wheel, _pm.fetch_all
-async def _counting(url, filename, data):
-    _opens.append(filename)
-    return await _open_wheel(url, filename, data)
+async def _counting(url, filename, data, **kwargs):
+    # The install's own open passes ``proven=``; the one ahead (WheelPrefetcher's opener) does not.
+    _opens.append(f"{filename} opened by the install" if "proven" in kwargs else filename)
+    return await _open_wheel(url, filename, data, **kwargs)
 async def _marking(*args, **kwargs):
     _opens.append("the install's downloads begin")
     return await _fetch_all(*args, **kwargs)
@@ -78,11 +79,14 @@ _pm.open_wheel, _pm.fetch_all = _counting, _marking
 def test_a_wheel_fetched_ahead_is_checked_while_the_resolver_waits_and_only_then(pyodide, fault):
     # needs-greeting-11's wheel arrives while the resolver waits for greeting's (slow) page:
     # it is opened (inflated, hashed, RECORD checked) then, and the install takes it as it is.
+    # Every wheel fetched ahead is opened by the prefetcher, never by the install: greeting's
+    # leaves too, when the plan is final while they are still on their way (the install awaits that open).
     pyodide.run(ALL_AHEAD)
     pyodide.run(COUNT_OPENS)
     fault.route("/simple/greeting/", upstream(delay=1.0))
     pyodide.run(f"await micropip.install('needs-greeting-11', index_urls=[{fault.simple_url!r}])")
     opens = pyodide.run("_opens")
+    assert not [o for o in opens if o.endswith("opened by the install")], opens
     assert opens.count("needs_greeting_11-1.0-py3-none-any.whl") == 1, opens
     assert opens.count("greeting-1.1-py3-none-any.whl") == 1, opens
     assert opens.index("needs_greeting_11-1.0-py3-none-any.whl") < opens.index("the install's downloads begin"), opens

@@ -90,7 +90,10 @@ class WheelPrefetcher:
                 asked_cache=lambda: self._asked_cache(url),
             )
         self._checked[url] = sha256.lower()
-        if self.opener is not None and url in self._tasks:
+        # Opened here even when the install took the download while it was on its way (the
+        # plan was final before the wheel arrived): the install awaits this open (``opened``)
+        # instead of opening the wheel itself. Not once closed: no install would release it.
+        if self.opener is not None and not self._closed:
             self._opened[url] = asyncio.ensure_future(self._open(url, filename, data))
         return data
 
@@ -123,7 +126,8 @@ class WheelPrefetcher:
         """The download of ``url`` begun ahead, now the install's; None when there is none, or
         when it still waits behind other guesses (``SPECULATE_CONCURRENCY``): the plan is final
         then, and the install fetches it at once at its own concurrency. Pyodide's lockfile
-        names a dozen wheels at once (ipython): four at a time cost two more round trips."""
+        names a dozen wheels at once (ipython): four at a time cost two more round trips.
+        A download taken on its way is still opened on arrival (``opened`` gives it)."""
         task = self._tasks.pop(url, None)
         if task is not None and url not in self._running and not task.done():
             task.cancel()
