@@ -142,8 +142,14 @@ def ratios(per_root: dict) -> dict:
         values = [r for root in per_root.values() if (r := ratio(root, visit, field, other))]
         return network.geomean(values)
 
+    def floor_gm() -> float | None:  # what no installer can go below (loadPyodide is most of a reload)
+        values = [r["floor"]["reload"]["total_ms"] / r["reference"]["reload"]["total_ms"] for r in per_root.values()
+                  if r["floor"]["reload"].get("total_ms") and r["reference"]["reload"].get("total_ms")]
+        return network.geomean(values) if values else None
+
     out = {
         "reload_to_import": gm("reload", "total_ms"),
+        "reload_to_import_floor_vs_reference": floor_gm(),
         "reload_to_import_after_loadPyodide": gm("reload", "after_pyodide_ms"),
         "reload_to_import_ours_vs_floor": gm("reload", "total_ms", "floor"),
         "import_after_install_first_visit": gm("first", "import_ms"),
