@@ -357,6 +357,12 @@ class _KeptLoader:
     def __init__(self, inner, code) -> None:
         self._inner, self._code = inner, code
 
+    @classmethod
+    def of(cls, inner, source: bytes, pyc: bytes) -> _KeptLoader | None:
+        """``inner`` with the code of ``pyc``, or None when ``source`` is not what it was compiled
+        from (the check a checked-hash .pyc gets, PEP 552)."""
+        return cls(inner, marshal.loads(pyc[16:])) if importlib.util.source_hash(source) == pyc[8:16] else None
+
     def create_module(self, spec):
         return None
 
@@ -404,11 +410,11 @@ class _KeptStdlib:
         origin = f"{self.where}/{rel}"
         try:
             inner = self._importer(base.rpartition("/")[0])
-            if importlib.util.source_hash(inner.get_data(origin)) != pyc[8:16]:
-                return None  # another source than was compiled: the zip compiles it
-            loader = _KeptLoader(inner, marshal.loads(pyc[16:]))
+            loader = _KeptLoader.of(inner, inner.get_data(origin), pyc)
         except Exception:  # noqa: BLE001 - the zip's own import goes on
             return None
+        if loader is None:
+            return None  # another source than was compiled: the zip compiles it
         package = rel.endswith("/__init__.py")
         spec = ModuleSpec(fullname, loader, origin=origin, is_package=package)
         spec.has_location = True
@@ -448,8 +454,7 @@ class _KeptWheels:
         if pyc is None or not isinstance(spec.loader, SourceFileLoader):
             return spec
         try:
-            if importlib.util.source_hash(spec.loader.get_data(origin)) == pyc[8:16]:
-                spec.loader = _KeptLoader(spec.loader, marshal.loads(pyc[16:]))
+            spec.loader = _KeptLoader.of(spec.loader, spec.loader.get_data(origin), pyc) or spec.loader
         except Exception:  # noqa: BLE001 - the import compiles the source as ever
             pass
         return spec

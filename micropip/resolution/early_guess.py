@@ -34,7 +34,7 @@ from ..index.metadata import parse_core_metadata
 from ..index.project import ProjectFile
 from ..transport import Response
 from .environment import TargetEnvironment
-from .selection import Usable, allowed_versions, judge_file, other_platform_wheel
+from .selection import Usable, allowed_versions, judge_file, other_platform_wheel, wheel_version_text
 
 MAX_DEPTH = 3  # the roots are level 1
 MAX_GUESSES = 24  # releases guessed in all (each: a metadata file, a wheel, its dependencies' pages)
@@ -131,10 +131,8 @@ def pick(files: tuple[ProjectFile, ...], spec: SpecifierSet, env: TargetEnvironm
     one with the best tag (None: no such release)."""
     by_version: dict[str, list[ProjectFile]] = {}
     for f in files:
-        if f.filename.endswith(".whl") and not f.yanked:
-            parts = f.filename.split("-")
-            if len(parts) >= 5:
-                by_version.setdefault(parts[1], []).append(f)
+        if f.filename.endswith(".whl") and not f.yanked and (text := wheel_version_text(f.filename)):
+            by_version.setdefault(text, []).append(f)
     spelled: dict[Version, str] = {}
     for text in by_version:
         try:

@@ -80,8 +80,7 @@ def listed_versions(filenames: Iterable[str]) -> set[Version]:
     seen: dict[str, Version | None] = {}
     for filename in filenames:
         if filename.endswith(".whl"):
-            parts = filename[:-4].split("-")
-            text = parts[1] if len(parts) in (5, 6) else None
+            text = wheel_version_text(filename)
         else:
             # An sdist is name-version.tar.gz (or .zip): the version follows the last dash
             # (boto3 lists two thousand of them; a full parse of each name is the slow part).
@@ -93,6 +92,13 @@ def listed_versions(filenames: Iterable[str]) -> set[Version]:
             except InvalidVersion:
                 seen[text] = None
     return {v for v in seen.values() if v is not None}
+
+
+def wheel_version_text(filename: str) -> str | None:
+    """The version a wheel's file name spells, unparsed: its second dash-separated part (PEP 427
+    escapes dashes in the others); None for a name without five or six parts."""
+    parts = filename[:-4].split("-")
+    return parts[1] if len(parts) in (5, 6) else None
 
 
 def classify_files(
