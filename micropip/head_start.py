@@ -124,11 +124,14 @@ async def begin(
     # Before any request: a returning visitor's same install may need none (its errors are the install's).
     if lock_only is not None and recall and await _install_remembered(requirements, urls, deps, **lock_only):
         return True
+    pages = lock_wheels = 0
     try:
         from . import transport
         from .index import early
 
-        asked = early.start(requirements, urls, credentials)
+        pages = early.start(requirements, urls, credentials)
+        if pages:
+            await early.leave()
         found = transport.pyodide_lockfile() if wheels and credentials is None else None
         if found:
             from .installation import early_lock
@@ -136,13 +139,16 @@ async def begin(
 
             if early_lock.start(lock_closure(requirements, found[0], transport.loaded_packages(), deps=deps), found[1]):
                 await early_lock.leave()
-                asked += 1
+                lock_wheels = 1
     except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
         return False
-    if found and asked == 1 and lock_only is not None:  # lockfile wheels asked for, no index page
+    # Only when the lockfile may decide it all: lockfile wheels asked for and no index page (a
+    # root the lockfile lacks needs the resolver; reading what is installed to find that out
+    # cost ~80 ms of a first install before its page request left).
+    if lock_wheels and not pages and lock_only is not None:
         if await _install_from_lock(requirements, found, deps, **lock_only):
             return True
-    if asked:
+    if pages or lock_wheels:
         on_wheel = _guess_wheel if wheels and credentials is None else None
         try:
             await import_machinery(lambda guesser: guesser.start(requirements, on_wheel, deps))
@@ -265,8 +271,7 @@ async def _start_first_resolution(
             urls = [index_urls] if isinstance(index_urls, str) else [str(u) for u in index_urls]
         lock = manager.lock_override or transport.pyodide_lockfile()
         if early.start(requirements, urls, credentials, lock=lock):
-            for _ in range(4):  # the requests leave (in Node only while Python yields)
-                await asyncio.sleep(0)
+            await early.leave()
             TargetEnvironment.current()
             await asyncio.sleep(0)
             manager._lock_packages()

@@ -32,8 +32,11 @@ SOURCE_ROOT = Path(micropip.__file__).resolve().parent.parent
 # Packages our wheel carries (the browser needs both: install + lockfiles).
 OWN_PACKAGES = ("micropip", "lockfile")
 # Host-only modules, which a page never runs: the shims that forward to the host command line,
-# and the standard-library transport (``transport.requests`` imports it only outside Pyodide).
-HOST_SHIMS = frozenset({"micropip/cli.py", "micropip/__main__.py", "micropip/transport/host.py"})
+# the standard-library transport (``transport.requests`` imports it only outside Pyodide) and
+# the cache's folder store (``micropip.cache`` imports it only outside Pyodide).
+HOST_SHIMS = frozenset(
+    {"micropip/cli.py", "micropip/__main__.py", "micropip/transport/host.py", "micropip/cache/folder_store.py"}
+)
 # Measured on a shaped link (bench/bundle_variants.py, README "Bundle size"): the default
 # is what loads a page and finishes its first install faster there.
 BYTECODE_DEFAULT = False

@@ -7,7 +7,8 @@ import asyncio
 
 from packaging.specifiers import SpecifierSet
 
-from micropip.cache import Cache, FolderStore
+from micropip.cache import Cache
+from micropip.cache.folder_store import FolderStore
 from micropip.index.project import ProjectFile
 from micropip.resolution.early_guess import pick
 from micropip.resolution.environment import TargetEnvironment

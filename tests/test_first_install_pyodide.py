@@ -117,6 +117,47 @@ def test_after_set_index_urls_the_first_install_asks_before_reading_the_environm
     assert fault.count("/simple/treepkg/") == 1
 
 
+FETCH_SPY = """
+import sys, tempfile
+from pyodide.code import run_js
+from pyodide.ffi import create_proxy
+micropip.set_cache(True, path=tempfile.mkdtemp())  # on, and empty: a new visitor's page
+_order = []
+def _on_fetch(url):
+    _order.append(["fetch " + url.rstrip("/").rsplit("/", 1)[-1], "micropip.installation.installed" in sys.modules])
+_fetch_hook = create_proxy(_on_fetch)
+run_js("(hook) => { const f = globalThis.fetch; globalThis.__pmFetch = f; "
+       "globalThis.fetch = (...a) => { hook(String(a[0] && a[0].url || a[0])); return f(...a); }; }")(_fetch_hook)
+"""
+UNHOOK = "run_js('globalThis.fetch = globalThis.__pmFetch'); _fetch_hook.destroy()"
+
+
+def test_a_new_visitors_page_request_leaves_before_what_is_installed_is_read(pyodide, fault):
+    # A root Pyodide's lockfile lacks needs the resolver: reading what is installed to try the
+    # lockfile alone (~80 ms: sysconfig, packaging.tags) held its page request back. With the
+    # cache on, the page is looked up there first: the request leaves once that lookup is done.
+    pyodide.run(FETCH_SPY)
+    try:
+        pyodide.run(f"await micropip.install('needs-greeting-11', index_urls=[{fault.simple_url!r}])")
+    finally:
+        pyodide.run(UNHOOK)
+    assert pyodide.run("_order[0]") == ["fetch needs-greeting-11", False]
+    assert pyodide.run(installed_version("needs-greeting-11")) == "1.0"
+
+
+def test_after_set_index_urls_a_cached_lookup_does_not_hold_the_page_behind_cpu_work(pyodide, fault):
+    # The machinery is imported; reading the environment (sysconfig) and what is installed
+    # come next, and used to run while the page was still being looked up in the cache.
+    pyodide.run(f"micropip.set_index_urls([{fault.simple_url!r}])")
+    pyodide.run(SPY + ORDER_SPY.replace('["environment", len(_early._pending)]', '["environment", None]') + FETCH_SPY)
+    try:
+        pyodide.run("await micropip.install('needs-greeting-11')")
+    finally:
+        pyodide.run(UNHOOK)
+    assert pyodide.run("[o[0] for o in _order[:2]]") == ["fetch needs-greeting-11", "environment"]
+    assert pyodide.run(installed_version("needs-greeting-11")) == "1.0"
+
+
 def test_a_replaced_query_package_is_never_bypassed_by_an_early_page(pyodide, fault):
     # JupyterLite's piplite patches micropip.package_index.query_package after importing it.
     pyodide.run(SPY)

@@ -16,7 +16,8 @@ import pytest
 import micropip
 from micropip import cache as wheel_cache
 from micropip.cache import Cache as WheelCache
-from micropip.cache import FolderStore, layer
+from micropip.cache import layer
+from micropip.cache.folder_store import FolderStore
 
 from .conftest import FIXTURE_WHEELS, REPO_ROOT
 
@@ -267,20 +268,26 @@ class CountingStore(FolderStore):
 
 
 async def test_a_new_visitor_asks_the_store_for_nothing_it_cannot_have(folder):
-    """An empty store's misses never reach it (each was a round trip before a request);
-    what this session puts is read back; a later session reads what the index lists."""
+    """Once the store is listed, an empty store's misses never reach it (each was a round trip
+    before a request); the first read goes straight to it meanwhile (waiting for the listing
+    took two round trips); what this session puts is read back; a later session reads what
+    the index lists."""
     store = CountingStore(folder)
     cache = WheelCache(store)
     (key_a, a), (key_b, b) = blob(1), blob(2)
+    assert await cache.get(key_b) is None
+    assert store.reads == [f"{key_b}.whl"]  # asked before the listing was done
+    assert not await cache.may_hold(".whl")  # listed now: empty
     assert await cache.get(key_a) is None and await cache.read("0" * 64 + ".page") is None
-    assert store.reads == []
+    assert store.reads == [f"{key_b}.whl"]
     await cache.put(key_a, a)
     assert await cache.get(key_a) == a
-    assert store.reads == [f"{key_a}.whl"]
+    assert store.reads == [f"{key_b}.whl", f"{key_a}.whl"]
     await cache.settle()
 
     later = CountingStore(folder)
     again = WheelCache(later)
+    assert await again.may_hold(".whl")
     assert await again.get(key_a) == a and await again.get(key_b) is None
     assert later.reads == [f"{key_a}.whl"]  # key_b is not in the index: not asked for
 
@@ -294,6 +301,7 @@ async def test_without_an_index_every_stored_name_is_still_found(folder):
     (folder / layer.INDEX_NAME).unlink()
     store = CountingStore(folder)
     cache = WheelCache(store)
+    assert await cache.may_hold(".whl")  # the listing, done
     assert await cache.get(key_a) == a and await cache.get(key_b) is None
     assert store.reads == [f"{key_a}.whl"]
 

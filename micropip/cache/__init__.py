@@ -1,7 +1,8 @@
 """The persistent cache: what outlives the interpreter (pages, metadata, wheels, bytecode).
 
 One layer (``layer.Cache``) with several kinds of entries, one cap (least recently used
-first), one clear and one corruption rule; the bytes live where ``stores`` puts them:
+first), one clear and one corruption rule; the bytes live where ``stores`` (on the host,
+``folder_store``) puts them:
 
 - host CPython: a folder, ``$XDG_CACHE_HOME/pyodide-pm/wheels`` or ``~/.cache/pyodide-pm/wheels``;
 - Pyodide in Node.js: the same kind of folder on the host disk, through Node's ``fs``;
@@ -23,12 +24,11 @@ from pathlib import Path
 
 from .. import transport
 from .layer import DEFAULT_MAX_BYTES, Cache, Entry, is_entry, parse_index, seal, unseal
-from .stores import CacheStorageStore, FolderStore, NodeFolderStore, Store
+from .stores import CacheStorageStore, NodeFolderStore, Store
 
 __all__ = [
-    "CACHE_STORAGE_NAME", "Cache", "CacheStorageStore", "DEFAULT_MAX_BYTES", "ENV_NO_CACHE", "Entry", "FolderStore",
-    "NodeFolderStore", "Store", "configure", "current", "default_folder", "is_entry", "located", "parse_index",
-    "seal", "unseal",
+    "CACHE_STORAGE_NAME", "Cache", "CacheStorageStore", "DEFAULT_MAX_BYTES", "ENV_NO_CACHE", "Entry", "NodeFolderStore",
+    "Store", "configure", "current", "default_folder", "is_entry", "located", "parse_index", "seal", "unseal",
 ]
 
 logger = logging.getLogger("micropip")
@@ -90,6 +90,8 @@ def default_folder() -> Path:
 def _open_store(path: str | None) -> Store | None:
     kind = transport.persistent_store_kind()
     if kind == "host":
+        from .folder_store import FolderStore
+
         try:
             return FolderStore(path if path is not None else default_folder())
         except RuntimeError:  # no home folder to put it in

@@ -139,7 +139,7 @@ class Cache:
         if not is_entry(name):
             return None
         hashed = _HASHED.fullmatch(name)
-        known = await self._names_known()
+        known = self._names_listed()
         if known is not None and name not in known:
             return None
         try:
@@ -271,6 +271,14 @@ class Cache:
             return 0
 
     # -- the index: last-use times; the stored names say what exists and how big it is
+
+    def _names_listed(self) -> set[str] | None:
+        """``_known`` once listed, starting the listing if need be; None until then (and when
+        unknown). A read before it is done goes to the store: one round trip, where waiting
+        for the index and the listing took two, in front of a first install's first request."""
+        if self._knowing is None:
+            self._knowing = asyncio.ensure_future(self._read_known())
+        return self._known if self._knowing.done() else None
 
     async def _names_known(self) -> set[str] | None:
         """The names that may be stored (``_known``), read once per session."""

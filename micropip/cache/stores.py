@@ -1,4 +1,5 @@
-"""Where cache entries live: a folder (host CPython, or the host disk from Node) or Cache Storage.
+"""Where cache entries live in Pyodide: the host disk from Node, or Cache Storage (the host
+CPython's folder is ``folder_store``, which no page loads).
 
 Stores only move bytes under names; they raise on any failure. Naming, verification, the
 index and eviction are ``micropip.cache.layer``'s business. Every write replaces an entry
@@ -8,11 +9,7 @@ tabs, two Node processes) leave one of their versions, never a mix.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import tempfile
-from pathlib import Path
 from typing import Protocol
 
 from .. import transport
@@ -36,62 +33,6 @@ class Store(Protocol):
     async def remove(self, name: str) -> None: ...
 
     async def list(self) -> dict[str, int]: ...
-
-
-class FolderStore:
-    """A folder on the host CPython's disk; each file is replaced atomically (temp file + rename)."""
-
-    def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = Path(folder)
-
-    def describe(self) -> str:
-        return str(self.folder)
-
-    async def read(self, name: str, *, keep_in_js: bool = False) -> bytes | None:
-        return await asyncio.to_thread(self._read, name)
-
-    async def write(self, name: str, data: bytes | JsBytes) -> None:
-        data = transport.as_bytes(data)
-        await asyncio.to_thread(self._write, name, data)
-
-    async def remove(self, name: str) -> None:
-        await asyncio.to_thread(self._remove, name)
-
-    async def list(self) -> dict[str, int]:
-        return await asyncio.to_thread(self._list)
-
-    def _read(self, name: str) -> bytes | None:
-        try:
-            return (self.folder / name).read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-
-    def _write(self, name: str, data: bytes) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, self.folder / name)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-
-    def _remove(self, name: str) -> None:
-        try:
-            (self.folder / name).unlink()
-        except FileNotFoundError:
-            pass
-
-    def _list(self) -> dict[str, int]:
-        try:
-            with os.scandir(self.folder) as it:
-                return {e.name: e.stat().st_size for e in it if e.is_file()}
-        except (FileNotFoundError, NotADirectoryError):
-            return {}
 
 
 class NodeFolderStore:

@@ -30,6 +30,7 @@ async def get(
     credentials: str | None = None,
     timeout: float | None = None,
     keep_in_js: bool = False,
+    asked: Callable[[], object] | None = None,
 ) -> Response:
     """GET with retries for transient failures (408, 429, 5xx, network errors and timeouts).
 
@@ -37,7 +38,8 @@ async def get(
     raises ``TransportError`` when the last attempt failed on the network. An invalid
     URL is not retried. User-info in ``url`` and credentials set for its origin
     become an ``Authorization`` header (``micropip.index.auth``); the URL requested,
-    and every URL in an error, carries no secret.
+    and every URL in an error, carries no secret. ``asked()``: the first request is on its
+    way (``transport.fetch``'s ``sent``).
     """
     url, headers = auth.with_auth(url, dict(headers or {}))
     delays = tuple(RETRY_DELAYS)
@@ -45,7 +47,7 @@ async def get(
     while True:
         try:
             response = await transport.fetch(
-                url, headers=headers, credentials=credentials, timeout=timeout, keep_in_js=keep_in_js
+                url, headers=headers, credentials=credentials, timeout=timeout, keep_in_js=keep_in_js, sent=asked
             )
         except TransportError as exc:
             if attempt >= len(delays) or getattr(exc, "permanent", False):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 
 from .. import cache, transport
 from ..transport import Response
@@ -35,24 +36,31 @@ def entry_name(url: str, accept: str) -> str:
     return hashlib.sha256(f"{url}\n{accept}".encode()).hexdigest() + ".page"
 
 
-async def get_page(url: str, accept: str, *, credentials: str | None = None) -> Response:
-    """The page at ``url``: kept and fresh, revalidated, or fetched (``http.get``), as HTTP allows."""
+async def get_page(
+    url: str, accept: str, *, credentials: str | None = None, asked: Callable[[], object] | None = None
+) -> Response:
+    """The page at ``url``: kept and fresh, revalidated, or fetched (``http.get``), as HTTP allows.
+
+    ``asked()`` is called once the answer needs nothing more from this interpreter: the request
+    is on its way or the kept page answers (``index.early``: CPU work waits until then)."""
     store = cache.current() if _may_keep(url, credentials) else None
     if store is None:
-        return await http.get(url, headers={"Accept": accept}, credentials=credentials)
+        return await http.get(url, headers={"Accept": accept}, credentials=credentials, asked=asked)
     name = entry_name(url, accept)
     kept = _parse(await store.read(name), url)
     headers = {"Accept": accept}
     if kept is not None:
         meta, body = kept
         if is_fresh(meta["headers"], meta["stored"], time.time()):
+            if asked is not None:
+                asked()
             return Response(meta["final"], 200, dict(meta["headers"]), body)
         if transport.may_send_validators(url):
             if meta["headers"].get("etag"):
                 headers["If-None-Match"] = meta["headers"]["etag"]
             if meta["headers"].get("last-modified"):
                 headers["If-Modified-Since"] = meta["headers"]["last-modified"]
-    response = await http.get(url, headers=headers, credentials=credentials)
+    response = await http.get(url, headers=headers, credentials=credentials, asked=asked)
     if response.status == 304 and kept is not None:
         meta, body = kept
         fresh_headers = {**meta["headers"], **_kept_headers(response.headers)}

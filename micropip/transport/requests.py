@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..errors import TransportError
@@ -76,6 +76,7 @@ async def fetch(
     credentials: str | None = None,
     timeout: float | None = None,
     keep_in_js: bool = False,
+    sent: Callable[[], object] | None = None,
 ) -> Response:
     """GET ``url``. HTTP error statuses are returned, not raised; network failures raise.
 
@@ -87,6 +88,10 @@ async def fetch(
 
     ``keep_in_js``: in Pyodide, a successful body stays in JS memory (``Response.js_body``,
     hashed natively) instead of being copied into Python; elsewhere it is ignored.
+
+    ``sent()`` is called once the request is on its way (in a page: handed to ``fetch``), so
+    a caller can hold CPU work back until then: the request goes out at the next turn of
+    the JavaScript event loop, not when the work is over.
     """
     import urllib.parse
     if timeout is None:
@@ -108,9 +113,11 @@ async def fetch(
             raise TransportError(f"cannot read {path}: {exc}", url=url) from exc
         return Response(url, 200, {}, body)
     if IN_PYODIDE:
-        return await _fetch_browser(url, headers or {}, credentials, timeout, keep_in_js)
+        return await _fetch_browser(url, headers or {}, credentials, timeout, keep_in_js, sent)
     from .host import fetch_host
 
+    if sent is not None:
+        sent()
     return await asyncio.to_thread(fetch_host, url, dict(headers or {}), timeout)
 
 
@@ -146,7 +153,8 @@ async def _read_node_file(url: str, path: str) -> Response:
 
 
 async def _fetch_browser(
-    url: str, headers: Mapping[str, str], credentials: str | None, timeout: float, keep_in_js: bool = False
+    url: str, headers: Mapping[str, str], credentials: str | None, timeout: float, keep_in_js: bool = False,
+    sent: Callable[[], object] | None = None,
 ) -> Response:
     """One request through the JS ``fetch``, in a single round trip to JS (``requests.mjs``).
 
@@ -157,9 +165,10 @@ async def _fetch_browser(
     native = await js_module("requests")
     controller = js.AbortController.new()
     try:
-        answer = await native.request(
-            url, json.dumps(dict(headers)), credentials or "", timeout * 1000, keep_in_js, controller
-        )
+        pending = native.request(url, json.dumps(dict(headers)), credentials or "", timeout * 1000, keep_in_js, controller)
+        if sent is not None:
+            sent()
+        answer = await pending
     except Exception as exc:  # a JS exception outside the request's own error handling
         controller.abort()
         raise TransportError(f"could not fetch {url}: {type(exc).__name__}: {exc}", url=url) from exc
