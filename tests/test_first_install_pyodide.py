@@ -411,3 +411,43 @@ def test_a_wrong_guess_changes_nothing_the_resolver_decides(pyodide, fault):
     assert ["wheel", "greeting-1.1-py3-none-any.whl", False] in pyodide.run("_guessed")
     assert pyodide.run(installed_version("greeting")) == "1.0"
     assert pyodide.run("import micropip.index.http as _h; len(_h._begun)") == 0  # nothing left behind
+
+
+def test_a_response_body_still_arriving_is_seen_until_it_is_read(pyodide):
+    # The first install gives the event loop extra turns between two modules while a body
+    # arrives (transport.receiving): each turn reads one more piece of it.
+    import socket
+    import threading
+
+    release = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\nContent-Type: text/plain\r\n\r\n0123456789")
+            release.wait(30)
+            conn.sendall(b"abcdefghij")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/slow"
+    try:
+        assert pyodide.run(f"""
+import asyncio
+from micropip import transport
+_before = transport.receiving()
+_task = asyncio.ensure_future(transport.fetch({url!r}))
+for _ in range(400):
+    await asyncio.sleep(0.005)
+    if transport.receiving():
+        break
+[_before, transport.receiving()]
+""") == [False, True]
+        release.set()
+        assert pyodide.run("_r = await _task; [_r.body.decode(), transport.receiving()]") == ["0123456789abcdefghij", False]
+    finally:
+        release.set()
+        listener.close()
+        thread.join(5)

@@ -17,6 +17,7 @@ import micropip
 from micropip import cache as wheel_cache
 from micropip.cache import Cache as WheelCache
 from micropip.cache import layer
+from micropip.cache import folder_store
 from micropip.cache.folder_store import FolderStore
 
 from .conftest import FIXTURE_WHEELS, REPO_ROOT
@@ -211,7 +212,7 @@ def test_current_uses_the_configured_folder_and_the_xdg_default(tmp_path, monkey
     assert wheel_cache.current().store.folder == tmp_path / "xdg" / "pyodide-pm" / "wheels"
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # not absolute: ignored, as the spec says
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert wheel_cache.default_folder() == tmp_path / "home" / ".cache" / "pyodide-pm" / "wheels"
+    assert folder_store.default_folder() == tmp_path / "home" / ".cache" / "pyodide-pm" / "wheels"
 
 
 def test_disabled_by_configure(tmp_path):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 from .. import transport
 from .layer import DEFAULT_MAX_BYTES, Cache, Entry, is_entry, parse_index, seal, unseal
@@ -28,7 +27,7 @@ from .stores import CacheStorageStore, NodeFolderStore, Store
 
 __all__ = [
     "CACHE_STORAGE_NAME", "Cache", "CacheStorageStore", "DEFAULT_MAX_BYTES", "ENV_NO_CACHE", "Entry", "NodeFolderStore",
-    "Store", "configure", "current", "default_folder", "is_entry", "located", "parse_index", "seal", "unseal",
+    "Store", "configure", "current", "is_entry", "located", "parse_index", "seal", "unseal",
 ]
 
 logger = logging.getLogger("micropip")
@@ -80,17 +79,10 @@ def located() -> Cache | None:
     return Cache(store, _max_bytes) if store is not None else None
 
 
-def default_folder() -> Path:
-    """``$XDG_CACHE_HOME/pyodide-pm/wheels``, else ``~/.cache/pyodide-pm/wheels`` (host CPython)."""
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "pyodide-pm" / "wheels"
-
-
 def _open_store(path: str | None) -> Store | None:
     kind = transport.persistent_store_kind()
     if kind == "host":
-        from .folder_store import FolderStore
+        from .folder_store import FolderStore, default_folder
 
         try:
             return FolderStore(path if path is not None else default_folder())

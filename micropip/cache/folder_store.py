@@ -15,6 +15,13 @@ from .. import transport
 from ..transport import JsBytes
 
 
+def default_folder() -> Path:
+    """``$XDG_CACHE_HOME/pyodide-pm/wheels``, else ``~/.cache/pyodide-pm/wheels``."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "pyodide-pm" / "wheels"
+
+
 class FolderStore:
     """A folder on the host CPython's disk; each file is replaced atomically (temp file + rename)."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .native import ArchiveEntry, NativeArchive, open_archive
 from .pages import thin_project_page
-from .requests import fetch, is_local, local_file_exists, local_path, may_send_validators
+from .requests import fetch, is_local, local_file_exists, local_path, may_send_validators, receiving
 from .response import CREDENTIAL_HEADERS, IN_PYODIDE, JsBytes, Response, as_bytes, origin, sha256_hex
 from .runtime import (
     forget_loaded_packages,

@@ -17,6 +17,12 @@ export async function digestHex(buf) {
   return [u8, Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")];
 }
 
+// Bodies being read now. A body arrives a chunk (and, compressed, a decompressed piece) per turn
+// of the event loop, which Python's compiling gets between two modules only: a first install
+// gives extra turns while this is not 0 (micropip.head_start), or a 700 KB page took the whole import.
+let bodiesReading = 0;
+export function receiving() { return bodiesReading; }
+
 /**
  * One HTTP GET: status, final URL, headers (JSON) and body, or why it failed and in which
  * phase ("waiting for" the headers, "reading the body of"). The timeout runs per phase.
@@ -45,7 +51,9 @@ export async function request(url, headers, credentials, timeoutMs, keepInJs, co
     phase = "reading the body of";
     declared = resp.headers.get("content-length") ?? undefined;
     timer = arm();
-    const body = new Uint8Array(await resp.arrayBuffer());
+    bodiesReading++;
+    let body;
+    try { body = new Uint8Array(await resp.arrayBuffer()); } finally { bodiesReading--; }
     clearTimeout(timer);
     const names = {};
     resp.headers.forEach((value, name) => { names[name.toLowerCase()] = value; });
