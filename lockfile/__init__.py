@@ -11,7 +11,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from .errors import LockfileError, LockfileWarning
-from .pyodide_lock import LockInfo, LockPackage, PyodideLock, merge, read_pyodide_lock
+from .pyodide_lock import LockInfo, LockPackage, PyodideLock, read_pyodide_lock
 
 __all__ = [
     "LockInfo",
@@ -20,7 +20,6 @@ __all__ = [
     "LockfileWarning",
     "PyodideLock",
     "detect_format",
-    "merge",
     "read_pyodide_lock",
 ]
 

@@ -186,31 +186,6 @@ def read_pyodide_lock(text_or_bytes: str | bytes, *, source: str | None = None) 
     return lock
 
 
-def merge(base: PyodideLock, added: Mapping[str, LockPackage], *, source: str | None = None) -> PyodideLock:
-    """A new lock: ``base`` plus ``added``, whose entries replace same-named ones; re-validated.
-
-    This is how a bundle adds its own wheels (micropip and its dependencies) to Pyodide's lock.
-    """
-    where = Where(source, "<merged pyodide-lock.json>")
-    if not isinstance(base, PyodideLock):
-        where.fail(f"expected a PyodideLock to merge into, found {type(base).__name__}")
-    packages = dict(base.packages)
-    for key, package in added.items():
-        at = where.at("packages").at(str(key)).of(str(key))
-        if not isinstance(package, LockPackage):
-            at.fail(f"expected LockPackage, found {type(package).__name__}")
-        name = at.at("name").string(package.name)
-        canonical = canonicalize_name(name)
-        if canonicalize_name(at.string(key)) != canonical:
-            at.fail(f"the key {key!r} does not name the package {name!r}", f"Use the key {canonical!r}")
-        for old in [k for k in packages if isinstance(k, str) and canonicalize_name(k) == canonical]:
-            del packages[old]
-        packages[canonical] = package
-    result = PyodideLock(base.info, packages, copy.deepcopy(base.extra))
-    result.validate(source=source)
-    return result
-
-
 # -- reading: shapes (objects, arrays) here; leaf values are checked by validate() --------------
 
 

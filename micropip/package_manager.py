@@ -25,7 +25,6 @@ from .resolution import hash_policy
 from .index import auth, http
 from . import package_index, transport
 from . import cache
-from .installation import mocks
 from .resolution.environment import TargetEnvironment
 from .errors import BuildError, MicropipError, NotAMockError, RequirementError
 from .installation import execution
@@ -536,6 +535,8 @@ class PackageManager:
                 transport.forget_loaded_packages([d.name for d in present])
                 for dist, report in zip(present, reports):
                     if dist.name in mocked:
+                        from .installation import mocks  # imported for mocks only: a first install skips it
+
                         mocks.forget(dist.name)
                         mocks.unload_modules(mocked[dist.name])
                     for path in report.missing_files:
@@ -565,6 +566,7 @@ class PackageManager:
         """
         from .installation.installer import InstallItem, install_wheels
         from .installation.wheelfile import WheelFile
+        from .installation import mocks
         from .installation.wheelbuilder import make_metadata, write_wheel
 
         modules = modules if modules is not None else {canonicalize_name(name).replace("-", "_"): ""}
@@ -596,6 +598,7 @@ class PackageManager:
         return sorted(d.name for d in installed_distributions() if d.installer == MOCK_INSTALLER_NAME)
 
     def remove_mock_package(self, name: str) -> None:
+        from .installation import mocks
         from .installation.uninstaller import uninstall_distributions
         dist = find_distribution(name)
         if dist is None or dist.installer != MOCK_INSTALLER_NAME:

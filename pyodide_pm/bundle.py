@@ -33,10 +33,12 @@ SOURCE_ROOT = Path(micropip.__file__).resolve().parent.parent
 OWN_PACKAGES = ("micropip", "lockfile")
 # Host-only modules, which a page never runs: the shims that forward to the host command line,
 # the standard-library transport (``transport.requests`` imports it only outside Pyodide) and
-# the cache's folder store (``micropip.cache`` imports it only outside Pyodide).
-HOST_SHIMS = frozenset(
-    {"micropip/cli.py", "micropip/__main__.py", "micropip/transport/host.py", "micropip/cache/folder_store.py"}
-)
+# the cache's folder store (``micropip.cache`` imports it only outside Pyodide) and merging
+# locks (the host commands' business).
+HOST_SHIMS = frozenset({
+    "micropip/cli.py", "micropip/__main__.py", "micropip/transport/host.py", "micropip/cache/folder_store.py",
+    "lockfile/merging.py",
+})
 # Measured on a shaped link (bench/bundle_variants.py, README "Bundle size"): the default
 # is what loads a page and finishes its first install faster there.
 BYTECODE_DEFAULT = False

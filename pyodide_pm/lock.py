@@ -24,7 +24,8 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from lockfile import LockPackage, Pylock, PylockPackage, PylockWheel, PyodideLock, merge, read_pyodide_lock, write_pylock
+from lockfile import LockPackage, Pylock, PylockPackage, PylockWheel, PyodideLock, read_pyodide_lock, write_pylock
+from lockfile.merging import merge
 
 from micropip import __version__
 from micropip.index import http

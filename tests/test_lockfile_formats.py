@@ -25,12 +25,12 @@ from lockfile import (
     PylockPackage,
     PylockWheel,
     detect_format,
-    merge,
     read_pylock,
     read_pyodide_lock,
     select_for_environment,
     write_pylock,
 )
+from lockfile.merging import merge
 
 REAL_LOCK = Path(__file__).resolve().parent.parent / "node_modules" / "pyodide" / "pyodide-lock.json"
 SHA = "a" * 64
