@@ -28,15 +28,9 @@ BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
 import network  # noqa: E402
+from first_use import FIRST_USE  # noqa: E402 - timed as first_use.py times it
 from replay import Recording, ReplayServer  # noqa: E402
 
-FIRST_USE = """
-import time, json
-_t = time.perf_counter()
-import micropip
-await micropip.install({root!r}, index_urls=[{index!r}])
-json.dumps({{"ms": (time.perf_counter() - _t) * 1000}})
-"""
 INSTALL_ONLY = """
 import time, json
 import micropip
