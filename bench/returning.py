@@ -134,22 +134,18 @@ def summarize(pairs: list[dict]) -> dict:
 
 def ratios(per_root: dict) -> dict:
     """Geometric means over the roots both installers finished (ours/reference unless said)."""
-    def ratio(root: dict, visit: str, field: str, other: str = "reference") -> float | None:
-        a, b = root["ours"][visit].get(field), root[other][visit].get(field)
+    def ratio(root: dict, visit: str, field: str, other: str = "reference", who: str = "ours") -> float | None:
+        a, b = root[who][visit].get(field), root[other][visit].get(field)
         return a / b if a and b else None
 
-    def gm(visit: str, field: str, other: str = "reference") -> float | None:
-        values = [r for root in per_root.values() if (r := ratio(root, visit, field, other))]
+    def gm(visit: str, field: str, other: str = "reference", who: str = "ours") -> float | None:
+        values = [r for root in per_root.values() if (r := ratio(root, visit, field, other, who))]
         return network.geomean(values)
-
-    def floor_gm() -> float | None:  # what no installer can go below (loadPyodide is most of a reload)
-        values = [r["floor"]["reload"]["total_ms"] / r["reference"]["reload"]["total_ms"] for r in per_root.values()
-                  if r["floor"]["reload"].get("total_ms") and r["reference"]["reload"].get("total_ms")]
-        return network.geomean(values) if values else None
 
     out = {
         "reload_to_import": gm("reload", "total_ms"),
-        "reload_to_import_floor_vs_reference": floor_gm(),
+        # what no installer can go below (loadPyodide is most of a reload)
+        "reload_to_import_floor_vs_reference": gm("reload", "total_ms", who="floor"),
         "reload_to_import_after_loadPyodide": gm("reload", "after_pyodide_ms"),
         "reload_to_import_ours_vs_floor": gm("reload", "total_ms", "floor"),
         "import_after_install_first_visit": gm("first", "import_ms"),

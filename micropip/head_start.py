@@ -135,7 +135,7 @@ async def begin(
     # Before any request: a returning visitor's same install may need none (its errors are the install's).
     if lock_only is not None and recall and await _install_remembered(requirements, urls, deps, **lock_only):
         return True
-    pages = lock_wheels = 0
+    pages, lock_wheels = 0, False
     try:
         from . import transport
         from .index import early
@@ -150,7 +150,7 @@ async def begin(
 
             if early_lock.start(lock_closure(requirements, found[0], transport.loaded_packages(), deps=deps), found[1]):
                 await early_lock.leave()
-                lock_wheels = 1
+                lock_wheels = True
     except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
         return False
     # Only when the lockfile may decide it all: lockfile wheels asked for and no index page (a

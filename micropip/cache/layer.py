@@ -282,9 +282,7 @@ class Cache:
 
     async def _names_known(self) -> set[str] | None:
         """The names that may be stored (``_known``), read once per session."""
-        if self._knowing is None:
-            self._knowing = asyncio.ensure_future(self._read_known())
-        if not self._knowing.done():
+        if self._names_listed() is None and not self._knowing.done():
             await asyncio.shield(self._knowing)
         return self._known
 

@@ -35,3 +35,9 @@ async def js_module(name: str) -> Any:
         module = await _importer(f"data:text/javascript;base64,{encoded}")
         _loaded[name] = module
     return module
+
+
+def loaded(name: str) -> Any:
+    """The module namespace of ``<name>.mjs`` if this interpreter evaluated it already, else None
+    (for a synchronous question, such as ``requests.receiving``)."""
+    return _loaded.get(name)

@@ -11,8 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..errors import TransportError
-from .js_modules import _loaded as _loaded_js
-from .js_modules import js_module
+from .js_modules import js_module, loaded
 from .response import IN_PYODIDE, JsBytes, Response, js_to_bytes, origin
 from .runtime import in_node, page_origin, resolve_url
 
@@ -125,7 +124,7 @@ async def fetch(
 def receiving() -> bool:
     """Whether a response body is arriving now (in Pyodide; elsewhere False): each of its
     pieces is read on a turn of the JavaScript event loop, so CPU work yields more often."""
-    module = _loaded_js.get("requests") if IN_PYODIDE else None
+    module = loaded("requests") if IN_PYODIDE else None
     return bool(module is not None and module.receiving())
 
 
