@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     here = prepared(BENCH.parent)
     locks = {"base": prepared(Path(args.base).resolve())["ours"], "new": here["ours"], "reference": here["reference"]}
     latency, rate = network.SETTINGS[args.setting]
-    server = ReplayServer(Recording(), latency_s=latency, bytes_per_s=rate, static={})
+    server = ReplayServer(Recording(), latency_s=latency, bytes_per_s=rate,
+                          static={who: locks[who].parent for who in ("base", "new")})
+    for who in ("base", "new"):
+        network.over_the_link(locks[who], server, who)
     node = network.TimedNode()
     runs: dict[str, dict[str, list[float]]] = {root: {who: [] for who in locks} for root in roots}
     try:

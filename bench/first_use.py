@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     locks = network.prepare_micropips()
     static = {"ours": locks["ours"].parent, "reference": locks["reference"].parent}
     server = ReplayServer(Recording(), latency_s=latency, bytes_per_s=rate, static=static)
+    network.over_the_link(locks["ours"], server, "ours")
     node = network.TimedNode()
     hangs: list[str] = []
     runs: dict[str, dict[str, list[float]]] = {root: {"ours": [], "reference": []} for root in roots}

@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     locks = network.prepare_micropips()
     static = {"ours": locks["ours"].parent, "reference": locks["reference"].parent}
     server = ReplayServer(Recording(), latency_s=latency, bytes_per_s=rate, static=static)
+    network.over_the_link(locks["ours"], server, "ours")
     runner = network.Runner(locks)
     out: dict = {"root": args.root, "setting": network.SETTING_LABELS[args.setting]}
     try:

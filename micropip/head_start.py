@@ -48,10 +48,20 @@ GUESSER = "micropip.resolution.early_guess"
 # costs that overlap (``tests/test_early_pages_host.py`` checks each one imports).
 MACHINERY = (
     "packaging.version",
-    "packaging.specifiers",
-    "packaging.requirements",
+    # what packaging.specifiers imports, a module per step (together ~90 ms in Node, during
+    # which neither a response nor the bundle's bytecode, ``installation.shipped_bytecode``, came in)
+    "platform",
+    "sysconfig",
+    "packaging._elffile",
+    "packaging._manylinux",
+    "packaging._musllinux",
     "packaging.tags",
+    "packaging.utils",
+    "packaging.specifiers",
+    "packaging._tokenizer",
+    "packaging._parser",
     "packaging.markers",
+    "packaging.requirements",
     "micropip.resolution.environment",
     "micropip.index.formats",
     "micropip.resolution.selection",
@@ -82,6 +92,7 @@ async def import_machinery(guess: Callable[[Any], None] | None = None) -> None:
     # when its event loop gets a turn of its own, which a chain of immediate callbacks denied
     # until the whole import was over (measured in Chromium).
     from . import transport
+    from .installation import shipped_bytecode
 
     await asyncio.sleep(0.01)
     for name in MACHINERY:
@@ -90,6 +101,7 @@ async def import_machinery(guess: Callable[[Any], None] | None = None) -> None:
             if not transport.receiving():
                 break
             await asyncio.sleep(0)
+        shipped_bytecode.take()  # from here on, the bundle's compiled machinery if it has arrived
         module = importlib.import_module(name)
         if name == GUESSER and guess is not None:
             try:
@@ -143,6 +155,8 @@ async def begin(
         pages = early.start(requirements, urls, credentials)
         if pages:
             await early.leave()
+            if _ask_for_bytecode():  # after the pages, before the lock is read (tens of ms)
+                await asyncio.sleep(0)  # its task's first step hands the request to fetch()
         found = transport.pyodide_lockfile() if wheels and credentials is None else None
         if found:
             from .installation import early_lock
@@ -162,12 +176,29 @@ async def begin(
     if pages or lock_wheels:
         on_wheel = _guess_wheel if wheels and credentials is None else None
         try:
+            _ask_for_bytecode()  # (no-op when asked above)
             await import_machinery(lambda guesser: guesser.start(requirements, on_wheel, deps))
         finally:
             guesser = sys.modules.get(GUESSER)
             if guesser is not None:
                 guesser.stop()  # the resolver asks from here on
+            shipped = sys.modules.get("micropip.installation.shipped_bytecode")
+            if shipped is not None:
+                shipped.stop()
     return False
+
+
+def _ask_for_bytecode() -> bool:
+    """Ask for the bundle's compiled machinery after the pages (they carry the install; it only
+    saves compiling), unless a returning visitor's is kept; True if asked now."""
+    if "micropip.package_manager" in sys.modules:
+        return False
+    try:
+        from .installation import bytecode, shipped_bytecode
+
+        return not bytecode.machinery_kept() and shipped_bytecode.start()
+    except Exception:  # noqa: BLE001 - only a head start
+        return False
 
 
 def _guess_wheel(f: Any) -> None:

@@ -25,6 +25,7 @@ from . import pinned, user_cache
 from .catalog import Catalog, Release
 from .pinned import PinnedWheel, sha256_file
 from .bytecode import BytecodeError, compile_in_pyodide
+from . import machinery_bytecode
 from micropip.installation.wheelbuilder import FIXED_DATE, make_metadata, record_hash, write_wheel
 
 # The folder that holds our packages: the checkout, or site-packages of an installed wheel.
@@ -51,9 +52,9 @@ OPTIONAL_PARTS = {"micropip-sdist": "micropip/sdist/", "micropip-pylock": "lockf
 PINNED_WHEELS = (
     PinnedWheel(
         "packaging",
-        "26.3",
-        "packaging-26.3-py3-none-any.whl",
-        "d7193f7c8e4e93f444fde0262bf90af30e16fa0ad0ad44cb553c87339b23cd1c",
+        "26.2",
+        "packaging-26.2-py3-none-any.whl",
+        "5fc45236b9446107ff2415ce77c807cee2862cb6fac22b8a73826d0693b0980e",
         ("packaging",),
     ),
     PinnedWheel(
@@ -284,6 +285,7 @@ def write_bundle(
     index_url: str | None = None,
     cache_dir: Path | None = None,
     bytecode: bool = BYTECODE_DEFAULT,
+    bytecode_part: bool = True,
 ) -> Path:
     """Write the bundle folder and return the path of its ``pyodide-lock.json``.
 
@@ -296,6 +298,8 @@ def write_bundle(
     when they are not cached yet (default ``$PIP_INDEX_URL`` or PyPI).
     ``bytecode``: also carry ``.pyc`` files compiled by the release's own Pyodide (saves each
     new interpreter compiling our modules, costs more bytes per page load; see ``BYTECODE_DEFAULT``).
+    ``bytecode_part``: also write the machinery's bytecode as a lock entry no page loads, which a
+    new visitor's first install fetches instead of compiling (``machinery_bytecode``).
     """
     release = release or Catalog().release(version)
     lock = release.lock.to_dict() if for_node else release.absolute_lock(package_base_url).to_dict()
@@ -321,6 +325,13 @@ def write_bundle(
     for pin, src in pinned_wheels:
         dest = with_bytecode(src, out_dir / pin.filename, pycs)
         packages[pin.name] = lock_entry(pin.name, pin.version, pin.filename, sha256_file(dest), list(pin.imports), [])
+    if bytecode_part:  # a new visitor's first install fetches it instead of compiling the machinery
+        machinery = {packages[n]["sha256"]: out_dir / packages[n]["file_name"] for n in ("micropip", *(p.name for p in PINNED_WHEELS))}
+        part = machinery_bytecode.build_part(out_dir, machinery, release.runtime_dir, release.version)
+        if part is not None:
+            packages[machinery_bytecode.PART] = lock_entry(
+                machinery_bytecode.PART, __version__, part.name, sha256_file(part), [], ["micropip"]
+            )
 
     lock["packages"] = dict(sorted(packages.items()))
     lock_path = out_dir / "pyodide-lock.json"

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 def test_bundle_boots_and_imports(browser_page):
     versions = browser_page.run("import micropip, packaging, resolvelib, sys; [micropip.__version__, packaging.__version__, resolvelib.__version__, sys.platform]")
-    assert versions[1] == "26.3" and versions[3] == "emscripten"
+    assert versions[1] == "26.2" and versions[3] == "emscripten"
 
 
 def test_pyfetch_cross_origin_index(browser_page):

@@ -384,10 +384,31 @@ _spied(_l, "guess", "wheel")
 """
 
 
-def test_the_first_install_asks_for_the_next_hop_while_the_machinery_compiles(pyodide, fault):
+@pytest.fixture
+def compiling(node_runner, bundle_dir, tmp_path) -> Iterator:
+    """A fresh interpreter whose lock lists no bytecode part: its first install compiles the
+    machinery from sources (a bundle made without Node, or one whose part did not arrive)."""
+    import json
+    import shutil
+
+    from micropip.installation.shipped_bytecode import PART
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(bundle_dir, bundle)
+    lock = json.loads((bundle / "pyodide-lock.json").read_text())
+    del lock["packages"][PART]
+    (bundle / "pyodide-lock.json").write_text(json.dumps(lock))
+    interp = node_runner.new_interpreter(bundle / "pyodide-lock.json")
+    interp.run("import micropip")
+    yield interp
+    interp.drop()
+
+
+def test_the_first_install_asks_for_the_next_hop_while_the_machinery_compiles(compiling, fault):
     # The root page answers while the resolver is being compiled: its release's metadata and
     # wheel, and its dependency's page (then that one's files), leave before the resolver
     # could ask; the resolver takes each answer, so nothing is fetched twice.
+    pyodide = compiling
     pyodide.run(GUESS_SPY)
     pyodide.run(f"await micropip.install('needs-greeting-11', index_urls=[{fault.simple_url!r}])")
     guessed = pyodide.run("_guessed")

@@ -61,7 +61,7 @@ def test_a_part_missing_from_the_lock_is_loaded_from_beside_micropips_wheel(node
 def test_micropip_loaded_by_url_finds_its_parts_beside_it(node_runner, bundle_dir, pyodide_runtime_lock):
     """micropip from ``loadPackage(url)`` in a Pyodide whose own lock knows nothing of our parts."""
     py = node_runner.new_interpreter(pyodide_runtime_lock, load=[])
-    wheels = [str(bundle_dir / n) for n in ("packaging-26.3-py3-none-any.whl", "resolvelib-1.2.1-py3-none-any.whl", "micropip-1.0.0a1-py3-none-any.whl")]
+    wheels = [str(bundle_dir / n) for n in ("packaging-26.2-py3-none-any.whl", "resolvelib-1.2.1-py3-none-any.whl", "micropip-1.0.0a1-py3-none-any.whl")]
     try:
         py.run(f"import pyodide_js; from pyodide.ffi import to_js; await pyodide_js.loadPackage(to_js({wheels!r}))")
         assert py.run("import micropip; micropip.__version__") == "1.0.0a1"

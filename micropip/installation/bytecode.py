@@ -126,6 +126,11 @@ def _unpack(payload: bytes | memoryview) -> dict[str, bytes] | None:
         files = marshal.loads(payload)
     except (EOFError, ValueError, TypeError):
         return None
+    return checked_files(files)
+
+
+def checked_files(files: object) -> dict[str, bytes] | None:
+    """``files`` if it is ``{relative path: .pyc of this interpreter's magic}``, else None."""
     if not isinstance(files, dict):
         return None
     for rel, pyc in files.items():
@@ -134,6 +139,34 @@ def _unpack(payload: bytes | memoryview) -> dict[str, bytes] | None:
         if rel.startswith("/") or ".." in rel.split("/"):
             return None
     return files
+
+
+def adopt_machinery(shipped: dict[str, dict[str, bytes]]) -> None:
+    """Serve the machinery's bytecode the bundle shipped (``installation.shipped_bytecode``):
+    ``{wheel sha256: {path: pyc}}``, used for the wheels of micropip's that Pyodide's lockfile
+    names by that sha256. With the cache on they go into those wheels' entries in idle time,
+    with the modules the part lacks compiled here, so a returning visitor needs neither."""
+    global _stdlib_finder
+    stdlib, where = shipped.get("stdlib"), stdlib_zip()
+    if stdlib and where is not None:
+        if _stdlib_finder is None:
+            _stdlib_finder = _KeptStdlib(where, dict(stdlib))
+            sys.meta_path.insert(0, _stdlib_finder)
+        else:
+            _stdlib_finder.files = {**stdlib, **_stdlib_finder.files}
+    kept = []
+    for wheel in machinery_files():
+        files = shipped.get(wheel.sha256)
+        if files:
+            _kept_wheels().add(str(wheel.root), files, set(wheel.sources))
+            kept.append(wheel)
+    if not kept or cache.current() is None:
+        return
+    queued = {w.sha256 for w in _queue}
+    _queue.extend(w for w in kept if w.sha256 not in queued)
+    _ready.update({w.sha256: shipped[w.sha256] for w in kept})
+    global _machinery_seen, _idle_wanted
+    _machinery_seen, _idle_wanted = True, True
 
 
 def compile_source(path: Path) -> bytes | None:
@@ -152,6 +185,7 @@ def compile_source(path: Path) -> bytes | None:
 # ---- idle compilation -------------------------------------------------------------------------
 
 _queue: list[WheelFiles] = []
+_ready: dict[str, dict[str, bytes]] = {}  # wheel sha256: its files the bundle shipped compiled (not compiled again)
 _worker: asyncio.Future | None = None
 _idle_wanted = False
 _machinery_seen = False
@@ -198,6 +232,7 @@ def stop_idle() -> None:
     the JavaScript engine the interpreter shares with others."""
     global _worker, _idle_wanted
     _queue.clear()
+    _ready.clear()
     _idle_wanted = False
     if _worker is not None and not _worker.done():
         _worker.cancel()
@@ -231,8 +266,8 @@ async def _compile_wheel(wheel: WheelFiles) -> None:
     if store is None:
         return
     imported = _imported_paths()
-    order = sorted(wheel.sources, key=lambda rel: (str(wheel.root / rel) not in imported, rel))
-    out: dict[str, bytes] = {}
+    out = {rel: pyc for rel, pyc in _ready.pop(wheel.sha256, {}).items() if rel in wheel.sources}  # shipped
+    order = sorted((rel for rel in wheel.sources if rel not in out), key=lambda rel: (str(wheel.root / rel) not in imported, rel))
     folders: set[str] = set()
     for rel in order:
         source = wheel.root / rel
@@ -294,6 +329,12 @@ def machinery_files() -> list[WheelFiles]:
 
 
 _restoring: asyncio.Future | None = None
+_restored_machinery = False
+
+
+def machinery_kept() -> bool:
+    """A returning visitor's kept bytecode of every machinery wheel was put back (``restore_machinery``)."""
+    return _restored_machinery
 
 
 async def restore_machinery() -> None:
@@ -310,12 +351,13 @@ async def restore_machinery() -> None:
 
 
 async def _restore_machinery_once() -> None:
-    global _machinery_seen
+    global _machinery_seen, _restored_machinery
     wheels = machinery_files()
     if not wheels:
         return
     missing, _stdlib = await asyncio.gather(restore(wheels), restore_stdlib())
     _machinery_seen = True
+    _restored_machinery = not missing
     _queue.extend(missing)  # compiled after the install (``keep_later``), not during it
 
 

@@ -27,8 +27,9 @@ export function receiving() { return bodiesReading; }
  * One HTTP GET: status, final URL, headers (JSON) and body, or why it failed and in which
  * phase ("waiting for" the headers, "reading the body of"). The timeout runs per phase.
  * keepInJs: a successful body is also hashed here (it stays in JS memory).
+ * background: its body does not count as one being received (receiving()).
  */
-export async function request(url, headers, credentials, timeoutMs, keepInJs, controller) {
+export async function request(url, headers, credentials, timeoutMs, keepInJs, controller, background) {
   let phase = "waiting for", timedOut = false, declared = undefined;
   // A URL fetch() cannot take is a permanent error (the caller does not retry it). User-info
   // is refused here too: credentials travel only as a header (micropip.index.auth).
@@ -51,9 +52,10 @@ export async function request(url, headers, credentials, timeoutMs, keepInJs, co
     phase = "reading the body of";
     declared = resp.headers.get("content-length") ?? undefined;
     timer = arm();
-    bodiesReading++;
+    const counted = background ? 0 : 1;  // a download no one waits on buys itself no turns
+    bodiesReading += counted;
     let body;
-    try { body = new Uint8Array(await resp.arrayBuffer()); } finally { bodiesReading--; }
+    try { body = new Uint8Array(await resp.arrayBuffer()); } finally { bodiesReading -= counted; }
     clearTimeout(timer);
     const names = {};
     resp.headers.forEach((value, name) => { names[name.toLowerCase()] = value; });

@@ -131,6 +131,21 @@ def lockfile_entry(key: str) -> tuple[object, str] | None:
     return value, str(getattr(pyodide_js, "lockfileBaseUrl", "") or "")
 
 
+def lockfile_package(name: str) -> tuple[object, str] | None:
+    """``lockfile_entry`` for one entry of the lock's ``packages`` (None when absent)."""
+    if _lockfile is not None:
+        return (_lockfile[0].get("packages") or {}).get(name), _lockfile[1]
+    if not IN_PYODIDE:
+        return None
+    import pyodide_js  # type: ignore[import-not-found]
+
+    packages = getattr(pyodide_js._api.lockfile, "packages", None)
+    value = getattr(packages, name, None) if packages is not None else None
+    if hasattr(value, "to_py"):
+        value = value.to_py()
+    return value, str(getattr(pyodide_js, "lockfileBaseUrl", "") or "")
+
+
 def lock_file_url(file_name: str, base_url: str) -> str:
     """Where a lockfile entry's ``file_name`` is: as given when absolute, else against the lock's base."""
     import urllib.parse
