@@ -30,6 +30,9 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def _cmd_bundle(args: argparse.Namespace) -> int:
+    import json
+
+    from . import machinery_bytecode
     from .bundle import BYTECODE_DEFAULT, PEP783_WHEELS, bundle_size, fetch_pinned_wheel, pep783_cache_dir, write_bundle
     from .catalog import Catalog
 
@@ -39,9 +42,13 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
     release = catalog.release_from_lock(args.pyodide_lock, args.pyodide) if args.pyodide_lock else catalog.release(args.pyodide)
     lock = write_bundle(
         Path(args.out), release=release, package_base_url=args.package_base_url, for_node=args.for_node,
-        index_url=args.index_url, bytecode=args.bytecode,
+        index_url=args.index_url, bytecode=args.bytecode, bytecode_part=args.bytecode_part,
     )
     print(f"wrote {lock} for Pyodide {release.version} ({bundle_size(lock.parent) / 1024:.0f} KiB of wheels and lockfile)")
+    part = json.loads(lock.read_text())["packages"].get(machinery_bytecode.PART)
+    if part:
+        print(f"  {part['file_name']}: micropip's machinery compiled ahead, fetched by a new visitor's first install "
+              "(no page loads it)")
     if args.with_test_wheels:
         for pin in PEP783_WHEELS:
             path = fetch_pinned_wheel(pin, pep783_cache_dir(), index_url=args.index_url)
@@ -166,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--bytecode", action=argparse.BooleanOptionalAction, default=None,
         help="carry .pyc files compiled by the pinned Pyodide (default: the measured choice, see the README)",
+    )
+    p.add_argument(
+        "--no-bytecode-part", dest="bytecode_part", action="store_false",
+        help="leave out the micropip-bytecode entry (made with Node and the release's Pyodide) that a new "
+             "visitor's first install fetches instead of compiling micropip",
     )
     p.set_defaults(func=_cmd_bundle)
 

@@ -150,7 +150,7 @@ def test_an_offline_site_carries_every_file_it_names(offline_page):
     lock = json.loads((offline_page / "packages" / "pyodide-lock.json").read_text())
     assert lock["micropip"] == {"index_urls": ["simple/"]}  # offline: the site's index only
     assert set(lock["packages"]) == {
-        "micropip", "micropip-pylock", "micropip-sdist", "packaging", "resolvelib",  # ours
+        "micropip", "micropip-pylock", "micropip-sdist", "micropip-bytecode", "packaging", "resolvelib",  # ours
         "demo-app", "greeting", "colorama-lite", "textwrap3-lite", "msgpack",  # the requirements' closure
     }
     for entry in lock["packages"].values():
