@@ -211,6 +211,7 @@ async def _restore_machinery() -> None:
     try:
         from .installation import bytecode
 
+        bytecode.serve_stdlib()  # before urllib.parse & co. are imported
         await bytecode.restore_machinery()
     except Exception:  # noqa: BLE001 - only a head start
         pass

@@ -146,13 +146,10 @@ def adopt_machinery(shipped: dict[str, dict[str, bytes]]) -> None:
     ``{wheel sha256: {path: pyc}}``, used for the wheels of micropip's that Pyodide's lockfile
     names by that sha256. With the cache on they go into those wheels' entries in idle time,
     with the modules the part lacks compiled here, so a returning visitor needs neither."""
-    global _stdlib_finder
-    stdlib, where = shipped.get("stdlib"), stdlib_zip()
-    if stdlib and where is not None:
-        if _stdlib_finder is None:
-            _stdlib_finder = _KeptStdlib(where, dict(stdlib))
-            sys.meta_path.insert(0, _stdlib_finder)
-        else:
+    stdlib = shipped.get("stdlib")
+    if stdlib:
+        serve_stdlib()
+        if _stdlib_finder is not None:
             _stdlib_finder.files = {**stdlib, **_stdlib_finder.files}
     kept = []
     for wheel in machinery_files():
@@ -428,6 +425,7 @@ class _KeptStdlib:
         import zipimport
 
         self.where, self.files = where, files
+        self.fresh: dict[str, tuple[object, bytes]] = {}  # compiled here, not kept yet: (code, source hash)
         self._zipimporter = zipimport.zipimporter
         self._importers: dict[str, object] = {}  # by package folder: the zip's importer for its modules
 
@@ -440,23 +438,27 @@ class _KeptStdlib:
     def find_spec(self, fullname, path=None, target=None):
         if cache.switched_off():  # set_cache(False) covers the code kept in memory too
             return None
+        if path is not None and not all(str(p).startswith(self.where + "/") for p in path):
+            return None  # a submodule of a package outside the zip
+        if path is None and self._shadowed(fullname):
+            return None  # a module of that name earlier on sys.path: the path finder's
         base = fullname.replace(".", "/")
-        for rel in (base + ".py", base + "/__init__.py"):
-            pyc = self.files.get(rel)
-            if pyc is not None:
-                break
-        else:
-            return None
         from importlib.machinery import ModuleSpec
 
-        origin = f"{self.where}/{rel}"
         try:
             inner = self._importer(base.rpartition("/")[0])
-            loader = _KeptLoader.of(inner, inner.get_data(origin), pyc)
+            for rel in (base + ".py", base + "/__init__.py"):
+                pyc = self.files.get(rel)
+                if pyc is not None:
+                    loader = _KeptLoader.of(inner, inner.get_data(f"{self.where}/{rel}"), pyc)
+                    break
+            else:  # not kept: compiled here, once (the zip's own find_spec compiled it a first time)
+                rel, loader = self._compiled_once(inner, base)
         except Exception:  # noqa: BLE001 - the zip's own import goes on
             return None
         if loader is None:
-            return None  # another source than was compiled: the zip compiles it
+            return None  # another source than was compiled, or not in the zip: the path finder's
+        origin = f"{self.where}/{rel}"
         package = rel.endswith("/__init__.py")
         spec = ModuleSpec(fullname, loader, origin=origin, is_package=package)
         spec.has_location = True
@@ -465,7 +467,51 @@ class _KeptStdlib:
         return spec
 
 
+    def _compiled_once(self, inner, base: str) -> tuple[str, _KeptLoader | None]:
+        for rel in (base + ".py", base + "/__init__.py"):
+            try:
+                source = inner.get_data(f"{self.where}/{rel}")
+            except OSError:
+                continue
+            code = compile(source, f"{self.where}/{rel}", "exec", dont_inherit=True)
+            self.fresh[rel] = (code, importlib.util.source_hash(source))
+            return rel, _KeptLoader(inner, code)
+        return "", None
+
+    def _shadowed(self, fullname: str) -> bool:
+        """A top-level module found on a ``sys.path`` entry before the zip (the working folder)."""
+        before = []
+        for entry in sys.path:
+            if entry == self.where:
+                break
+            before.append(entry)
+        if not before:
+            return False
+        from importlib.machinery import PathFinder
+
+        return PathFinder.find_spec(fullname, before) is not None
+
+
 _stdlib_finder: _KeptStdlib | None = None
+
+
+def serve_stdlib() -> None:
+    """From now on, a standard library module is compiled once when imported: the zip's own
+    import compiled each twice (``zipimporter.find_spec`` compiles to learn the file name), and
+    ``urllib.parse`` with ``ipaddress`` cost a first install ~60 ms before its first request."""
+    global _stdlib_finder
+    where = stdlib_zip()
+    if _stdlib_finder is None and where is not None:
+        _stdlib_finder = _KeptStdlib(where, {})
+        _insert_before_path_finder(_stdlib_finder)
+
+
+def _insert_before_path_finder(finder: object) -> None:
+    """After the builtin and frozen modules' finders (they win, as without us), before the path finder."""
+    from importlib.machinery import PathFinder
+
+    at = next((i for i, f in enumerate(sys.meta_path) if f is PathFinder), len(sys.meta_path))
+    sys.meta_path.insert(at, finder)
 
 
 class _KeptWheels:
@@ -532,9 +578,8 @@ def _stdlib_modules() -> dict[str, str]:
 
 async def restore_stdlib() -> None:
     """Serve the kept standard library code from now on (a returning visitor's first install)."""
-    global _stdlib_finder
     store, key = cache.current(), stdlib_key()
-    if store is None or key is None or _stdlib_finder is not None:
+    if store is None or key is None or (_stdlib_finder is not None and _stdlib_finder.files):
         return
     name = entry_name(key)
     payload = await store.read(name, view=True)
@@ -545,8 +590,9 @@ async def restore_stdlib() -> None:
         logger.warning("cache: the compiled modules %s were not for this interpreter; discarded them", name)
         await store.discard(name)
         return
-    _stdlib_finder = _KeptStdlib(stdlib_zip() or "", files)
-    sys.meta_path.insert(0, _stdlib_finder)
+    serve_stdlib()
+    if _stdlib_finder is not None:
+        _stdlib_finder.files = {**files, **_stdlib_finder.files}
 
 
 async def _keep_stdlib() -> None:
@@ -562,7 +608,12 @@ async def _keep_stdlib() -> None:
     if not todo:
         return
     zip_loader = zipimport.zipimporter(where)
+    fresh = _stdlib_finder.fresh if _stdlib_finder is not None else {}
     for name, origin in sorted(todo.items()):
+        if name in fresh:  # compiled once on import: kept as it is
+            code, source_hash = fresh.pop(name)
+            kept[name] = bytes(_code_to_hash_pyc(code, source_hash, True))
+            continue
         try:
             source = zip_loader.get_data(origin)
             code = compile(source, origin, "exec", dont_inherit=True)
