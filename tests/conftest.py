@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -122,9 +123,8 @@ def chromium() -> Iterator:
         browser.close()
 
 
-@pytest.fixture
-def browser_page(chromium, page_server, fixture_index) -> Iterator[BrowserPage]:
-    """A Chromium page that booted Pyodide + micropip; the index is on another origin (CORS)."""
+def booted_page(chromium, page_server) -> tuple[Any, BrowserPage]:
+    """A new browser profile's page that booted Pyodide with the bundle; close the context after."""
     context = chromium.new_context()
     page = context.new_page()
     console: list[str] = []
@@ -132,6 +132,13 @@ def browser_page(chromium, page_server, fixture_index) -> Iterator[BrowserPage]:
     page.goto(page_server.url + "harness/page.html")
     bp = BrowserPage(page, console)
     bp.wait_ready()
+    return context, bp
+
+
+@pytest.fixture
+def browser_page(chromium, page_server, fixture_index) -> Iterator[BrowserPage]:
+    """A Chromium page that booted Pyodide + micropip; the index is on another origin (CORS)."""
+    context, bp = booted_page(chromium, page_server)
     bp.index_url = fixture_index.simple_url
     bp.run(f"import micropip; micropip.set_index_urls([{fixture_index.simple_url!r}])")
     yield bp

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from .conftest import booted_page
 from .harness.browser import BrowserPage
 from .test_shipped_bytecode_pyodide import SPY
 
@@ -16,13 +17,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def new_visitor(chromium, page_server) -> Iterator[BrowserPage]:
     """A fresh profile's page where only ``import micropip`` ran (the cache on, a page's default)."""
-    context = chromium.new_context()
-    page = context.new_page()
-    console: list[str] = []
-    page.on("console", lambda msg: console.append(msg.text))
-    page.goto(page_server.url + "harness/page.html")
-    bp = BrowserPage(page, console)
-    bp.wait_ready()
+    context, bp = booted_page(chromium, page_server)
     bp.run("import micropip\n" + SPY)
     yield bp
     context.close()
