@@ -182,9 +182,6 @@ async def begin(
             guesser = sys.modules.get(GUESSER)
             if guesser is not None:
                 guesser.stop()  # the resolver asks from here on
-            shipped = sys.modules.get("micropip.installation.shipped_bytecode")
-            if shipped is not None:
-                shipped.stop()
     return False
 
 

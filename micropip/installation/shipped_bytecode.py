@@ -49,7 +49,17 @@ def start() -> bool:
     if not isinstance(file_name, str) or not isinstance(sha256, str) or len(sha256) != 64:
         return False
     _download = asyncio.ensure_future(_fetch(transport.lock_file_url(file_name, base), sha256.lower()))
+    _download.add_done_callback(_arrived)
     return True
+
+
+def _arrived(_download: asyncio.Future) -> None:
+    """Arriving after the machinery is imported, it still serves what the install imports next
+    (its stage: installer, wheel reader ...), and with the cache on becomes the cache's entries."""
+    try:
+        take()
+    except Exception as exc:  # noqa: BLE001 - a callback never raises: only time is lost
+        logger.debug("bytecode: the part could not be taken: %s", exc)
 
 
 async def _fetch(url: str, sha256: str) -> dict[str, dict[str, bytes]] | None:
@@ -110,10 +120,3 @@ def take() -> bool:
     bytecode.adopt_machinery(wheels)
     return True
 
-
-def stop() -> None:
-    """Take the part if it is here, else forget it: the machinery is imported by now."""
-    global _download
-    if not take() and _download is not None:
-        _download.cancel()
-        _download = None
