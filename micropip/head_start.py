@@ -92,7 +92,6 @@ async def import_machinery(guess: Callable[[Any], None] | None = None) -> None:
     # when its event loop gets a turn of its own, which a chain of immediate callbacks denied
     # until the whole import was over (measured in Chromium).
     from . import transport
-    from .installation import shipped_bytecode
 
     await asyncio.sleep(0.01)
     for name in MACHINERY:
@@ -101,7 +100,6 @@ async def import_machinery(guess: Callable[[Any], None] | None = None) -> None:
             if not transport.receiving():
                 break
             await asyncio.sleep(0)
-        shipped_bytecode.take()  # from here on, the bundle's compiled machinery if it has arrived
         module = importlib.import_module(name)
         if name == GUESSER and guess is not None:
             try:
@@ -125,7 +123,6 @@ async def begin(
     # A returning visitor's kept bytecode of the machinery goes back before anything more is
     # imported (for a new visitor: three lookups that find nothing).
     await _restore_machinery()
-    asked = 0
     found = None
     try:
         if index_urls is None:

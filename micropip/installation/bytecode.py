@@ -150,7 +150,7 @@ def adopt_machinery(shipped: dict[str, dict[str, bytes]]) -> None:
     if stdlib:
         serve_stdlib()
         if _stdlib_finder is not None:
-            _stdlib_finder.files = {**stdlib, **_stdlib_finder.files}
+            _stdlib_finder.keep(stdlib)
     kept = []
     for wheel in machinery_files():
         files = shipped.get(wheel.sha256)
@@ -467,6 +467,10 @@ class _KeptStdlib:
         return spec
 
 
+    def keep(self, files: dict[str, bytes]) -> None:
+        """Serve ``files`` (``{path in the zip: pyc}``) too; what it serves already stays."""
+        self.files = {**files, **self.files}
+
     def _compiled_once(self, inner, base: str) -> tuple[str, _KeptLoader | None]:
         for rel in (base + ".py", base + "/__init__.py"):
             try:
@@ -554,11 +558,8 @@ _wheels_finder: _KeptWheels | None = None
 def _kept_wheels() -> _KeptWheels:
     global _wheels_finder
     if _wheels_finder is None:
-        from importlib.machinery import PathFinder
-
         _wheels_finder = _KeptWheels()
-        at = next((i for i, f in enumerate(sys.meta_path) if f is PathFinder), len(sys.meta_path))
-        sys.meta_path.insert(at, _wheels_finder)
+        _insert_before_path_finder(_wheels_finder)
     return _wheels_finder
 
 
@@ -592,7 +593,7 @@ async def restore_stdlib() -> None:
         return
     serve_stdlib()
     if _stdlib_finder is not None:
-        _stdlib_finder.files = {**files, **_stdlib_finder.files}
+        _stdlib_finder.keep(files)
 
 
 async def _keep_stdlib() -> None:

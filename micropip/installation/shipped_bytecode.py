@@ -5,9 +5,9 @@ modules) from sources: ~250 ms in Node and more in Chromium, most of what it cos
 reference on a fast link. ``pyodide-pm bundle`` compiles those modules with the release's own
 Pyodide into one more lockfile entry (``PART``), which no page loads with micropip (the page-load
 budget stays whole). The first install asks for it once its index pages are on their way
-(``start``); between two modules of the machinery ``take`` hands it, if it has arrived, to the
-finder of kept bytecode (``installation.bytecode``), so each module imported from then on loads
-its code instead of compiling it. A module imported before compiles as ever, so a slow link loses
+(``start``); as soon as it has arrived it is handed to the finder of kept bytecode
+(``installation.bytecode``), so each module imported from then on loads its code instead of
+compiling it (the machinery is imported a module per event-loop turn, so none waits long). A module imported before compiles as ever, so a slow link loses
 nothing but the bytes.
 
 Safe as the kept bytecode is: the part is used only when Pyodide's lockfile lists it with a
@@ -30,34 +30,43 @@ PART = "micropip-bytecode"  # its entry in Pyodide's lockfile
 MEMBER = "micropip_bytecode/machinery.marshal"
 STDLIB = "stdlib"
 
-_download: asyncio.Future | None = None
-_taken = False
+_asked = False  # once per interpreter
+_download: asyncio.Future | None = None  # held while it travels (a task nothing refers to may be collected)
 
 
 def start() -> bool:
     """Ask for the part (once per interpreter) when Pyodide's lockfile lists it; True if asked."""
-    global _download
-    if _download is not None or _taken:
+    global _asked, _download
+    if _asked:
         return False
     from .. import transport
 
-    found = transport.lockfile_package(PART)  # one entry: converting the whole lock takes tens of ms
+    found = transport.lockfile_entry("packages", PART)  # one entry: converting the whole lock takes tens of ms
     entry, base = found if found else (None, "")
     if not isinstance(entry, dict):
         return False
     file_name, sha256 = entry.get("file_name"), entry.get("sha256")
     if not isinstance(file_name, str) or not isinstance(sha256, str) or len(sha256) != 64:
         return False
+    _asked = True
     _download = asyncio.ensure_future(_fetch(transport.lock_file_url(file_name, base), sha256.lower()))
     _download.add_done_callback(_arrived)
     return True
 
 
-def _arrived(_download: asyncio.Future) -> None:
-    """Arriving after the machinery is imported, it still serves what the install imports next
-    (its stage: installer, wheel reader ...), and with the cache on becomes the cache's entries."""
+def _arrived(download: asyncio.Future) -> None:
+    """Hand the part to the import system as soon as it is here (a done callback: it runs before
+    the next module of the machinery is imported). Arriving after the machinery is imported, it
+    still serves what the install imports next (its stage: installer, wheel reader ...), and with
+    the cache on becomes the cache's entries."""
+    global _download
+    _download = None
     try:
-        take()
+        wheels = None if download.cancelled() else download.result()  # _fetch answers None, not raises
+        if wheels:
+            from . import bytecode
+
+            bytecode.adopt_machinery(wheels)
     except Exception as exc:  # noqa: BLE001 - a callback never raises: only time is lost
         logger.debug("bytecode: the part could not be taken: %s", exc)
 
@@ -103,20 +112,4 @@ def _read(data: bytes, url: str) -> dict[str, dict[str, bytes]] | None:
             return None
         out[sha256] = checked
     return out
-
-
-def take() -> bool:
-    """If the part has arrived, hand it to the import system (without waiting); True once handed."""
-    global _download, _taken
-    if _download is None or not _download.done():
-        return False
-    download, _download = _download, None
-    wheels = None if download.cancelled() or download.exception() else download.result()
-    _taken = True
-    if not wheels:
-        return False
-    from . import bytecode
-
-    bytecode.adopt_machinery(wheels)
-    return True
 

@@ -116,31 +116,22 @@ def runtime_identity() -> dict[str, str]:
     return _identity
 
 
-def lockfile_entry(key: str) -> tuple[object, str] | None:
-    """One top-level entry of the running Pyodide's lockfile (None when absent) and the lock's
-    base URL, without converting the whole lock: a first install asks for its pages before that."""
+def lockfile_entry(*keys: str) -> tuple[object, str] | None:
+    """One entry of the running Pyodide's lockfile, by its keys from the top (``"packages", name``;
+    None when absent), and the lock's base URL, without converting the whole lock: a first install
+    asks for its pages before that."""
     if _lockfile is not None:
-        return _lockfile[0].get(key), _lockfile[1]
+        value: object = _lockfile[0]
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value, _lockfile[1]
     if not IN_PYODIDE:
         return None
     import pyodide_js  # type: ignore[import-not-found]
 
-    value = getattr(pyodide_js._api.lockfile, key, None)
-    if hasattr(value, "to_py"):
-        value = value.to_py()
-    return value, str(getattr(pyodide_js, "lockfileBaseUrl", "") or "")
-
-
-def lockfile_package(name: str) -> tuple[object, str] | None:
-    """``lockfile_entry`` for one entry of the lock's ``packages`` (None when absent)."""
-    if _lockfile is not None:
-        return (_lockfile[0].get("packages") or {}).get(name), _lockfile[1]
-    if not IN_PYODIDE:
-        return None
-    import pyodide_js  # type: ignore[import-not-found]
-
-    packages = getattr(pyodide_js._api.lockfile, "packages", None)
-    value = getattr(packages, name, None) if packages is not None else None
+    value = pyodide_js._api.lockfile
+    for key in keys:
+        value = getattr(value, key, None) if value is not None else None
     if hasattr(value, "to_py"):
         value = value.to_py()
     return value, str(getattr(pyodide_js, "lockfileBaseUrl", "") or "")
