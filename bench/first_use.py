@@ -18,6 +18,13 @@ long before the user's first install (JupyterLite's piplite imports micropip at 
 with its persistent cache on and empty, as in a new visitor's page (where it is on by
 default); in that idle time it compiles its machinery (``head_start.plan_warm_up``).
 Results: ``bench/results/first_use-SETTING-settled.json``.
+
+``--live`` installs from the live index (``LIVE_INDEX``, PyPI through this machine's gateway:
+~150-200 ms a request, pages as PyPI has them today) instead of the replay; only our bundle's
+bytecode part still comes from the replay's static mount over the shaped link, as from a CDN.
+The reference 0.11.1 fails on a root whose closure lacks a PEP 658 file on the gateway's
+mirror (it does not fall back to the wheel), so the default live roots are ones it installs.
+Results: ``bench/results/first_use-live.json``.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ import run  # noqa: E402
 from replay import Recording, ReplayServer  # noqa: E402
 
 DEFAULT_ROOTS = "attrs,tqdm,requests,httpx,rich,pydantic,fastapi,black,openpyxl,msgpack"
+LIVE_INDEX = "https://pypi.org/simple"
 FIRST_USE = """
 import time, json
 _t = time.perf_counter()
@@ -62,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--setting", default="100ms", choices=sorted(network.SETTINGS))
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--settle", type=float, default=0.0, help="seconds idle between import and install")
+    parser.add_argument("--live", action="store_true", help=f"install from {LIVE_INDEX} (reaches the network)")
     parser.add_argument("--out", default=None, help="default: bench/results/first_use-SETTING[-settled].json")
     args = parser.parse_args(argv)
     roots = [r for r in args.roots.split(",") if r]
@@ -79,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 for who in (("ours", "reference") if (rep + i) % 2 == 0 else ("reference", "ours")):
                     node.limit_s = 180
                     interp, _ = node.new(locks[who], ["micropip"])
-                    index = network.index_url_for(who, server)
+                    index = LIVE_INDEX if args.live else network.index_url_for(who, server)
                     folder = None
                     if args.settle:
                         folder = tempfile.mkdtemp(prefix="first-use-cache-")
@@ -114,10 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         ratio = med["ours"] / med["reference"] if med["ours"] and med["reference"] else None
         per_root[root] = {"median_ms": med, "ratio": ratio, "runs": by}
     ratios = [r["ratio"] for r in per_root.values() if r["ratio"]]
-    out = {"setting": network.SETTING_LABELS[args.setting], "reps": args.reps, "settle_s": args.settle,
+    label = network.SETTING_LABELS[args.setting]
+    out = {"setting": f"live index ({LIVE_INDEX}); bytecode part over {label}" if args.live else label, "reps": args.reps, "settle_s": args.settle,
            "per_root": per_root, "geomean_ours_vs_reference": network.geomean(ratios), "no_answer": hangs}
     suffix = "-settled" if args.settle else ""
-    args.out = args.out or str(network.RESULTS / f"first_use-{args.setting}{suffix}.json")
+    name = "live" if args.live else args.setting
+    args.out = args.out or str(network.RESULTS / f"first_use-{name}{suffix}.json")
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
     what = f"install after import micropip and {args.settle:g} s idle" if args.settle else "import micropip + install"
     print(f"\nfirst use ({what}), {out['setting']}, median of {args.reps}")

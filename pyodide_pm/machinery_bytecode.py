@@ -48,8 +48,8 @@ BEFORE_THE_REQUEST = frozenset({
     "micropip/cache/__init__.py", "micropip/cache/layer.py", "micropip/cache/stores.py",
     "micropip/installation/__init__.py", "micropip/installation/activity.py", "micropip/installation/bytecode.py",
     "micropip/installation/shipped_bytecode.py",
-    "micropip/index/__init__.py", "micropip/index/auth.py", "micropip/index/early.py", "micropip/index/formats.py",
-    "micropip/index/http.py", "micropip/index/page_cache.py", "micropip/index/project.py", "micropip/index/urls.py",
+    "micropip/index/__init__.py", "micropip/index/auth.py", "micropip/index/early.py",
+    "micropip/index/http.py", "micropip/index/page_cache.py", "micropip/index/urls.py",
     "micropip/resolution/__init__.py", "micropip/resolution/remembered.py",
 })
 # The standard library modules a first install imports after that and Pyodide's start has not

@@ -94,6 +94,9 @@ def test_a_first_install_loads_the_machinery_from_the_bundles_bytecode(fresh, bu
     # What the part leaves out is imported by the time it is asked for (else it would be compiled).
     before = {p[: -len(".py")].removesuffix("/__init__").replace("/", ".") for p in BEFORE_THE_REQUEST}
     assert sorted(before - set(imported)) == []
+    # And what it holds is not imported by then (it would only make the part bigger).
+    assert sorted(m for m in imported if m.split(".")[0] in ("micropip", "resolvelib") and m not in before) == []
+    assert "micropip.index.formats" not in imported  # the page readers: after the request, from the part
     for module in ("micropip.package_manager", "micropip.resolution.resolver", "packaging.specifiers", "resolvelib.resolvers"):
         assert interp.run(f"_loader({module!r})") == "_KeptLoader", module
     # The standard library modules it carries were imported after the request, from its code.

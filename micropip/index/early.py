@@ -18,8 +18,7 @@ from collections.abc import Iterable
 
 from .. import transport
 from . import auth, page_cache
-from .formats import ACCEPT_HEADER
-from .urls import check_index_url, project_url
+from .urls import ACCEPT_HEADER, check_index_url, project_url
 
 # A requirement that starts with a plain project name (then extras, a specifier, a marker
 # or nothing). URLs, paths, wheel file names, ``name @ url`` and ``-r file`` never match: those are not pages.

@@ -16,11 +16,8 @@ from typing import Any
 from ..errors import IndexFormatError
 from ..transport import normalized_name as canonicalize_name  # packaging's, without importing it (early pages)
 from .project import ProjectFile, ProjectPage
+from .urls import ACCEPT_HEADER, HTML_SIMPLE, JSON_SIMPLE  # noqa: F401 - ACCEPT_HEADER: this module's name for it too
 
-JSON_SIMPLE = "application/vnd.pypi.simple.v1+json"
-HTML_SIMPLE = "application/vnd.pypi.simple.v1+html"
-# PEP 691 content negotiation: JSON preferred, HTML accepted (q-values keep old servers working).
-ACCEPT_HEADER = f"{JSON_SIMPLE}, {HTML_SIMPLE};q=0.2, text/html;q=0.01"
 _PLAIN_ABSOLUTE = re.compile(r"https?://[^/:@\[\]#?\\\s]+(?::(\d{1,5}))?/[^#?\\\s]*\Z")
 SUPPORTED_HASHES = ("sha256",)  # the only algorithm we verify; others are ignored, not trusted
 

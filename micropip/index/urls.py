@@ -13,6 +13,12 @@ from .. import transport
 from ..errors import InsecureIndexError
 
 DEFAULT_INDEX_URLS = ("https://pypi.org/simple",)
+JSON_SIMPLE = "application/vnd.pypi.simple.v1+json"
+HTML_SIMPLE = "application/vnd.pypi.simple.v1+html"
+# PEP 691 content negotiation: JSON preferred, HTML accepted (q-values keep old servers working).
+# Here, not beside the page readers (``formats``): a first install asks for its pages before
+# those are imported (``early``).
+ACCEPT_HEADER = f"{JSON_SIMPLE}, {HTML_SIMPLE};q=0.2, text/html;q=0.01"
 LOCAL_SCHEMES = frozenset({"", "emfs", "file"})
 
 
