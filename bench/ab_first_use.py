@@ -5,11 +5,11 @@ first install faster, measured side by side rather than against a result from an
     ln -s "$PWD/.venv" "$PWD/node_modules" ../base/ && mkdir -p ../base/.cache/bench \\
         && ln -s "$PWD/.cache/bench/recording" ../base/.cache/bench/
     .venv/bin/python bench/ab_first_use.py --base ../base --roots attrs,msgpack --setting 30ms --reps 4
-    .venv/bin/python bench/ab_first_use.py --base ../base --install-only   # after set_index_urls, cache on
+    .venv/bin/python bench/ab_first_use.py --base ../base --install-only   # machinery imported first, cache on
 
 Each checkout's bundle is built by its own code (``network.prepare_micropips`` run there). A
 first use is timed as ``first_use.py`` times it (``import micropip`` + the install, cache off as
-there); ``--install-only`` times the install alone after ``set_index_urls`` with the cache on and
+there); ``--install-only`` times the install alone after importing the machinery, with the cache on and
 empty, as ``network.py`` does. Prints medians and ours/reference for both commits; saves nothing.
 """
 
@@ -35,7 +35,7 @@ INSTALL_ONLY = """
 import time, json
 import micropip
 {prelude}
-micropip.set_index_urls([{index!r}])
+import micropip.package_manager; micropip.set_index_urls([{index!r}])
 _t = time.perf_counter()
 await micropip.install({root!r})
 json.dumps({{"ms": (time.perf_counter() - _t) * 1000}})

@@ -130,7 +130,7 @@ def median(values: list[float]) -> float | None:
 OURS_CODE = """
 import asyncio, json, time, traceback
 import micropip
-micropip.set_index_urls([{index!r}])
+import micropip.package_manager; micropip.set_index_urls([{index!r}])
 {setup}
 _t = time.perf_counter()
 _r = {{}}

@@ -3,10 +3,9 @@
     .venv/bin/python bench/first_use.py                        # 100 ms / 20 Mbit/s, 5 reps
     .venv/bin/python bench/first_use.py --roots attrs,rich --setting 30ms --reps 3
 
-``network.py`` times the install alone, after ``set_index_urls`` (which loads our machinery,
-as ``import micropip`` loads the reference's), so both start resolving ready. A user's first
-cell does not call ``set_index_urls``: it imports micropip and installs from the default
-index. Ours then asks for the roots' pages before importing its machinery and imports it
+``network.py`` times the install alone, after importing our machinery up front (as ``import
+micropip`` loads the reference's), so both start resolving ready. A user's first cell imports
+micropip and installs (``set_index_urls`` before it only keeps the URLs). Ours then asks for the roots' pages before importing its machinery and imports it
 while they travel (``micropip.index.early``). This times that, from before ``import
 micropip`` to the end of the install, in a fresh interpreter, ours and the reference
 interleaved on the same replay (the index given as ``index_urls=``, which both accept).

@@ -43,7 +43,7 @@ def main() -> None:
                 for _ in range(reps):
                     for kind in times:
                         interp = runner.new_interpreter(lock_path)
-                        interp.run(f"import micropip; micropip.set_index_urls([{index.simple_url!r}])")
+                        interp.run(f"import micropip; import micropip.package_manager; micropip.set_index_urls([{index.simple_url!r}])")
                         call = (
                             f"await micropip.install({ROOTS!r})"
                             if kind == "install"

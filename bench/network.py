@@ -191,7 +191,7 @@ INSTALL_CODE = """
 import asyncio, importlib, importlib.metadata, json, time, traceback
 _t0 = time.perf_counter()
 import micropip
-micropip.set_index_urls([{index!r}])  # ours imports its machinery here (on first use)
+import micropip.package_manager; micropip.set_index_urls([{index!r}])  # ours: its machinery imported up front, as the reference does
 _import_ms = (time.perf_counter() - _t0) * 1000
 _t = time.perf_counter()
 _r = {{"ok": False}}

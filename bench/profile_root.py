@@ -28,7 +28,7 @@ from replay import Recording, ReplayServer  # noqa: E402
 PROFILED_INSTALL = """
 import cProfile, pstats, time, json
 import micropip
-micropip.set_index_urls([{index!r}])
+import micropip.package_manager; micropip.set_index_urls([{index!r}])
 _p = cProfile.Profile()
 _t = time.perf_counter()
 _p.enable()

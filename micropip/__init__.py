@@ -31,9 +31,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    import builtins
+
     from .package_manager import PackageManager
 
 _manager: "PackageManager | None" = None
+# ``set_index_urls`` before anything imported the machinery: kept here until the manager is made,
+# so the first install still asks for its pages before compiling (``head_start``).
+_index_urls: "builtins.list[str] | None" = None
 
 
 def __getattr__(name: str) -> Any:
@@ -51,6 +56,8 @@ def _get_manager() -> "PackageManager":
 
         manager = PackageManager()
         manager._gate = head_start.install_gate()
+        if _index_urls is not None:
+            manager.set_index_urls(_index_urls)
         _manager = manager
     return _manager
 
@@ -111,7 +118,7 @@ async def install(
                 # Without a resolver only when nothing given needs one (a dry run returns the plan it made).
                 plain = not (dry_run or require_hashes or reinstall or constraints or upgrade) and credentials is None
                 if await head_start.begin(
-                    requirements, index_urls, credentials, _get_manager, wheels=not (dry_run or require_hashes),
+                    requirements, index_urls if index_urls is not None else _index_urls, credentials, _get_manager, wheels=not (dry_run or require_hashes),
                     deps=bool(deps), lock_only={"pre": bool(pre), "verbose": verbose, "progress": progress} if plain else None,
                     recall=not (merge_indexes or build_sdists),  # as a plain install resolves (resolution.remembered)
                 ):
@@ -195,6 +202,14 @@ def uninstall(packages: str | Any, *, verbose: bool | int | None = None) -> Any:
 
 def set_index_urls(urls: str | Any) -> None:
     """Indexes to search in order (first that has a project wins); ``{package_name}`` placeholders allowed."""
+    import sys
+
+    global _index_urls
+    if _manager is None and "micropip.package_manager" not in sys.modules:
+        # Nothing is compiled for it (~300 ms in Pyodide): the first install uses them as it would
+        # have, asking for its pages while the machinery compiles (``head_start``).
+        _index_urls = [urls] if isinstance(urls, str) else [*urls]
+        return
     _get_manager().set_index_urls(urls)
 
 

@@ -102,9 +102,30 @@ _env.TargetEnvironment._of_running_interpreter = _env_spy
 """
 
 
+def test_set_index_urls_compiles_nothing_and_the_first_install_still_asks_early(pyodide, fault):
+    pyodide.run(SPY)
+    pyodide.run(f"micropip.set_index_urls([{fault.simple_url!r}])")
+    assert pyodide.run("'micropip.package_manager' in sys.modules") is False
+    pyodide.run("await micropip.install('needs-greeting-11')")  # from the index set, asked before the machinery
+    assert pyodide.run("_seen") == [[1, False]]
+    assert fault.count("/simple/needs-greeting-11/") == 1
+    assert pyodide.run(installed_version("needs-greeting-11")) == "1.0"
+    pyodide.run("await micropip.install('treepkg')")  # the manager made meanwhile has the same indexes
+    assert fault.count("/simple/treepkg/") == 1
+    pyodide.run("micropip.set_index_urls(['http://127.0.0.1:9/simple/'])")  # with the manager made: at once
+    with pytest.raises(PyodideError):
+        pyodide.run("await micropip.install('urllib3-shim-nowhere')")
+    assert fault.count("/simple/urllib3-shim-nowhere/") == 0
+
+
+# A client that imported the machinery (PyScript's and JupyterLite's glue do) before set_index_urls.
+MACHINERY = "import micropip.package_manager"
+
+
 def test_after_set_index_urls_the_first_install_asks_before_reading_the_environment(pyodide, fault):
-    # set_index_urls imports the machinery; the interpreter's environment (sysconfig, ~20 ms
-    # in Pyodide) is still unread, and the page must not wait for it.
+    # With the machinery imported set_index_urls applies at once; the interpreter's environment
+    # (sysconfig, ~20 ms in Pyodide) is still unread, and the page must not wait for it.
+    pyodide.run(MACHINERY)
     pyodide.run(f"micropip.set_index_urls([{fault.simple_url!r}])")
     pyodide.run(SPY + ORDER_SPY)
     pyodide.run("await micropip.install('needs-greeting-11')")
@@ -148,6 +169,7 @@ def test_a_new_visitors_page_request_leaves_before_what_is_installed_is_read(pyo
 def test_after_set_index_urls_a_cached_lookup_does_not_hold_the_page_behind_cpu_work(pyodide, fault):
     # The machinery is imported; reading the environment (sysconfig) and what is installed
     # come next, and used to run while the page was still being looked up in the cache.
+    pyodide.run(MACHINERY)
     pyodide.run(f"micropip.set_index_urls([{fault.simple_url!r}])")
     pyodide.run(SPY + ORDER_SPY + FETCH_SPY)
     try:
@@ -179,6 +201,7 @@ _pi.query_package = _patched
 
 def test_the_install_stage_compiles_after_the_first_page_is_read_not_while_it_travels(pyodide, fault):
     # Compiling it while the page travelled held the page's answer back on a fast link.
+    pyodide.run(MACHINERY)
     pyodide.run(f"micropip.set_index_urls([{fault.simple_url!r}])")
     pyodide.run("""
 import sys

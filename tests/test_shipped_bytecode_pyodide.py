@@ -110,6 +110,19 @@ def test_a_first_install_loads_the_machinery_from_the_bundles_bytecode(fresh, bu
     assert interp.run("_pm.PackageManager.install.__code__.co_filename") == interp.run("_pm.__file__")
 
 
+def test_after_set_index_urls_the_first_install_still_loads_the_machinery_from_the_part(fresh, bundle_dir, fixture_index):
+    # A private index set first (set_index_urls only keeps the URLs: nothing is compiled for it).
+    interp = fresh(bundle_dir / "pyodide-lock.json")
+    interp.run(f"micropip.set_index_urls([{fixture_index.simple_url!r}])")
+    assert interp.run("'micropip.package_manager' in sys.modules") is False
+    interp.run("await micropip.install('greeting')")
+    assert interp.run(installed_version("greeting")) == "1.1"
+    calls = interp.run("_asked_with")
+    assert [c[0] for c in calls] == [True] + [False] * (len(calls) - 1)  # asked once
+    for module in ("micropip.package_manager", "micropip.index.formats", "packaging.specifiers"):
+        assert interp.run(f"_loader({module!r})") == "_KeptLoader", module
+
+
 def test_a_part_that_does_not_match_its_lock_entry_is_never_used(fresh, bundle_dir, fixture_index, tmp_path):
     bundle = _copy_bundle(bundle_dir, tmp_path)
     lock_path = bundle / "pyodide-lock.json"
