@@ -28,7 +28,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
 import network  # noqa: E402
-from first_use import FIRST_USE  # noqa: E402 - timed as first_use.py times it
+from first_use import FIRST_USE, FIRST_USE_SET_INDEX  # noqa: E402 - timed as first_use.py times it
 from replay import Recording, ReplayServer  # noqa: E402
 
 INSTALL_ONLY = """
@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--setting", default="100ms", choices=sorted(network.SETTINGS))
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--install-only", action="store_true")
+    parser.add_argument("--set-index-urls", action="store_true", help="first use with set_index_urls before the install")
     args = parser.parse_args(argv)
     roots = [r for r in args.roots.split(",") if r]
     here = prepared(BENCH.parent)
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                         prelude = f"micropip.set_cache(True, path={folder!r})" if who != "reference" else ""
                         code = INSTALL_ONLY.format(prelude=prelude, root=root, index=index)
                     else:
-                        code = FIRST_USE.format(root=root, index=index)
+                        code = (FIRST_USE_SET_INDEX if args.set_index_urls else FIRST_USE).format(root=root, index=index)
                     runs[root][who].append(json.loads(node.py(interp, code)["value"])["ms"])
                     if who != "reference":
                         node.py(interp, network.STOP_IDLE_CODE)
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         node.close()
         server.stop()
     ratios: dict[str, list[float]] = {"base": [], "new": []}
-    what = "install only, cache on" if args.install_only else "first use"
+    what = "install only, cache on" if args.install_only else "first use (set_index_urls first)" if args.set_index_urls else "first use"
     print(f"{what}, {network.SETTING_LABELS[args.setting]}, medians of {args.reps}")
     for root, by in runs.items():
         med = {who: statistics.median(v) for who, v in by.items()}

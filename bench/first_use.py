@@ -18,6 +18,10 @@ with its persistent cache on and empty, as in a new visitor's page (where it is 
 default); in that idle time it compiles its machinery (``head_start.plan_warm_up``).
 Results: ``bench/results/first_use-SETTING-settled.json``.
 
+``--set-index-urls``: the same cell with ``micropip.set_index_urls([index])`` before a plain
+``install(root)``, as with a private index or a site's mirror. Results in
+``bench/results/first_use-SETTING-set-index-urls.json``.
+
 ``--live`` installs from the live index (``LIVE_INDEX``, PyPI through this machine's gateway:
 ~150-200 ms a request, pages as PyPI has them today) instead of the replay; only our bundle's
 bytecode part still comes from the replay's static mount over the shaped link, as from a CDN.
@@ -52,6 +56,15 @@ import micropip
 await micropip.install({root!r}, index_urls=[{index!r}])
 json.dumps({{"ms": (time.perf_counter() - _t) * 1000}})
 """
+# The same cell with an index set first (a private index, a site's mirror): ``--set-index-urls``.
+FIRST_USE_SET_INDEX = """
+import time, json
+_t = time.perf_counter()
+import micropip
+micropip.set_index_urls([{index!r}])
+await micropip.install({root!r})
+json.dumps({{"ms": (time.perf_counter() - _t) * 1000}})
+"""
 SETTLED = """
 import time, json, asyncio
 import micropip
@@ -69,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--setting", default="100ms", choices=sorted(network.SETTINGS))
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--settle", type=float, default=0.0, help="seconds idle between import and install")
+    parser.add_argument("--set-index-urls", action="store_true",
+                        help="micropip.set_index_urls([index]) then install(root), instead of install(root, index_urls=[index])")
     parser.add_argument("--live", action="store_true", help=f"install from {LIVE_INDEX} (reaches the network)")
     parser.add_argument("--out", default=None, help="default: bench/results/first_use-SETTING[-settled].json")
     args = parser.parse_args(argv)
@@ -94,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                         prelude = f"micropip.set_cache(True, path={folder!r})" if who == "ours" else ""
                         code = SETTLED.format(prelude=prelude, settle=args.settle, root=root, index=index)
                     else:
-                        code = FIRST_USE.format(root=root, index=index)
+                        code = (FIRST_USE_SET_INDEX if args.set_index_urls else FIRST_USE).format(root=root, index=index)
                     try:
                         answer = node.py(interp, code)
                         runs[root][who].append(json.loads(answer["value"])["ms"])
@@ -125,11 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     label = network.SETTING_LABELS[args.setting]
     out = {"setting": f"live index ({LIVE_INDEX}); bytecode part over {label}" if args.live else label, "reps": args.reps, "settle_s": args.settle,
            "per_root": per_root, "geomean_ours_vs_reference": network.geomean(ratios), "no_answer": hangs}
-    suffix = "-settled" if args.settle else ""
+    suffix = "-settled" if args.settle else "-set-index-urls" if args.set_index_urls else ""
     name = "live" if args.live else args.setting
     args.out = args.out or str(network.RESULTS / f"first_use-{name}{suffix}.json")
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
-    what = f"install after import micropip and {args.settle:g} s idle" if args.settle else "import micropip + install"
+    what = (f"install after import micropip and {args.settle:g} s idle" if args.settle
+            else "import micropip + set_index_urls + install" if args.set_index_urls else "import micropip + install")
     print(f"\nfirst use ({what}), {out['setting']}, median of {args.reps}")
     print(f"  {'root':14s} {'ours':>8s} {'reference':>10s} {'ours/ref':>9s}")
     for root, r in per_root.items():
