@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         per_root[root] = {"median_ms": med, "ratio": ratio, "runs": by}
     ratios = [r["ratio"] for r in per_root.values() if r["ratio"]]
     label = network.SETTING_LABELS[args.setting]
-    out = {"setting": f"live index ({LIVE_INDEX}); bytecode part over {label}" if args.live else label, "reps": args.reps, "settle_s": args.settle,
+    setting = f"live index ({LIVE_INDEX}); bytecode part over {label}" if args.live else label
+    out = {"setting": setting, "reps": args.reps, "settle_s": args.settle, "set_index_urls": args.set_index_urls,
            "per_root": per_root, "geomean_ours_vs_reference": network.geomean(ratios), "no_answer": hangs}
     suffix = "-settled" if args.settle else "-set-index-urls" if args.set_index_urls else ""
     name = "live" if args.live else args.setting

@@ -117,8 +117,9 @@ async def install(
             if lockfile is None:
                 # Without a resolver only when nothing given needs one (a dry run returns the plan it made).
                 plain = not (dry_run or require_hashes or reinstall or constraints or upgrade) and credentials is None
+                indexes = index_urls if index_urls is not None else _index_urls  # (None: the default)
                 if await head_start.begin(
-                    requirements, index_urls if index_urls is not None else _index_urls, credentials, _get_manager, wheels=not (dry_run or require_hashes),
+                    requirements, indexes, credentials, _get_manager, wheels=not (dry_run or require_hashes),
                     deps=bool(deps), lock_only={"pre": bool(pre), "verbose": verbose, "progress": progress} if plain else None,
                     recall=not (merge_indexes or build_sdists),  # as a plain install resolves (resolution.remembered)
                 ):
@@ -201,7 +202,10 @@ def uninstall(packages: str | Any, *, verbose: bool | int | None = None) -> Any:
 
 
 def set_index_urls(urls: str | Any) -> None:
-    """Indexes to search in order (first that has a project wins); ``{package_name}`` placeholders allowed."""
+    """Indexes to search in order (first that has a project wins); ``{package_name}`` placeholders allowed.
+
+    Cheap: before the first install nothing is loaded for it, and that install still asks for
+    its index pages while micropip's machinery loads."""
     import sys
 
     global _index_urls
