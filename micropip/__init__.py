@@ -50,14 +50,15 @@ def __getattr__(name: str) -> Any:
 
 
 def _get_manager() -> "PackageManager":
-    global _manager
+    global _manager, _index_urls
     if _manager is None:
         from .package_manager import PackageManager
 
         manager = PackageManager()
         manager._gate = head_start.install_gate()
-        if _index_urls is not None:
+        if _index_urls is not None:  # the manager holds them from now on: kept once, never stale
             manager.set_index_urls(_index_urls)
+            _index_urls = None
         _manager = manager
     return _manager
 

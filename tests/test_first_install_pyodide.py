@@ -118,6 +118,16 @@ def test_set_index_urls_compiles_nothing_and_the_first_install_still_asks_early(
     assert fault.count("/simple/urllib3-shim-nowhere/") == 0
 
 
+def test_indexes_set_again_once_the_manager_exists_are_the_only_ones_asked(pyodide, fault):
+    pyodide.run(f"micropip.set_index_urls([{fault.simple_url!r}])")
+    pyodide.run("micropip.list()")  # makes the manager, which takes the indexes kept so far
+    pyodide.run(SPY)
+    pyodide.run("micropip.set_index_urls(['http://127.0.0.1:9/simple/'])")  # nothing listens on port 9
+    with pytest.raises(PyodideError):
+        pyodide.run("await micropip.install('greeting')")
+    assert fault.count("/simple/greeting/") == 0  # not even an early page from the index set before
+
+
 # A client that imported the machinery (PyScript's and JupyterLite's glue do) before set_index_urls.
 MACHINERY = "import micropip.package_manager"
 
