@@ -1,7 +1,7 @@
 """Drive real Pyodide interpreters in a Node.js child process.
 
 One Node process lives for the whole session; each test gets a fresh
-interpreter inside it (about 1.5 s), so no state leaks between tests.
+interpreter inside it (about 0.3 s from a snapshot of a booted one: ``pyodide_runner.mjs``), so no state leaks between tests.
 """
 
 from __future__ import annotations
