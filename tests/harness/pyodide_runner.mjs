@@ -29,7 +29,11 @@ async function boot(lockFileURL, output) {
     const maker = await loadPyodide({ lockFileURL, ...output, _makeSnapshot: true });
     snapshot = maker.makeMemorySnapshot();
   }
-  return loadPyodide({ lockFileURL, ...output, _loadSnapshot: snapshot });
+  const py = await loadPyodide({ lockFileURL, ...output, _loadSnapshot: snapshot });
+  // The snapshot holds its maker's ``random`` state: reseeded, as a boot seeds it. (Its string
+  // hash secret stays: one per Node process, so per pytest worker and run, not per test.)
+  py.runPython("import random as _r; _r.seed(); del _r");
+  return py;
 }
 
 const PY_HELPER = readFileSync(new URL("./run_helper.py", import.meta.url), "utf8");
