@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass(frozen=True)
 class PlannedPackage:
+    """One distribution a plan installs: where its file comes from, its hash and who asked for it."""
+
     name: str
     version: str
     source: str  # "index", "lockfile", "url"
@@ -23,6 +25,8 @@ class PlannedPackage:
 
 @dataclass
 class Plan:
+    """What an install would do (``dry_run`` returns it): install, keep, replace, and the bytes it read."""
+
     install: list[PlannedPackage] = field(default_factory=list)
     keep: list[tuple[str, str]] = field(default_factory=list)  # already installed (name, version)
     replace: list[str] = field(default_factory=list)  # installed names this plan replaces

@@ -93,6 +93,8 @@ class DownloadStarted(Event):
 
 @dataclass(frozen=True)
 class FileDownloadStarted(Event):
+    """A file (a wheel, a metadata file) is about to be fetched; ``size`` when the index gave it."""
+
     name: str
     filename: str
     size: int | None
@@ -125,6 +127,8 @@ class InstallStarted(Event):
 
 @dataclass(frozen=True)
 class PackageInstalled(Event):
+    """One distribution is in place (sent as each is written, before the call is ``Done``)."""
+
     name: str
     version: str
 

@@ -93,6 +93,8 @@ def _sealed_payload(data: bytes) -> memoryview | None:
 
 @dataclass
 class Entry:
+    """What the eviction needs to know of one cached entry: its size and when it was last used."""
+
     size: int
     used: float  # time.time() of the last put or get
 

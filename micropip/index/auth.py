@@ -40,6 +40,8 @@ HOW_TO_AUTHENTICATE = (
 
 @dataclass(frozen=True)
 class _Entry:
+    """The Authorization header kept for one URL prefix of an origin."""
+
     prefix: str  # the URL (no user-info, no query/fragment) the credentials were given for
     header: str  # the Authorization header value
     order: int  # when it was set; later wins among equal matches

@@ -35,6 +35,8 @@ __all__ = [
 
 @dataclass
 class IndexClient:
+    """Asks the indexes for project pages and metadata (one per install, which keeps its answers)."""
+
     index_urls: tuple[str, ...] = DEFAULT_INDEX_URLS
     merge: bool = False
     credentials: str | None = None

@@ -15,6 +15,8 @@ from .metadata_headers import Headers, parse_headers
 
 @dataclass(frozen=True)
 class CoreMetadata:
+    """The parts of a distribution's core metadata that resolving needs."""
+
     name: str
     version: Version
     requires_dist: tuple[Requirement, ...]

@@ -61,6 +61,8 @@ class InstallItem:
 
 @dataclass
 class DistReport:
+    """One distribution written: its files, and the shared libraries Pyodide must load before import."""
+
     name: str
     version: str
     dist_info: Path
@@ -70,6 +72,8 @@ class DistReport:
 
 @dataclass
 class InstallReport:
+    """What an install wrote and what it replaced."""
+
     distributions: list[DistReport]
     replaced: list[UninstallReport]
 
@@ -93,6 +97,8 @@ class _File(NamedTuple):  # thousands per install: a tuple is the cheapest to bu
 
 @dataclass(frozen=True)
 class _Dist:
+    """One wheel checked and ready to write: where its ``.dist-info`` goes and its files, RECORD last."""
+
     item: InstallItem
     dist_info: Path
     files: tuple[_File, ...]  # RECORD last

@@ -34,6 +34,8 @@ MOCK_INSTALLER = "micropip-mock"
 
 @dataclass(frozen=True)
 class _Mock:
+    """A package ``add_mock_package`` made: its ``.dist-info`` and the modules it serves."""
+
     name: str  # canonical
     dist_info: Path
     modules: Mapping[str, "str | Callable[[ModuleType], object] | None"]

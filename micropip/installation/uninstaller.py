@@ -38,6 +38,8 @@ class UninstallError(MicropipError):
 
 @dataclass
 class UninstallReport:
+    """What removing one distribution did, and what it left (files already gone, folders still used)."""
+
     name: str
     version: str
     dist_info: Path

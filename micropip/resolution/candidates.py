@@ -16,6 +16,8 @@ SOURCE_ORDER = {INSTALLED: 0, URL: 1, LOCKFILE: 2, INDEX: 3}
 
 @dataclass(frozen=True)
 class Candidate:
+    """One version of a project the resolver may pick, with the file it would install."""
+
     name: str  # canonical
     version: Version
     source: str

@@ -31,6 +31,8 @@ class RootRequirement:
 
 @dataclass
 class ParsedInput:
+    """What ``install`` was given, read: the roots to resolve and the constraints that bound them."""
+
     requirements: list[RootRequirement] = field(default_factory=list)
     constraints: list[Requirement] = field(default_factory=list)
 

@@ -49,6 +49,8 @@ KIND_LABELS = {
 
 @dataclass(frozen=True)
 class Rejected:
+    """A file the index lists that this environment cannot use, and why (an error names them)."""
+
     filename: str
     reason: str
     invalid: bool = False  # the index lists something broken (not merely an unsuitable wheel)

@@ -80,6 +80,8 @@ class LockPackage:
 
 @dataclass(frozen=True)
 class InstalledInfo:
+    """An installed distribution as the resolver sees it: its version and what it requires."""
+
     name: str
     version: str
     requires: tuple[str, ...]

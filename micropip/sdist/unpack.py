@@ -122,6 +122,8 @@ def read_pkg_info(archive: bytes | Path, *, filename: str, limit: int = 1 << 20)
 
 @dataclass(frozen=True)
 class _Entry:
+    """One member of a source archive, tar or zip alike, checked before anything is written."""
+
     name: str
     kind: str  # FILE, DIR, LINK, HARDLINK or "special: <what>"
     size: int

@@ -63,6 +63,8 @@ def js_to_bytes(proxy: Any, what: str, url: str | None = None) -> bytes:
 
 @dataclass
 class Response:
+    """One answer to a GET, the same whichever transport made it (``fetch``, urllib, a local file)."""
+
     url: str  # final URL after redirects
     status: int
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
