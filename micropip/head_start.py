@@ -156,12 +156,15 @@ async def begin(
                 await asyncio.sleep(0)  # its task's first step hands the request to fetch()
         found = transport.pyodide_lockfile() if wheels and credentials is None else None
         if found:
-            from .installation import early_lock
             from .resolution.lock_only import lock_closure
 
-            if early_lock.start(lock_closure(requirements, found[0], transport.loaded_packages(), deps=deps), found[1]):
-                await early_lock.leave()
-                lock_wheels = True
+            closure = lock_closure(requirements, found[0], transport.loaded_packages(), deps=deps)
+            if closure:  # (a root the lock lacks: its downloader, wheel reader and fetcher load later, from the part)
+                from .installation import early_lock
+
+                if early_lock.start(closure, found[1]):
+                    await early_lock.leave()
+                    lock_wheels = True
     except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
         return False
     # Only when the lockfile may decide it all: lockfile wheels asked for and no index page (a

@@ -99,6 +99,10 @@ def test_a_first_install_loads_the_machinery_from_the_bundles_bytecode(fresh, bu
     assert "micropip.index.formats" not in imported  # the page readers: after the request, from the part
     for module in ("micropip.package_manager", "micropip.resolution.resolver", "packaging.specifiers", "resolvelib.resolvers"):
         assert interp.run(f"_loader({module!r})") == "_KeptLoader", module
+    # A root Pyodide's lockfile lacks has no lockfile wheels to fetch early: their downloader (and
+    # the wheel fetcher and file model it brings) load later, from the part, not compiled then.
+    for module in ("micropip.installation.early_lock", "micropip.installation.fetch", "micropip.index.project"):
+        assert module not in imported and interp.run(f"_loader({module!r})") == "_KeptLoader", module
     # The standard library modules it carries were imported after the request, from its code.
     stdlib = [p[: -len(".py")].removesuffix("/__init__").replace("/", ".") for p in FIRST_INSTALL_STDLIB]
     assert not set(stdlib) & set(imported)
