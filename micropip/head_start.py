@@ -144,7 +144,7 @@ async def begin(
     # Before any request: a returning visitor's same install may need none (its errors are the install's).
     if lock_only is not None and recall and await _install_remembered(requirements, urls, deps, **lock_only):
         return True
-    pages, lock_wheels = 0, False
+    pages = 0
     try:
         from . import transport
         from .index import early
@@ -164,24 +164,25 @@ async def begin(
 
                 if early_lock.start(closure, found[1]):
                     await early_lock.leave()
-                    lock_wheels = True
     except Exception:  # noqa: BLE001 - only a head start: the install itself reports any problem
         return False
-    # Only when the lockfile may decide it all: lockfile wheels asked for and no index page (a
-    # root the lockfile lacks needs the resolver; reading what is installed to find that out
-    # cost ~80 ms of a first install before its page request left).
-    if lock_wheels and not pages and lock_only is not None:
+    # Only when the lockfile may decide it all: no index page asked (a root the lockfile lacks
+    # needs the resolver; reading what is installed to find that out cost ~80 ms of a first
+    # install before its page request left), and its wheels asked for or every one loaded
+    # already (``install("packaging")`` beside micropip: nothing to do, and no resolver to compile).
+    if found and not pages and lock_only is not None:
         if await _install_from_lock(requirements, found, deps, **lock_only):
             return True
-    if pages or lock_wheels:
-        on_wheel = _guess_wheel if wheels and credentials is None else None
-        try:
-            _ask_for_bytecode()  # (no-op when asked above)
-            await import_machinery(lambda guesser: guesser.start(requirements, on_wheel, deps))
-        finally:
-            guesser = sys.modules.get(GUESSER)
-            if guesser is not None:
-                guesser.stop()  # the resolver asks from here on
+    # The resolver decides: its machinery loads a module at a time while whatever was asked
+    # travels, and from the bundle's bytecode once that arrives (asked here when no page was).
+    on_wheel = _guess_wheel if wheels and credentials is None else None
+    try:
+        _ask_for_bytecode()  # (no-op when asked above)
+        await import_machinery(lambda guesser: guesser.start(requirements, on_wheel, deps))
+    finally:
+        guesser = sys.modules.get(GUESSER)
+        if guesser is not None:
+            guesser.stop()  # the resolver asks from here on
     return False
 
 

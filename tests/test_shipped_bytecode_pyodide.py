@@ -127,6 +127,29 @@ def test_after_set_index_urls_the_first_install_still_loads_the_machinery_from_t
         assert interp.run(f"_loader({module!r})") == "_KeptLoader", module
 
 
+def test_a_root_loaded_with_micropip_installs_nothing_and_compiles_no_resolver(fresh, bundle_dir, fixture_index):
+    # packaging came with micropip, as Pyodide's lockfile gives it: the lockfile decides, nothing
+    # is asked of the index, and the resolver is not compiled (it was, from sources, in full).
+    interp = fresh(bundle_dir / "pyodide-lock.json")
+    before = interp.run("import packaging; packaging.__version__")
+    interp.run(f"await micropip.install('packaging', index_urls=[{fixture_index.simple_url!r}])")
+    assert interp.run("'micropip.package_manager' in sys.modules") is False
+    assert interp.run("import packaging; packaging.__version__") == before
+    assert interp.run("micropip.list()['packaging'].version") == before
+
+
+def test_a_first_install_of_a_wheel_url_loads_the_machinery_from_the_part(fresh, bundle_dir, fixture_index):
+    # No index page to ask: the part is asked all the same, and the resolver loads from it (what
+    # is imported before it arrives, packaging's first modules here, compiles as ever).
+    interp = fresh(bundle_dir / "pyodide-lock.json")
+    url = fixture_index.simple_url.replace("/simple/", "/files/") + "greeting-1.1-py3-none-any.whl"
+    interp.run(f"await micropip.install({url!r}, index_urls=[{fixture_index.simple_url!r}])")
+    assert interp.run(installed_version("greeting")) == "1.1"
+    assert [c[0] for c in interp.run("_asked_with")][:1] == [True]
+    for module in ("micropip.package_manager", "micropip.resolution.resolver", "resolvelib.resolvers"):
+        assert interp.run(f"_loader({module!r})") == "_KeptLoader", module
+
+
 def test_a_part_that_does_not_match_its_lock_entry_is_never_used(fresh, bundle_dir, fixture_index, tmp_path):
     bundle = _copy_bundle(bundle_dir, tmp_path)
     lock_path = bundle / "pyodide-lock.json"
