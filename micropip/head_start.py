@@ -222,10 +222,11 @@ async def _install_from_lock(
     else False, nothing done."""
 
     async def decide() -> Any:
-        from .installation.installed import installed_distributions
         from .resolution import lock_only
 
-        def installed() -> dict[str, tuple[str, str]]:
+        def installed() -> dict[str, tuple[str, str]]:  # asked only when the lock has the whole closure
+            from .installation.installed import installed_distributions
+
             return {d.canonical_name: (d.name, str(d.version)) for d in installed_distributions()}
 
         plan = lock_only.plan(requirements, found[0], found[1], installed, deps=deps, pre=pre)

@@ -146,7 +146,9 @@ def test_a_first_install_of_a_wheel_url_loads_the_machinery_from_the_part(fresh,
     interp.run(f"await micropip.install({url!r}, index_urls=[{fixture_index.simple_url!r}])")
     assert interp.run(installed_version("greeting")) == "1.1"
     assert [c[0] for c in interp.run("_asked_with")][:1] == [True]
-    for module in ("micropip.package_manager", "micropip.resolution.resolver", "resolvelib.resolvers"):
+    # (the lockfile, asked first, does not read what is installed for a root that is no name)
+    for module in ("micropip.package_manager", "micropip.resolution.resolver", "resolvelib.resolvers",
+                   "micropip.installation.installed"):
         assert interp.run(f"_loader({module!r})") == "_KeptLoader", module
 
 
