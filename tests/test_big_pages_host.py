@@ -71,3 +71,36 @@ def test_classify_gives_the_same_verdicts_with_the_quick_platform_check():
     # A host environment keeps its own platform's wheels (the quick check knows its platforms).
     host = TargetEnvironment.current()
     assert not any(other_platform_wheel(f"x-1.0-{t.interpreter}-{t.abi}-{t.platform}.whl", host) for t in host.tags[:20])
+
+
+def test_a_listed_file_is_the_record_the_constructor_makes():
+    import dataclasses
+
+    from micropip.index.project import ProjectFile
+
+    values = {
+        "filename": "fast-1.0-py3-none-any.whl", "url": "https://files.example/fast-1.0-py3-none-any.whl",
+        "hashes": {"sha256": "0" * 64}, "requires_python": ">=3.8", "yanked": True, "yanked_reason": "bad",
+        "core_metadata": {}, "size": 12, "upload_time": "2026-01-01T00:00:00Z", "index_url": PAGE_URL,
+    }
+    assert set(values) == {f.name for f in dataclasses.fields(ProjectFile)}
+    listed, made = ProjectFile.listed(**values), ProjectFile(**values)
+    assert listed == made and hash(listed) == hash(made) and vars(listed) == vars(made)
+    assert listed.metadata_url == made.metadata_url and listed.sha256 == "0" * 64
+    try:
+        listed.url = "https://elsewhere/"  # type: ignore[misc]
+    except dataclasses.FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError("a listed file must stay frozen")
+
+
+def test_a_page_read_gives_the_records_the_plain_constructor_would():
+    from micropip.index.project import ProjectFile
+
+    page = parse_project_page(page_body(), "application/vnd.pypi.simple.v1+json", PAGE_URL, "fast")
+    for f in page.files:
+        assert f == ProjectFile(f.filename, f.url, {"sha256": "0" * 64}, yanked=f.filename == FILES[1][0],
+                                yanked_reason="broken build" if f.filename == FILES[1][0] else None,
+                                index_url=PAGE_URL)
+    assert [f.yanked for f in page.files] == [yanked is not None for _n, yanked in FILES]

@@ -170,6 +170,38 @@ def test_html_index_pages_parse_or_raise_index_format_error(text, content_type):
             st.sampled_from(["any", "pyemscripten_2026_0_wasm32", "manylinux_2_17_x86_64", "win32", ""]),
         ),
     ),
+)
+def test_parse_wheel_name_agrees_with_packaging(filename):
+    from micropip.resolution.selection import parse_wheel_name
+    from packaging.utils import parse_wheel_filename
+
+    try:
+        expected = parse_wheel_filename(filename)
+    except ValueError as exc:
+        try:
+            parse_wheel_name(filename)
+        except ValueError as ours:
+            assert type(ours) is type(exc) and str(ours) == str(exc)  # the same error, naming the file
+        else:
+            raise AssertionError(f"{filename!r} was accepted")
+    else:
+        assert parse_wheel_name(filename) == expected
+        assert parse_wheel_name(filename) == expected  # remembered parts give the same answer again
+
+
+@FUZZ
+@given(
+    st.one_of(
+        nasty_text,
+        st.builds(
+            lambda *parts: "-".join(parts) + ".whl",
+            st.sampled_from(["demo", "de_mo", "Demo", "", "d!"]),
+            st.sampled_from(["1.0", "1.0.x", "", "v1", "1!2.0.post1.dev3", "1" * 5000]),
+            st.sampled_from(["py3", "cp314", "1build", "py3.py2", ""]),
+            st.sampled_from(["none", "abi3", "cp314", ""]),
+            st.sampled_from(["any", "pyemscripten_2026_0_wasm32", "manylinux_2_17_x86_64", "win32", ""]),
+        ),
+    ),
     st.one_of(st.none(), nasty_text),
 )
 def test_judge_file_never_raises(filename, requires_python):

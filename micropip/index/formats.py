@@ -90,6 +90,10 @@ def _load_json(body: bytes, url: str) -> Any:
 
 
 def _hashes(raw: Any, url: str) -> dict[str, str]:
+    if type(raw) is dict and len(raw) == 1:  # PyPI's own: {"sha256": ...}, on every file
+        value = raw.get("sha256")
+        if type(value) is str:
+            return {"sha256": value.lower()}
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -143,18 +147,18 @@ def _file(
         parts = urllib.parse.urlsplit(absolute)
         merged = {**fragment_hashes(parts.fragment), **hashes}
         clean = urllib.parse.urlunsplit(parts._replace(fragment=""))
-    is_yanked, reason = _yanked(yanked)
-    return ProjectFile(
-        filename=filename,
-        url=clean,
-        hashes=merged,
-        requires_python=requires_python if isinstance(requires_python, str) and requires_python.strip() else None,
-        yanked=is_yanked,
-        yanked_reason=reason,
-        core_metadata=core_metadata,
-        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
-        upload_time=upload_time if isinstance(upload_time, str) else None,
-        index_url=page_url,
+    is_yanked, reason = (False, None) if yanked is None or yanked is False else _yanked(yanked)
+    return ProjectFile.listed(
+        filename,
+        clean,
+        merged,
+        requires_python if isinstance(requires_python, str) and requires_python.strip() else None,
+        is_yanked,
+        reason,
+        core_metadata,
+        size if type(size) is int and size >= 0 else None,
+        upload_time if isinstance(upload_time, str) else None,
+        page_url,
     )
 
 

@@ -25,6 +25,26 @@ class ProjectFile:
     upload_time: str | None = None
     index_url: str = ""  # the index page this came from, for error messages
 
+    @classmethod
+    def listed(
+        cls, filename: str, url: str, hashes: dict[str, str], requires_python: str | None, yanked: bool,
+        yanked_reason: str | None, core_metadata: dict[str, str] | None, size: int | None,
+        upload_time: str | None, index_url: str,
+    ) -> ProjectFile:
+        """The same record as the constructor makes, for an index page's thousands of files.
+
+        A frozen dataclass guards each of its ten assignments; making the record without them
+        is three times faster, which was a third of reading a big page (faker: 1 052 files)
+        in Pyodide. Every field is given (``tests/test_big_pages_host.py`` checks this against
+        the dataclass's fields)."""
+        self = object.__new__(cls)
+        self.__dict__.update(
+            filename=filename, url=url, hashes=hashes, requires_python=requires_python, yanked=yanked,
+            yanked_reason=yanked_reason, core_metadata=core_metadata, size=size, upload_time=upload_time,
+            index_url=index_url,
+        )
+        return self
+
     @property
     def metadata_url(self) -> str | None:
         """URL of the PEP 658 metadata file, or None when the index has none."""

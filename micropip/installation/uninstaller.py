@@ -102,7 +102,11 @@ class Journal:
             return
         missing = []
         current = path
-        while current not in self._known_dirs and not os.path.isdir(current):
+        # A folder whose parent this transaction made cannot exist yet unless it made that
+        # one too (then it is known): no look. Faker's 730 locale folders took two stats each.
+        while current not in self._known_dirs and (
+            os.path.dirname(current) in self._made_dirs or not os.path.isdir(current)
+        ):
             missing.append(current)
             parent = os.path.dirname(current)
             if parent == current:

@@ -82,6 +82,11 @@ class TargetEnvironment:
         return rank
 
     @cached_property
+    def rank_memo(self) -> dict[frozenset[Tag], int | None]:
+        """A wheel's tag set -> its best rank here (``selection``'s memo, kept with the ranks it reads)."""
+        return {}
+
+    @cached_property
     def platforms(self) -> frozenset[str]:
         """Every platform tag some supported tag has: a wheel for none of them never fits."""
         return frozenset(t.platform for t in self.tags)
