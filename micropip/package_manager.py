@@ -40,7 +40,7 @@ from .resolution.budget import DEFAULT_TIMEOUT as DEFAULT_RESOLVE_TIMEOUT
 from .resolution import remembered
 from .index.formats import ACCEPT_HEADER
 from .resolution.resolver import resolve
-from .resolution.selection import is_sdist, other_platform_wheel
+from .resolution.selection import is_sdist, left_unread
 from .resolution.sources import InstalledInfo, LockPackage, Sources, lock_packages_from
 
 # The install stage (``installation.installer``, ``wheelfile``, ``uninstaller``) is imported on
@@ -314,8 +314,9 @@ class PackageManager:
         index = IndexClient(
             tuple(urls), merge=self.merge_indexes if merge_indexes is None else merge_indexes, credentials=credentials,
             lookup=package_index.lookup_override(urls, credentials),
-            keep=lambda filename: not other_platform_wheel(filename, env),
+            keep=lambda filename: not left_unread(filename, env, build_sdists=build_sdists),
             platforms=env.platforms,
+            sdists_unread=not build_sdists,
         )
         builder = self.sdist_builder(index, credentials=credentials) if build_sdists else None
         sources = Sources(

@@ -104,3 +104,15 @@ def test_a_page_read_gives_the_records_the_plain_constructor_would():
                                 yanked_reason="broken build" if f.filename == FILES[1][0] else None,
                                 index_url=PAGE_URL)
     assert [f.yanked for f in page.files] == [yanked is not None for _n, yanked in FILES]
+
+
+def test_an_sdist_left_unread_is_explained_as_judging_it_would():
+    from micropip.index.project import ProjectFile
+    from micropip.resolution.selection import judge_file, left_unread
+
+    for filename in ("fast-2.0.tar.gz", "Fast-1.0.ZIP", "fast.tar.gz"):
+        assert left_unread(filename, ENV) and not left_unread(filename, ENV, build_sdists=True)
+        (quick,) = set_aside_rejections([filename], ENV)
+        assert quick == judge_file(ProjectFile(filename, f"https://files.example/{filename}"), ENV)
+    assert not left_unread("fast-1.0-py3-none-any.whl", ENV) and not left_unread("fast-1.0.tar.bz2", ENV)
+    assert left_unread(FILES[0][0], ENV, build_sdists=True)  # another platform's wheel, whatever is built

@@ -286,3 +286,14 @@ def test_requirements_file_hash_pins_are_enforced(pyodide):
     pyodide.run(f"open('/tmp/good.txt', 'w').write('extradep==1.0 --hash=sha256:{good}\\n')")
     pyodide.run("await micropip.install('-r /tmp/good.txt')")
     assert version(pyodide, "extradep") == "1.0"
+
+
+def test_wheels_are_inflated_while_they_download_in_node(pyodide):
+    # In Node a wheel's members are inflated (and hashed) as each arrives whole; the install
+    # takes them where the central directory agrees, and checks every one against RECORD.
+    early = "from micropip.transport.js_modules import js_module\n(await js_module('unpack')).membersTakenEarly()"
+    before = pyodide.run(early)
+    pyodide.run("await micropip.install('greeting')")
+    assert pyodide.run(early) > before
+    assert pyodide.run("import greeting; greeting.hello('early')") == "Hello, early!"
+    assert pyodide.run("import importlib.metadata as m; len(m.distribution('greeting').files)") >= 3

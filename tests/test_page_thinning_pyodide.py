@@ -44,13 +44,13 @@ import json
 from micropip import transport
 from micropip.index.formats import parse_project_page
 from micropip.resolution.environment import TargetEnvironment
-from micropip.resolution.selection import other_platform_wheel
+from micropip.resolution.selection import left_unread
 _env = TargetEnvironment.current()
-_keep = lambda filename: not other_platform_wheel(filename, _env)
+_keep = lambda filename: not left_unread(filename, _env, build_sdists=not _sdists)
 _kind = "application/vnd.pypi.simple.v1+json"
 _url = "https://pypi.example/simple/fast/"
 _alone = parse_project_page(_body, _kind, _url, "fast", keep=_keep)
-_thinned = await transport.thin_project_page(_body, _env.platforms)
+_thinned = await transport.thin_project_page(_body, _env.platforms, sdists=_sdists)
 _read = parse_project_page(_thinned[0], _kind, _url, "fast", keep=_keep, set_aside=_thinned[1])
 [len(_alone.files), len(_alone.set_aside), len(_thinned[1]), _read == _alone]
 """
@@ -65,13 +65,18 @@ def test_a_thinned_page_reads_exactly_as_python_reads_the_whole_page(node_runner
         {"filename": "fast-0.1.0-py3-none-any.whl", "url": "https://f.example/c.whl", "hashes": {}, "yanked": True},
         {"filename": "fast-0.1.0.tar.gz", "url": "https://f.example/d.tar.gz", "hashes": {}},
         {"filename": "fast-0.2-cp314-win_amd64.whl", "url": "https://f.example/e.whl", "hashes": {}},  # malformed
+        {"filename": "fast-0.2.ZIP", "url": "https://f.example/f.zip", "hashes": {}, "yanked": "gone"},
+        {"filename": "fast-0.3.tar.bz2", "url": "https://f.example/g.tar.bz2", "hashes": {}},  # not an sdist here
     ]
     body = json.dumps({"meta": {"api-version": "1.1"}, "name": "fast", "files": files, "versions": []}).encode()
     interp = node_runner.new_interpreter(bundle_dir / "pyodide-lock.json")
     try:
         interp.run(f"_body = bytes.fromhex({body.hex()!r})")
         total_foreign = len(foreign_entries("fast"))
-        assert interp.run(COMPARE) == [5, total_foreign, total_foreign, True]
+        interp.run("_sdists = False")
+        assert interp.run(COMPARE) == [7, total_foreign, total_foreign, True]
+        interp.run("_sdists = True")  # no sdist is built: the two sdists are dropped as well
+        assert interp.run(COMPARE) == [5, total_foreign + 2, total_foreign + 2, True]
     finally:
         interp.drop()
 
@@ -98,8 +103,8 @@ import micropip.index.client as _client
 from micropip import transport as _transport
 _thinned = []
 _thin = _transport.thin_project_page
-async def _spy(body, platforms):
-    result = await _thin(body, platforms)
+async def _spy(body, platforms, **kwargs):
+    result = await _thin(body, platforms, **kwargs)
     _thinned.append(result is not None and len(result[1]))
     return result
 _transport.thin_project_page = _spy

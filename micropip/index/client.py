@@ -48,6 +48,8 @@ class IndexClient:
     # The target's platform tags, when ``keep`` refuses the wheels built only for others:
     # a big PEP 691 page is then thinned in JavaScript first (``transport.thin_project_page``).
     platforms: frozenset[str] | None = None
+    # ``keep`` refuses sdists too (none is built): the JavaScript thinning drops them as well.
+    sdists_unread: bool = False
 
     def __post_init__(self) -> None:
         # User-info leaves the URLs here (remembered for their origin, see ``auth``), so
@@ -128,7 +130,7 @@ class IndexClient:
             )
         body, set_aside = response.body, ()
         if self.platforms is not None and response.content_type.lower().endswith("json"):
-            thinned = await transport.thin_project_page(body, self.platforms)
+            thinned = await transport.thin_project_page(body, self.platforms, sdists=self.sdists_unread)
             if thinned is not None:
                 body, set_aside = thinned
         try:

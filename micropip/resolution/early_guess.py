@@ -34,7 +34,7 @@ from ..index.metadata import parse_core_metadata
 from ..index.project import ProjectFile
 from ..transport import Response
 from .environment import TargetEnvironment
-from .selection import Usable, allowed_versions, judge_file, other_platform_wheel, wheel_version_text
+from .selection import Usable, allowed_versions, judge_file, left_unread, wheel_version_text
 
 MAX_DEPTH = 3  # the roots are level 1
 MAX_GUESSES = 24  # releases guessed in all (each: a metadata file, a wheel, its dependencies' pages)
@@ -99,7 +99,7 @@ async def _guess_from(name: str, spec: SpecifierSet, page: asyncio.Future, level
     env = TargetEnvironment.current()
     parsed = parse_project_page(
         response.body, response.content_type, response.url, name,
-        keep=lambda filename: not other_platform_wheel(filename, env),
+        keep=lambda filename: not left_unread(filename, env),  # a guess is a wheel
     )
     chosen = pick(parsed.files, spec, env)
     if chosen is None or not _state["on"] or _state["left"] <= 0:

@@ -197,7 +197,7 @@ def _wheel_name_part(name_part: str) -> str:
 
 @functools.lru_cache(maxsize=8192)
 def _wheel_version_part(text: str) -> Version:
-    return parse_wheel_filename(f"x-{text}-py3-none-any.whl")[1]
+    return Version(text)  # what packaging makes of this part; InvalidVersion is a ValueError
 
 
 @functools.lru_cache(maxsize=1024)
@@ -262,9 +262,23 @@ def other_platform_wheel(filename: str, env: TargetEnvironment) -> bool:
     return filename.endswith(".whl") and _foreign_platforms(filename, env) is not None
 
 
+def left_unread(filename: str, env: TargetEnvironment, *, build_sdists: bool = False) -> bool:
+    """Whether a page reader may leave this file unread (``parse_project_page``'s ``keep``
+    refuses it): a wheel only for other platforms, or an sdist when none is built.
+
+    Either is rejected whatever else its entry says. Half the files of most pages are sdists
+    (botocore: 1 800 of 3 600), and reading an entry costs as much as judging it."""
+    return other_platform_wheel(filename, env) or (not build_sdists and is_sdist(filename))
+
+
 def set_aside_rejections(filenames: list[str], env: TargetEnvironment) -> list[Rejected]:
-    """The rejections of the wheels a page reader left unread because ``other_platform_wheel``."""
-    return [Rejected(fn, _platform_reason(_foreign_platforms(fn, env) or (), env), kind=KIND_PLATFORM) for fn in filenames]
+    """The rejections of the files a page reader left unread because ``left_unread`` (without
+    building sdists): what ``judge_file`` says of each."""
+    return [
+        Rejected(fn, SDIST_OPT_IN, kind=KIND_SDIST) if is_sdist(fn) and not fn.endswith(".whl")
+        else Rejected(fn, _platform_reason(_foreign_platforms(fn, env) or (), env), kind=KIND_PLATFORM)
+        for fn in filenames
+    ]
 
 
 _PYODIDE_PLATFORM_PREFIXES = ("emscripten", "pyodide", "pyemscripten")

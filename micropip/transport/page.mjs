@@ -3,8 +3,9 @@
 // pydantic-core's page is 6.9 MB of JSON naming 15 057 files, 15 000 of them wheels for
 // Linux, macOS and Windows. Python's json.loads and one look at each entry took ~90 ms in
 // Pyodide; JSON.parse takes ~13 ms. This drops the entries Python would set aside unread
-// anyway, by the rule of micropip.resolution.selection._foreign_platforms (keep the two in
-// step: tests/test_page_thinning_pyodide.py compares them), and hands back the rest.
+// anyway, by the rule of micropip.resolution.selection.left_unread (other platforms' wheels
+// and, when no sdist is built, sdists; keep the two in step: tests/test_page_thinning_pyodide.py
+// compares them), and hands back the rest.
 
 const PYODIDE_PREFIXES = ["emscripten", "pyodide", "pyemscripten"];
 
@@ -38,12 +39,22 @@ function foreignWheel(filename, ours, verdicts) {
   return true;
 }
 
+/** An sdist's name (selection.is_sdist), one Python reads as this does. */
+function sdistName(filename) {
+  const lower = filename.toLowerCase();
+  if (!(lower.endsWith(".tar.gz") || lower.endsWith(".zip"))) return false;
+  if (filename.includes("\n")) return false;
+  if (typeof filename.isWellFormed === "function" && !filename.isWellFormed()) return false;
+  return true;
+}
+
 /**
- * The page (UTF-8 JSON bytes) without the wheels for other platforms, as JSON text, and
- * those wheels' names, one per line, each after "1" (yanked) or "0". undefined when the
- * bytes are not a PEP 691 page this can read the same way Python would: Python reads those.
+ * The page (UTF-8 JSON bytes) without the wheels for other platforms (and, with `sdists`,
+ * without the sdists), as JSON text, and the names of the files dropped, one per line, each
+ * after "1" (yanked) or "0". undefined when the bytes are not a PEP 691 page this can read
+ * the same way Python would: Python reads those.
  */
-export function thinProjectPage(bytes, ours) {
+export function thinProjectPage(bytes, ours, sdists = false) {
   let data;
   try {
     data = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
@@ -59,7 +70,7 @@ export function thinProjectPage(bytes, ours) {
   const setAside = [];
   for (const entry of data.files) {
     const filename = entry !== null && typeof entry === "object" ? entry.filename : undefined;
-    if (typeof filename === "string" && foreignWheel(filename, platforms, verdicts)) {
+    if (typeof filename === "string" && (foreignWheel(filename, platforms, verdicts) || (sdists && sdistName(filename)))) {
       setAside.push((yanked(entry.yanked) ? "1" : "0") + filename);
     } else {
       kept.push(entry);

@@ -28,8 +28,10 @@ export function receiving() { return bodiesReading; }
  * phase ("waiting for" the headers, "reading the body of"). The timeout runs per phase.
  * keepInJs: a successful body is also hashed here (it stays in JS memory).
  * background: its body does not count as one being received (receiving()).
+ * reader: a wheel's body is read a chunk at a time into it (unpack.mjs's BodyReader, which
+ * inflates each member as soon as it is whole and hashes the body as it comes).
  */
-export async function request(url, headers, credentials, timeoutMs, keepInJs, controller, background) {
+export async function request(url, headers, credentials, timeoutMs, keepInJs, controller, background, reader) {
   let phase = "waiting for", timedOut = false, declared = undefined;
   // A URL fetch() cannot take is a permanent error (the caller does not retry it). User-info
   // is refused here too: credentials travel only as a header (micropip.index.auth).
@@ -54,12 +56,25 @@ export async function request(url, headers, credentials, timeoutMs, keepInJs, co
     timer = arm();
     const counted = background ? 0 : 1;  // a download no one waits on buys itself no turns
     bodiesReading += counted;
-    let body;
-    try { body = new Uint8Array(await resp.arrayBuffer()); } finally { bodiesReading -= counted; }
+    let body, digest;
+    try {
+      if (reader && keepInJs && resp.ok && resp.body) {
+        if (!resp.headers.get("content-encoding")) reader.expect(Number(declared));
+        const chunks = resp.body.getReader();
+        for (;;) {
+          const { done, value } = await chunks.read();
+          if (done) break;
+          reader.push(value);
+        }
+        [body, digest] = reader.finish();
+      } else {
+        body = new Uint8Array(await resp.arrayBuffer());
+      }
+    } finally { bodiesReading -= counted; }
     clearTimeout(timer);
     const names = {};
     resp.headers.forEach((value, name) => { names[name.toLowerCase()] = value; });
-    const digest = keepInJs && resp.ok ? (await digestHex(body))[1] : undefined;
+    if (digest === undefined) digest = keepInJs && resp.ok ? (await digestHex(body))[1] : undefined;
     return { ok: true, status: resp.status, url: resp.url, headers: JSON.stringify(names), body, digest };
   } catch (e) {
     clearTimeout(timer);

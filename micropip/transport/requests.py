@@ -174,9 +174,15 @@ async def _fetch_browser(
     import js  # type: ignore[import-not-found]
 
     native = await js_module("requests")
+    reader = None
+    if keep_in_js and in_node() and url.split("?", 1)[0].split("#", 1)[0].endswith(".whl"):
+        # A wheel: inflated a member at a time while it downloads (``unpack.mjs``'s BodyReader).
+        reader = (await js_module("unpack")).bodyReader()
     controller = js.AbortController.new()
     try:
-        pending = native.request(url, json.dumps(dict(headers)), credentials or "", timeout * 1000, keep_in_js, controller, background)
+        pending = native.request(
+            url, json.dumps(dict(headers)), credentials or "", timeout * 1000, keep_in_js, controller, background, reader
+        )
         if sent is not None:
             sent()
         answer = await pending

@@ -57,3 +57,20 @@ test("anything Python must read itself comes back undefined", () => {
   const odd = [entry("fast-2.0-cp314-cp314-win\n_amd64.whl"), entry("fast-2.0-cp314-cp314-win\ud800.whl")];
   assert.equal(thinProjectPage(body(odd), OURS), undefined);
 });
+
+test("with sdists, the sdists leave the page too (when no sdist is built); without, they stay", () => {
+  const files = [
+    entry("fast-2.0-cp314-cp314-win_amd64.whl"),
+    entry("fast-2.0.tar.gz", { yanked: "bad" }),
+    entry("fast-1.0.ZIP"), // selection.is_sdist ignores case
+    entry("fast-1.0-py3-none-any.whl"),
+    entry("fast-0.9.tar.bz2"), // neither: Python explains it
+    entry("fast-0.8.tar.gz\n"), // a name Python could not get back through the lines
+  ];
+  const [text, aside] = thinProjectPage(body(files), OURS, true);
+  assert.deepEqual(JSON.parse(text).files.map((f) => f.filename), [files[3], files[4], files[5]].map((f) => f.filename));
+  assert.deepEqual(aside.split("\n"), ["0" + files[0].filename, "1" + files[1].filename, "0" + files[2].filename]);
+  const [plain] = thinProjectPage(body(files), OURS);
+  assert.equal(JSON.parse(plain).files.length, files.length - 1);
+  assert.equal(thinProjectPage(body([entry("fast-2.0.tar.gz")]), OURS), undefined); // nothing to drop without sdists
+});

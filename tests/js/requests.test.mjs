@@ -76,3 +76,25 @@ test("the Node cache store writes atomically, reads, lists and removes", async (
     assert.deepEqual(JSON.parse(await store.list(dir)), []);
   } finally { await rm(dir, { recursive: true, force: true }); }
 });
+
+test("a wheel read through a BodyReader arrives whole, hashed, with its members inflated on the way", async () => {
+  const { BodyReader, open } = await import("../../micropip/transport/unpack.mjs");
+  const { buildZip } = await import("./zip_builder.mjs");
+  const zip = buildZip([{ name: "a.py", data: "a = 1\n".repeat(20000) }, { name: "b.py", data: "b = 2\n" }]);
+  const s = await serve((req, res) => {  // in small pieces, as a slow link delivers it
+    res.setHeader("Content-Length", zip.length);
+    let at = 0;
+    const more = () => { if (at >= zip.length) return res.end(); res.write(zip.subarray(at, at += 1000)); setImmediate(more); };
+    more();
+  });
+  try {
+    const reader = new BodyReader();
+    const answer = await request(s.url, "{}", "", 5000, true, new AbortController(), false, reader);
+    assert.equal(answer.ok, true);
+    assert.deepEqual(Buffer.from(answer.body), Buffer.from(zip));
+    assert.equal(answer.digest, createHash("sha256").update(zip).digest("hex"));
+    assert.equal(reader.members.size, 2);
+    const archive = await open({ writeFile() {}, chmod() {} }, answer.body);
+    assert.equal(new TextDecoder().decode(archive.read(1)), "b = 2\n");
+  } finally { s.close(); }
+});

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { BROWSER_MIN_AVG_MEMBER, parseCentralDirectory, open, preferNativeInBrowser } from "../../micropip/transport/unpack.mjs";
+import { BROWSER_MIN_AVG_MEMBER, BodyReader, parseCentralDirectory, open, preferNativeInBrowser } from "../../micropip/transport/unpack.mjs";
 import { buildZip } from "./zip_builder.mjs";
 
 const recordHash = (text) => createHash("sha256").update(text).digest("base64url");
@@ -76,4 +76,56 @@ test("in a browser only wheels of big members are inflated in JS (many small one
   assert.equal(preferNativeInBrowser(parseCentralDirectory(small)), false);
   assert.equal(preferNativeInBrowser(parseCentralDirectory(large)), true);  // folders do not count
   assert.equal(preferNativeInBrowser([]), false);
+});
+
+// ---- BodyReader: members inflated while the body arrives ----------------------------------
+
+function feed(zip, step) {
+  const reader = new BodyReader();
+  for (let at = 0; at < zip.length; at += step) reader.push(zip.subarray(at, Math.min(zip.length, at + step)));
+  return reader;
+}
+
+test("a body read a chunk at a time opens to the same members and digests, inflated early", async () => {
+  const big = "x = 1\n".repeat(5000);
+  const members = [{ name: "a.py", data: big }, { name: "b/", data: "", method: 0 }, { name: "b/c.txt", data: "stored", method: 0 },
+    { name: "d.py", data: "print('d')\n" }];
+  const zip = buildZip(members);
+  const fs = { writeFile() {}, chmod() {} };
+  const plain = await open(fs, zip);
+  for (const step of [1, 7, 4096, zip.length]) {
+    const reader = feed(zip, step);
+    assert.equal(reader.members.size, 4);  // every member (the folder's empty one too: open skips it)
+    const [body, digest] = reader.finish();
+    assert.deepEqual(Buffer.from(body), Buffer.from(zip));
+    assert.equal(digest, createHash("sha256").update(zip).digest("hex"));
+    const archive = await open(fs, body);
+    assert.equal(archive.info(), plain.info());
+    assert.equal(archive.digests, plain.digests);
+    for (let i = 0; i < members.length; i++) assert.deepEqual(Buffer.from(archive.read(i)), Buffer.from(plain.read(i)));
+  }
+});
+
+test("an early member is used only where the central directory says the same", async () => {
+  // The local header claims a size the central directory does not: the early work is not taken.
+  const zip = buildZip([{ name: "a.py", data: "print('a')\n" }]);
+  const reader = feed(zip, 3);
+  const [body] = reader.finish();
+  const [only] = reader.members.values();
+  only.size += 1;  // as if the local header had said another size
+  const archive = await open({ writeFile() {}, chmod() {} }, body);
+  assert.equal(new TextDecoder().decode(archive.read(0)), "print('a')\n");
+  assert.equal(archive.digests.slice(0, 43), recordHash("print('a')\n"));
+});
+
+test("a data descriptor, a lying size or garbage stop the early work, and open does it all", async () => {
+  const descriptor = buildZip([{ name: "a.py", data: "1", flags: 0x808 }]);
+  assert.equal(feed(descriptor, 5).members.size, 0);
+  const lying = buildZip([{ name: "a.py", data: "print('a')\n", declaredSize: 3 }, { name: "b.py", data: "2" }]);
+  const reader = feed(lying, 5);
+  assert.equal(reader.members.size, 0);  // stopped at the first member, the second is not read early either
+  assert.equal(reader.next, -1);
+  const garbage = feed(new Uint8Array(100).fill(7), 10);
+  assert.equal(garbage.members.size, 0);
+  assert.equal(garbage.finish()[0].length, 100);
 });
