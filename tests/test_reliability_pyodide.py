@@ -556,12 +556,12 @@ def test_native_write_failing_midway_rolls_back(py):
     py.run(
         """
 _batches = []
-def _failing_members(archive, items):
+def _failing_members(archive, items, folders=()):
     _batches.append(len(items))
-    if len(_batches) == 2:
-        _ORIGINAL["write_members"](archive, items[: len(items) // 2 + 1])
+    if len(_batches) == 2:  # its new folders made, half its files written
+        _ORIGINAL["write_members"](archive, items[: len(items) // 2 + 1], folders)
         raise OSError(28, "No space left on device")
-    _ORIGINAL["write_members"](archive, items)
+    _ORIGINAL["write_members"](archive, items, folders)
 micropip.installation.installer._write_members = _failing_members
 """
     )

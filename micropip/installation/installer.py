@@ -187,23 +187,33 @@ def _apply(
 def _write_dist(dist: _Dist, journal: Journal, at: list[str]) -> DistReport:
     """Write one planned distribution through the journal (``at`` tracks the step, for errors)."""
     at[:] = [f"{dist.item.wheel.name} {dist.item.wheel.version}", ""]
-    batches: dict[int, tuple[NativeArchive, list[tuple[int, int, str]]]] = {}
+    # Natively held files first, in one call per archive that also makes their new folders
+    # (faker: 730 of them, each an os.mkdir from wasm before); then the files Python holds.
+    batches: dict[int, tuple[NativeArchive, list[str], list[tuple[int, int, str]]]] = {}
     for f in dist.files:
+        if f.native is None:
+            continue
+        at[1] = f"writing {f.target}"
+        archive, index = f.native
+        _archive, folders, batch = batches.setdefault(id(archive), (archive, [], []))
+        parent = os.path.dirname(f.target)
+        journal.make_dirs(parent, defer=folders)
+        journal.prepare_write(f.target, parent)
+        batch.append((index, 0o755 if f.executable else 0, f.target))
+    for archive, folders, batch in batches.values():
+        at[1] = f"writing its {len(batch)} files"
+        _write_members(archive, batch, folders)
+    for f in dist.files:
+        if f.native is not None:
+            continue
         at[1] = f"writing {f.target}"
         parent = os.path.dirname(f.target)
         journal.make_dirs(parent)
         journal.prepare_write(f.target, parent)
-        if f.native is not None:  # written below, in one call per archive
-            archive, index = f.native
-            batches.setdefault(id(archive), (archive, []))[1].append((index, 0o755 if f.executable else 0, f.target))
-            continue
         assert f.data is not None
         _write_file(f.target, f.data)
         if f.executable:
             os.chmod(f.target, 0o755)
-    for archive, batch in batches.values():
-        at[1] = f"writing its {len(batch)} files"
-        _write_members(archive, batch)
     return _report(dist)
 
 
@@ -267,9 +277,10 @@ def _write_file(path: str, data: bytes) -> None:
         fh.write(data)
 
 
-def _write_members(archive: NativeArchive, items: list[tuple[int, int, str]]) -> None:
-    """The one place natively held files are written: ``(member, mode or 0, path)``, folders made."""
-    archive.write(items)
+def _write_members(archive: NativeArchive, items: list[tuple[int, int, str]], folders: list[str] = ()) -> None:
+    """The one place natively held files are written: ``(member, mode or 0, path)``, after
+    making ``folders`` (new ones, parents first; the others exist)."""
+    archive.write(items, folders)
 
 
 # ---- planning: no writes happen here -----------------------------------------------------------
@@ -336,8 +347,9 @@ class _Planner:
                     )
                 self.removing.setdefault(owner.dist_info, owner)
             parent = os.path.dirname(f.target)
-            if parent not in folders:  # most targets go to folders that do not exist yet: one stat each
-                folders[parent] = os.path.isdir(parent)
+            if parent not in folders:  # most targets go to folders that do not exist yet: one stat each,
+                # none for a folder inside one known not to exist (faker: 730 locale folders)
+                folders[parent] = folders.get(os.path.dirname(parent)) is not False and os.path.isdir(parent)
             if folders[parent] and os.path.isdir(f.target) and not os.path.islink(f.target):
                 raise InstallError(f"cannot install {label}: {f.target} is an existing folder")
         return planned

@@ -95,8 +95,12 @@ class Journal:
         self._known_dirs: set[str] = set()  # folders seen or made in this transaction
         self._made_dirs: set[str] = set()  # folders made in this transaction: nothing else is in them
 
-    def make_dirs(self, path: str | Path) -> None:
-        """Create ``path`` and missing parents, remembering which ones were new."""
+    def make_dirs(self, path: str | Path, defer: list[str] | None = None) -> None:
+        """Create ``path`` and missing parents, remembering which ones were new.
+
+        ``defer``: the new folders are recorded (undo included) but appended to it, parents
+        first, instead of made: the caller makes them before writing anything into them (the
+        native writer makes a wheel's folders with its files, in one call)."""
         path = os.fspath(path)
         if path in self._known_dirs:  # a wheel writes many files per folder: stat once
             return
@@ -115,8 +119,11 @@ class Journal:
         self._known_dirs.add(path)
         for folder in reversed(missing):
             self._known_dirs.add(folder)
-            self._undo.append(("mkdir", folder, None))
-            os.mkdir(folder)
+            self._undo.append(("mkdir", folder, None))  # undone only if it exists
+            if defer is None:
+                os.mkdir(folder)
+            else:
+                defer.append(folder)
             self._made_dirs.add(folder)
 
     def prepare_write(self, path: str | Path, parent: str | None = None) -> None:

@@ -9,6 +9,7 @@ wheel then goes down the plain Python path, which reports the precise error.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from .js_modules import js_module
@@ -61,12 +62,13 @@ class NativeArchive:
             raise RuntimeError("the native archive was released")
         return js_to_bytes(self._proxy.read(index), f"member {self.entries[index].filename!r} of a wheel")
 
-    def write(self, items: list[tuple[int, int, str]]) -> None:
-        """Write members to paths: ``(member index, mode or 0, absolute path)``; folders must exist."""
+    def write(self, items: list[tuple[int, int, str]], folders: Sequence[str] = ()) -> None:
+        """Write members to paths: ``(member index, mode or 0, absolute path)``, after making
+        ``folders`` in order (each new, its parent existing or made before it); other folders must exist."""
         if self._proxy is None:
             raise RuntimeError("the native archive was released")
         try:
-            self._proxy.write(json.dumps(items))
+            self._proxy.write(json.dumps(items), json.dumps(list(folders)))
         except Exception as exc:  # a JS exception from Pyodide's file system (ErrnoError, quota...)
             from ..errors import InstallError
 

@@ -123,8 +123,10 @@ export class Archive {
     return JSON.stringify(this.entries.map((e, i) => [e.name, e.method, e.csize, e.size, e.flags, e.extAttr, this.outs[i].length]));
   }
   read(i) { const b = this.outs[i]; return new Uint8Array(b.buffer, b.byteOffset, b.length); }  // not a Node Buffer
-  // spec: JSON [[member index, mode or 0, path], ...]; the folders exist (the journal made them).
-  write(spec) {
+  // spec: JSON [[member index, mode or 0, path], ...]; folders: JSON [path, ...], new folders made
+  // first, parents before children (the journal recorded them); any other folder exists.
+  write(spec, folders = "[]") {
+    for (const path of JSON.parse(folders)) this.FS.mkdir(path);
     for (const [i, mode, path] of JSON.parse(spec)) {
       this.FS.writeFile(path, this.outs[i]);
       if (mode) this.FS.chmod(path, mode);

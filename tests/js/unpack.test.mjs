@@ -129,3 +129,14 @@ test("a data descriptor, a lying size or garbage stop the early work, and open d
   assert.equal(garbage.members.size, 0);
   assert.equal(garbage.finish()[0].length, 100);
 });
+
+test("write makes the new folders it is given, in order, before the files", async () => {
+  const zip = buildZip([{ name: "pkg/sub/a.py", data: "a = 1\n" }]);
+  const calls = [];
+  const fs = { mkdir: (p) => calls.push(["mkdir", p]), writeFile: (p) => calls.push(["write", p]), chmod() {} };
+  const archive = await open(fs, zip);
+  archive.write(JSON.stringify([[0, 0, "/site/pkg/sub/a.py"]]), JSON.stringify(["/site/pkg", "/site/pkg/sub"]));
+  assert.deepEqual(calls, [["mkdir", "/site/pkg"], ["mkdir", "/site/pkg/sub"], ["write", "/site/pkg/sub/a.py"]]);
+  archive.write(JSON.stringify([[0, 0, "/site/b.py"]]));  // no folders: the old call still works
+  assert.deepEqual(calls.at(-1), ["write", "/site/b.py"]);
+});
