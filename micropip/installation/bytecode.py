@@ -237,7 +237,10 @@ def stop_idle() -> None:
 
 
 async def _step() -> None:
-    """Between two modules: a pause for the page, and a wait while an install runs (it goes first)."""
+    """Before each module: a pause for the page, and a wait while an install runs (it goes first).
+
+    Awaited right before each compile, with no other await in between: an install that began
+    during a cache write (or the previous module's pause) is never compiled beside."""
     await asyncio.sleep(STEP_PAUSE)
     while activity.install_running():
         await asyncio.sleep(BUSY_POLL)
@@ -245,7 +248,6 @@ async def _step() -> None:
 
 async def _work() -> None:
     await asyncio.sleep(IDLE_DELAY)
-    await _step()
     while _queue:
         wheel = _queue.pop(0)
         try:
@@ -267,6 +269,7 @@ async def _compile_wheel(wheel: WheelFiles) -> None:
     order = sorted((rel for rel in wheel.sources if rel not in out), key=lambda rel: (str(wheel.root / rel) not in imported, rel))
     folders: set[str] = set()
     for rel in order:
+        await _step()
         source = wheel.root / rel
         pyc = compile_source(source)
         if pyc is None:
@@ -276,7 +279,6 @@ async def _compile_wheel(wheel: WheelFiles) -> None:
         except OSError:
             pass
         out[rel] = pyc
-        await _step()
     if out:
         await store.write(entry_name(wheel.sha256), marshal.dumps(out))
 
@@ -615,13 +617,13 @@ async def _keep_stdlib() -> None:
             code, source_hash = fresh.pop(name)
             kept[name] = bytes(_code_to_hash_pyc(code, source_hash, True))
             continue
+        await _step()
         try:
             source = zip_loader.get_data(origin)
             code = compile(source, origin, "exec", dont_inherit=True)
         except Exception:  # noqa: BLE001 - left to the zip
             continue
         kept[name] = bytes(_code_to_hash_pyc(code, importlib.util.source_hash(source), True))
-        await _step()
     await store.write(entry_name(key), marshal.dumps(kept))
     if _stdlib_finder is not None:
         _stdlib_finder.files = kept
