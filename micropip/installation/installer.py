@@ -277,7 +277,7 @@ def _write_file(path: str, data: bytes) -> None:
         fh.write(data)
 
 
-def _write_members(archive: NativeArchive, items: list[tuple[int, int, str]], folders: list[str] = ()) -> None:
+def _write_members(archive: NativeArchive, items: list[tuple[int, int, str]], folders: Sequence[str] = ()) -> None:
     """The one place natively held files are written: ``(member, mode or 0, path)``, after
     making ``folders`` (new ones, parents first; the others exist)."""
     archive.write(items, folders)

@@ -147,7 +147,7 @@ def judge_file(f: ProjectFile, env: TargetEnvironment, *, build_sdists: bool = F
             version = parse_sdist_filename(f.filename)[1]
         except ValueError as exc:
             return Rejected(f.filename, f"invalid sdist file name: {exc}", invalid=True)
-        ranks = [SDIST_RANK]
+        rank = SDIST_RANK
     else:
         foreign = _foreign_platforms(f.filename, env)
         if foreign:
@@ -159,7 +159,6 @@ def judge_file(f: ProjectFile, env: TargetEnvironment, *, build_sdists: bool = F
         rank = _best_rank(tags, env)
         if rank is None:
             return Rejected(f.filename, explain_tags(tags, env), kind=tag_kind(tags, env))
-        ranks = [rank]
     if f.requires_python:
         fits = _python_fits(f.requires_python, env.python_version)
         if fits is None:
@@ -168,7 +167,7 @@ def judge_file(f: ProjectFile, env: TargetEnvironment, *, build_sdists: bool = F
             return Rejected(
                 f.filename, f"requires Python {f.requires_python}, this is Python {env.python_version}", kind=KIND_REQUIRES_PYTHON
             )
-    return Usable(f, version, min(ranks))
+    return Usable(f, version, rank)
 
 
 def parse_wheel_name(filename: str) -> tuple[str, Version, tuple, frozenset[Tag]]:
@@ -275,7 +274,7 @@ def set_aside_rejections(filenames: list[str], env: TargetEnvironment) -> list[R
     """The rejections of the files a page reader left unread because ``left_unread`` (without
     building sdists): what ``judge_file`` says of each."""
     return [
-        Rejected(fn, SDIST_OPT_IN, kind=KIND_SDIST) if is_sdist(fn) and not fn.endswith(".whl")
+        Rejected(fn, SDIST_OPT_IN, kind=KIND_SDIST) if is_sdist(fn)
         else Rejected(fn, _platform_reason(_foreign_platforms(fn, env) or (), env), kind=KIND_PLATFORM)
         for fn in filenames
     ]

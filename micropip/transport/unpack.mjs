@@ -43,8 +43,10 @@ async function inflateStream(raw, size) {
 }
 
 // RECORD-style: urlsafe base64 without padding, 43 characters.
+const nodeSha256 = (buf) => nodeCrypto.createHash("sha256").update(buf).digest("base64url");
+
 async function sha256(buf) {
-  if (nodeCrypto) return nodeCrypto.createHash("sha256").update(buf).digest("base64url");
+  if (nodeCrypto) return nodeSha256(buf);
   if (!subtle) return undefined;
   const bytes = new Uint8Array(await subtle.digest("SHA-256", buf));
   let text = "";
@@ -225,10 +227,10 @@ export class BodyReader {
       if (start + csize > this.length) return;  // the rest of this member is still on its way
       this.total += size;
       if (this.total > MAX_TOTAL || (size > RATIO_MIN && size > MAX_RATIO * csize)) { this.next = -1; return; }
-      const raw = this.buf.slice(start, start + csize);  // a copy: the buffer may grow
-      const out = method === 8 ? inflate(raw, size) : raw;
+      const raw = this.buf.subarray(start, start + csize);
+      const out = method === 8 ? inflate(raw, size) : raw.slice();  // a stored member is copied: the buffer may grow
       if (out.length !== size) { this.next = -1; return; }
-      this.members.set(start, { method, csize, size, out, digest: nodeCrypto.createHash("sha256").update(out).digest("base64url") });
+      this.members.set(start, { method, csize, size, out, digest: nodeSha256(out) });
       this.next = start + csize;
     }
   }
