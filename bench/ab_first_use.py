@@ -6,11 +6,14 @@ first install faster, measured side by side rather than against a result from an
         && ln -s "$PWD/.cache/bench/recording" ../base/.cache/bench/
     .venv/bin/python bench/ab_first_use.py --base ../base --roots attrs,msgpack --setting 30ms --reps 4
     .venv/bin/python bench/ab_first_use.py --base ../base --install-only   # machinery imported first, cache on
+    .venv/bin/python bench/ab_first_use.py --base ../base --browser        # first visits in Chromium
 
 Each checkout's bundle is built by its own code (``network.prepare_micropips`` run there). A
 first use is timed as ``first_use.py`` times it (``import micropip`` + the install, cache off as
 there); ``--install-only`` times the install alone after importing the machinery, with the cache on and
-empty, as ``network.py`` does. Prints medians and ours/reference for both commits; saves nothing.
+empty, as ``network.py`` does; ``--browser`` times a first visit's first use in Chromium instead (a new
+profile per visit, ``import micropip`` + the install, as ``returning.py`` times a first visit).
+Prints medians and ours/reference for both commits; saves nothing.
 """
 
 from __future__ import annotations
@@ -58,17 +61,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--install-only", action="store_true")
     parser.add_argument("--set-index-urls", action="store_true", help="first use with set_index_urls before the install")
+    parser.add_argument("--browser", action="store_true", help="first visits in Chromium (returning_page.html)")
     args = parser.parse_args(argv)
     roots = [r for r in args.roots.split(",") if r]
     here = prepared(BENCH.parent)
     locks = {"base": prepared(Path(args.base).resolve())["ours"], "new": here["ours"], "reference": here["reference"]}
     latency, rate = network.SETTINGS[args.setting]
     server = ReplayServer(Recording(), latency_s=latency, bytes_per_s=rate,
-                          static={who: locks[who].parent for who in ("base", "new")})
+                          static={who: locks[who].parent for who in locks}, caching_headers=args.browser)
     for who in ("base", "new"):
         network.over_the_link(locks[who], server, who)
-    node = network.TimedNode()
     runs: dict[str, dict[str, list[float]]] = {root: {who: [] for who in locks} for root in roots}
+    if args.browser:
+        try:
+            browser_visits(server, locks, roots, args.reps, runs)
+        finally:
+            server.stop()
+        return report(runs, f"first visit in Chromium (import micropip + the install), {network.SETTING_LABELS[args.setting]}, "
+                            f"medians of {args.reps}")
+    node = network.TimedNode()
     try:
         for rep in range(args.reps):
             for i, root in enumerate(roots):
@@ -90,9 +101,56 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         node.close()
         server.stop()
-    ratios: dict[str, list[float]] = {"base": [], "new": []}
     what = "install only, cache on" if args.install_only else "first use (set_index_urls first)" if args.set_index_urls else "first use"
-    print(f"{what}, {network.SETTING_LABELS[args.setting]}, medians of {args.reps}")
+    return report(runs, f"{what}, {network.SETTING_LABELS[args.setting]}, medians of {args.reps}")
+
+
+def browser_visits(server: ReplayServer, locks: dict[str, Path], roots: list[str], reps: int,
+                   runs: dict[str, dict[str, list[float]]]) -> None:
+    """First visits in Chromium, each in a new profile (empty HTTP cache and Cache Storage)."""
+    from urllib.parse import urlencode
+
+    from index_server.server import start_static_server
+    from playwright.sync_api import sync_playwright
+
+    import run
+    from returning import MODULES
+
+    sys.path.insert(0, str(BENCH.parent / "tests"))
+    from harness.browser import launch_chromium
+
+    static = start_static_server({"/pyodide/": run.PYODIDE_LOCK.parent, "/bench/": BENCH})
+    try:
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            try:
+                for rep in range(reps):
+                    for i, root in enumerate(roots):
+                        order = list(locks) if (rep + i) % 2 == 0 else list(reversed(locks))
+                        for who in order:
+                            query = {"lock": f"{server.url}static/{who}/pyodide-lock.json", "idle": "0",
+                                     "index": network.index_url_for("reference" if who == "reference" else "ours", server),
+                                     "pkg": root, "module": MODULES.get(root, root.replace("-", "_"))}
+                            context = browser.new_context()
+                            try:
+                                page = context.new_page()
+                                page.goto(f"{static.url}bench/returning_page.html?{urlencode(query)}")
+                                page.wait_for_function("window.benchResult", timeout=300_000)
+                                result = page.evaluate("window.benchResult")
+                            finally:
+                                context.close()
+                            if not result.get("ok"):
+                                raise RuntimeError(f"{who} {root}: {result.get('error', '')[:400]}")
+                            runs[root][who].append(result["first_use_ms"])
+            finally:
+                browser.close()
+    finally:
+        static.stop()
+
+
+def report(runs: dict[str, dict[str, list[float]]], what: str) -> int:
+    ratios: dict[str, list[float]] = {"base": [], "new": []}
+    print(what)
     for root, by in runs.items():
         med = {who: statistics.median(v) for who, v in by.items()}
         for who in ratios:

@@ -355,3 +355,26 @@ def _toml(doc: dict) -> str:
 @example('lock-version = "1.0"\ncreated-by = "x"\n[[packages]]\nname = "demo"\nversion = "1.0.x"\n')
 def test_pylock_reader_raises_only_lockfile_error(data):
     _lockfile_or_lockfile_error(read_pylock, data)
+
+
+@FUZZ
+@given(st.one_of(
+    st.lists(st.one_of(st.integers(0, 300).map(str), st.sampled_from(["127", "0", "00", "01", "255", "256", "1000", "", "x", "\u0661"])),
+             min_size=1, max_size=5).map(".".join),
+    st.sampled_from(["::1", "[::1]", "::ffff:127.0.0.1", "localhost", "LOCALHOST.", "a.localhost", "127.0.0.1.", "0x7f.0.0.1"]),
+))
+def test_the_loopback_check_agrees_with_ipaddress(host):
+    """Its dotted-quad fast path answers as ``ipaddress`` would, for every literal it takes."""
+    import ipaddress
+
+    from micropip.index.urls import is_loopback_host
+
+    bare = host.strip("[]").rstrip(".").lower()
+    if bare == "localhost" or bare.endswith(".localhost"):
+        expected = True
+    else:
+        try:
+            expected = ipaddress.ip_address(bare).is_loopback
+        except ValueError:
+            expected = False
+    assert is_loopback_host(host) is expected

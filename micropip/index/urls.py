@@ -29,6 +29,11 @@ def is_loopback_host(host: str) -> bool:
         return True
     if ":" not in host and not host.replace(".", "").isdigit():
         return False  # a name, not an IP literal
+    quad = host.split(".")
+    if len(quad) == 4 and all(p.isascii() and p.isdigit() and len(p) <= 3 and (p == "0" or p[0] != "0") for p in quad):
+        # A plain dotted quad (127.0.0.1) without ``ipaddress``: importing it cost a first
+        # install against a local index ~20 ms before its first request (Chromium).
+        return all(int(p) <= 255 for p in quad) and quad[0] == "127"
     try:
         import ipaddress
 

@@ -74,8 +74,10 @@ def _arrived(download: asyncio.Future) -> None:
 async def _fetch(url: str, sha256: str) -> dict[str, dict[str, bytes]] | None:
     from .. import transport
 
-    try:  # kept in JS until whole: hashed there, one copy into Python
-        response = await transport.fetch(url, keep_in_js=True, background=True)
+    try:  # kept in JS until whole: hashed there, one copy into Python. Its body buys the import
+        # loop's extra turns as a page's does (``transport.receiving``): with a turn per module
+        # only, it arrived ~0.5 s late in Chromium, after most of the modules it serves.
+        response = await transport.fetch(url, keep_in_js=True)
     except Exception as exc:  # noqa: BLE001 - only time is lost: the machinery compiles from sources
         logger.debug("bytecode: %s could not be fetched: %s", url, exc)
         return None

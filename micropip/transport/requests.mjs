@@ -27,11 +27,10 @@ export function receiving() { return bodiesReading; }
  * One HTTP GET: status, final URL, headers (JSON) and body, or why it failed and in which
  * phase ("waiting for" the headers, "reading the body of"). The timeout runs per phase.
  * keepInJs: a successful body is also hashed here (it stays in JS memory).
- * background: its body does not count as one being received (receiving()).
  * reader: a wheel's body is read a chunk at a time into it (unpack.mjs's BodyReader, which
  * inflates each member as soon as it is whole and hashes the body as it comes).
  */
-export async function request(url, headers, credentials, timeoutMs, keepInJs, controller, background, reader) {
+export async function request(url, headers, credentials, timeoutMs, keepInJs, controller, reader) {
   let phase = "waiting for", timedOut = false, declared = undefined;
   // A URL fetch() cannot take is a permanent error (the caller does not retry it). User-info
   // is refused here too: credentials travel only as a header (micropip.index.auth).
@@ -54,8 +53,9 @@ export async function request(url, headers, credentials, timeoutMs, keepInJs, co
     phase = "reading the body of";
     declared = resp.headers.get("content-length") ?? undefined;
     timer = arm();
-    const counted = background ? 0 : 1;  // a download no one waits on buys itself no turns
-    bodiesReading += counted;
+    // Every body counts, the bundle's bytecode part too: uncounted, it got a turn per module
+    // imported and arrived ~0.5 s late in Chromium, after most of what it would have served.
+    bodiesReading += 1;
     let body, digest;
     try {
       if (reader && keepInJs && resp.ok && resp.body) {
@@ -70,7 +70,7 @@ export async function request(url, headers, credentials, timeoutMs, keepInJs, co
       } else {
         body = new Uint8Array(await resp.arrayBuffer());
       }
-    } finally { bodiesReading -= counted; }
+    } finally { bodiesReading -= 1; }
     clearTimeout(timer);
     const names = {};
     resp.headers.forEach((value, name) => { names[name.toLowerCase()] = value; });

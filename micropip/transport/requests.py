@@ -77,7 +77,6 @@ async def fetch(
     timeout: float | None = None,
     keep_in_js: bool = False,
     sent: Callable[[], object] | None = None,
-    background: bool = False,
 ) -> Response:
     """GET ``url``. HTTP error statuses are returned, not raised; network failures raise.
 
@@ -93,9 +92,6 @@ async def fetch(
     ``sent()`` is called once the request is on its way (in a page: handed to ``fetch``), so
     a caller can hold CPU work back until then: the request goes out at the next turn of
     the JavaScript event loop, not when the work is over.
-
-    ``background``: nothing waits on this download, so its body does not count for
-    ``receiving()`` (a first install gives the bodies that do count extra turns).
     """
     import urllib.parse
     if timeout is None:
@@ -117,7 +113,7 @@ async def fetch(
             raise TransportError(f"cannot read {path}: {exc}", url=url) from exc
         return Response(url, 200, {}, body)
     if IN_PYODIDE:
-        return await _fetch_browser(url, headers or {}, credentials, timeout, keep_in_js, sent, background)
+        return await _fetch_browser(url, headers or {}, credentials, timeout, keep_in_js, sent)
     from .host import fetch_host
 
     if sent is not None:
@@ -165,7 +161,7 @@ async def _read_node_file(url: str, path: str) -> Response:
 
 async def _fetch_browser(
     url: str, headers: Mapping[str, str], credentials: str | None, timeout: float, keep_in_js: bool = False,
-    sent: Callable[[], object] | None = None, background: bool = False,
+    sent: Callable[[], object] | None = None,
 ) -> Response:
     """One request through the JS ``fetch``, in a single round trip to JS (``requests.mjs``).
 
@@ -181,7 +177,7 @@ async def _fetch_browser(
     controller = js.AbortController.new()
     try:
         pending = native.request(
-            url, json.dumps(dict(headers)), credentials or "", timeout * 1000, keep_in_js, controller, background, reader
+            url, json.dumps(dict(headers)), credentials or "", timeout * 1000, keep_in_js, controller, reader
         )
         if sent is not None:
             sent()

@@ -89,7 +89,7 @@ test("a wheel read through a BodyReader arrives whole, hashed, with its members 
   });
   try {
     const reader = new BodyReader();
-    const answer = await request(s.url, "{}", "", 5000, true, new AbortController(), false, reader);
+    const answer = await request(s.url, "{}", "", 5000, true, new AbortController(), reader);
     assert.equal(answer.ok, true);
     assert.deepEqual(Buffer.from(answer.body), Buffer.from(zip));
     assert.equal(answer.digest, createHash("sha256").update(zip).digest("hex"));
