@@ -38,8 +38,9 @@ def test_a_guess_still_queued_when_the_plan_takes_it_is_handed_back_not_awaited(
         return b"wheel"
 
     monkeypatch.setattr(fetch, "get_file", slow_get_file)
+    big = fetch.SPECULATE_SMALL_BYTES + 1
     wheels = [ProjectFile(f"p{i}-1.0-py3-none-any.whl", f"https://h.example/p{i}-1.0-py3-none-any.whl",
-                          hashes={"sha256": "0" * 64}, size=10) for i in range(fetch.SPECULATE_CONCURRENCY + 2)]
+                          hashes={"sha256": "0" * 64}, size=big) for i in range(fetch.SPECULATE_CONCURRENCY + 2)]
 
     async def go():
         ahead = fetch.WheelPrefetcher()
@@ -57,6 +58,45 @@ def test_a_guess_still_queued_when_the_plan_takes_it_is_handed_back_not_awaited(
     assert data == b"wheel" and queued is None
     assert seen[: fetch.SPECULATE_CONCURRENCY] == [w.url for w in wheels[: fetch.SPECULATE_CONCURRENCY]]
     assert wheels[-1].url not in seen  # never requested ahead
+
+
+def test_a_small_guess_does_not_wait_behind_big_ones(monkeypatch):
+    """Every slot taken by a big wheel, a small one (a metadata file's cost) still leaves at once,
+    and so does a wheel of unknown size only once a slot frees: only known-small guesses skip the queue."""
+    from micropip.index.project import ProjectFile
+    from micropip.installation import fetch
+
+    release = asyncio.Event()
+    fetched: list[str] = []
+
+    async def slow_get_file(url, sha256, what, **kwargs):
+        fetched.append(url)
+        await release.wait()
+        return b"wheel"
+
+    monkeypatch.setattr(fetch, "get_file", slow_get_file)
+
+    def wheel(name, size):
+        return ProjectFile(f"{name}-1.0-py3-none-any.whl", f"https://h.example/{name}-1.0-py3-none-any.whl",
+                           hashes={"sha256": "0" * 64}, size=size)
+
+    bigs = [wheel(f"big{i}", fetch.SPECULATE_SMALL_BYTES + 1) for i in range(fetch.SPECULATE_CONCURRENCY)]
+    small, unknown = wheel("small", fetch.SPECULATE_SMALL_BYTES), wheel("unknown", None)
+
+    async def go():
+        ahead = fetch.WheelPrefetcher()
+        for w in [*bigs, unknown, small]:
+            ahead.start(w)
+        await asyncio.sleep(0.01)
+        before = list(fetched)
+        release.set()
+        await asyncio.sleep(0.01)
+        await ahead.close()
+        return before, list(fetched)
+
+    before, after = asyncio.run(go())
+    assert before == [w.url for w in bigs] + [small.url]  # the unknown one waits for a slot
+    assert unknown.url in after
 
 
 def test_a_download_the_install_takes_on_its_way_is_opened_ahead_once_on_arrival(monkeypatch):

@@ -9,6 +9,7 @@ agrees, and what it does not take is cancelled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,10 @@ DEFAULT_CONCURRENCY = 8  # enough to fill a connection, few enough to be polite
 SPECULATE_MIN_BYTES = 0
 # Leaves connections for the resolver's pages and metadata (a browser opens 6 per host on HTTP/1.1).
 SPECULATE_CONCURRENCY = 4
+# A guess this small (~50 ms at 20 Mbit/s, less than a round trip) does not wait for one of those
+# slots: it holds a connection about as long as a metadata file does. black's five dependencies
+# are guessed at once; the fifth, platformdirs (18 KB), waited ~70 ms behind the others for a slot.
+SPECULATE_SMALL_BYTES = 128 * 1024
 
 
 class WheelPrefetcher:
@@ -80,10 +85,11 @@ class WheelPrefetcher:
         if self._closed or not sha256 or (f.size or 0) < self.min_bytes or f.url in self._tasks or not f.filename.endswith(".whl"):
             return
         self._names[f.url] = f.filename
-        self._tasks[f.url] = asyncio.ensure_future(self._fetch(f.url, sha256, f.filename))
+        small = f.size is not None and f.size <= SPECULATE_SMALL_BYTES
+        self._tasks[f.url] = asyncio.ensure_future(self._fetch(f.url, sha256, f.filename, gated=not small))
 
-    async def _fetch(self, url: str, sha256: str, filename: str) -> bytes | JsBytes:
-        async with self._gate:
+    async def _fetch(self, url: str, sha256: str, filename: str, *, gated: bool) -> bytes | JsBytes:
+        async with self._gate if gated else contextlib.nullcontext():
             self._running.add(url)
             data = await get_file(
                 url, sha256, _label(filename), credentials=self.credentials, keep_in_js=True, cache=self.cache,
@@ -124,7 +130,7 @@ class WheelPrefetcher:
 
     def take(self, url: str) -> asyncio.Future | None:
         """The download of ``url`` begun ahead, now the install's; None when there is none, or
-        when it still waits behind other guesses (``SPECULATE_CONCURRENCY``): the plan is final
+        when it still waits behind other big guesses (``SPECULATE_CONCURRENCY``): the plan is final
         then, and the install fetches it at once at its own concurrency. Pyodide's lockfile
         names a dozen wheels at once (ipython): four at a time cost two more round trips.
         A download taken on its way is still opened on arrival (``opened`` gives it)."""
