@@ -110,43 +110,27 @@ def browser_visits(server: ReplayServer, locks: dict[str, Path], roots: list[str
     """First visits in Chromium, each in a new profile (empty HTTP cache and Cache Storage)."""
     from urllib.parse import urlencode
 
-    from index_server.server import start_static_server
-    from playwright.sync_api import sync_playwright
+    from returning import MODULES, chromium_with_pages
 
-    import run
-    from returning import MODULES
-
-    sys.path.insert(0, str(BENCH.parent / "tests"))
-    from harness.browser import launch_chromium
-
-    static = start_static_server({"/pyodide/": run.PYODIDE_LOCK.parent, "/bench/": BENCH})
-    try:
-        with sync_playwright() as pw:
-            browser = launch_chromium(pw)
-            try:
-                for rep in range(reps):
-                    for i, root in enumerate(roots):
-                        order = list(locks) if (rep + i) % 2 == 0 else list(reversed(locks))
-                        for who in order:
-                            query = {"lock": f"{server.url}static/{who}/pyodide-lock.json", "idle": "0",
-                                     "index": network.index_url_for("reference" if who == "reference" else "ours", server),
-                                     "pkg": root, "module": MODULES.get(root, root.replace("-", "_"))}
-                            context = browser.new_context()
-                            try:
-                                page = context.new_page()
-                                page.goto(f"{static.url}bench/returning_page.html?{urlencode(query)}")
-                                page.wait_for_function("window.benchResult", timeout=300_000)
-                                result = page.evaluate("window.benchResult")
-                            finally:
-                                context.close()
-                            if not result.get("ok"):
-                                raise RuntimeError(f"{who} {root}: {result.get('error', '')[:400]}")
-                            runs[root][who].append(result["first_use_ms"])
-            finally:
-                browser.close()
-    finally:
-        static.stop()
-
+    with chromium_with_pages() as (browser, static_url):
+        for rep in range(reps):
+            for i, root in enumerate(roots):
+                order = list(locks) if (rep + i) % 2 == 0 else list(reversed(locks))
+                for who in order:
+                    query = {"lock": f"{server.url}static/{who}/pyodide-lock.json", "idle": "0",
+                             "index": network.index_url_for("reference" if who == "reference" else "ours", server),
+                             "pkg": root, "module": MODULES.get(root, root.replace("-", "_"))}
+                    context = browser.new_context()
+                    try:
+                        page = context.new_page()
+                        page.goto(f"{static_url}bench/returning_page.html?{urlencode(query)}")
+                        page.wait_for_function("window.benchResult", timeout=300_000)
+                        result = page.evaluate("window.benchResult")
+                    finally:
+                        context.close()
+                    if not result.get("ok"):
+                        raise RuntimeError(f"{who} {root}: {result.get('error', '')[:400]}")
+                    runs[root][who].append(result["first_use_ms"])
 
 def report(runs: dict[str, dict[str, list[float]]], what: str) -> int:
     ratios: dict[str, list[float]] = {"base": [], "new": []}

@@ -27,10 +27,13 @@ Results: ``bench/results/returning.json`` and ``bench/results/returning.png``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 BENCH = Path(__file__).resolve().parent
@@ -85,7 +88,9 @@ def visit_pair(browser, static_url: str, server: ReplayServer, who: str, root: s
     return out
 
 
-def run_setting(server: ReplayServer, roots: list[str], reps: int, timeout_s: float, name: str) -> dict:
+@contextlib.contextmanager
+def chromium_with_pages() -> Iterator[tuple[Any, str]]:
+    """Chromium, and a static server of Pyodide's runtime and the bench's pages: (browser, its URL)."""
     from index_server.server import start_static_server
     from playwright.sync_api import sync_playwright
 
@@ -93,28 +98,33 @@ def run_setting(server: ReplayServer, roots: list[str], reps: int, timeout_s: fl
     from harness.browser import launch_chromium
 
     static = start_static_server({"/pyodide/": run.PYODIDE_LOCK.parent, "/bench/": BENCH})
-    runs: dict = {root: {who: [] for who in WHO} for root in roots}
     try:
         with sync_playwright() as pw:
             browser = launch_chromium(pw)
             try:
-                for rep in range(reps):
-                    for i, root in enumerate(roots):
-                        order = WHO if (rep + i) % 2 == 0 else tuple(reversed(WHO))
-                        for who in order:
-                            server.wait_quiet()
-                            pair = visit_pair(browser, static.url, server, who, root, timeout_s)
-                            runs[root][who].append(pair)
-                            f, r = pair["first"], pair["reload"]
-                            log(f"[{name}] rep {rep + 1}/{reps} {root:10s} {who:9s} first "
-                                + (f"{f['total_ms']:7.0f} ms" if f.get("ok") else f"FAILED {f.get('error', '')[:160]}")
-                                + " reload "
-                                + (f"{r['total_ms']:7.0f} ms ({r['requests']} req, {r['not_modified']} 304)"
-                                   if r.get("ok") else f"FAILED {r.get('error', '')[:160]}"))
+                yield browser, static.url
             finally:
                 browser.close()
     finally:
         static.stop()
+
+
+def run_setting(server: ReplayServer, roots: list[str], reps: int, timeout_s: float, name: str) -> dict:
+    runs: dict = {root: {who: [] for who in WHO} for root in roots}
+    with chromium_with_pages() as (browser, static_url):
+        for rep in range(reps):
+            for i, root in enumerate(roots):
+                order = WHO if (rep + i) % 2 == 0 else tuple(reversed(WHO))
+                for who in order:
+                    server.wait_quiet()
+                    pair = visit_pair(browser, static_url, server, who, root, timeout_s)
+                    runs[root][who].append(pair)
+                    f, r = pair["first"], pair["reload"]
+                    log(f"[{name}] rep {rep + 1}/{reps} {root:10s} {who:9s} first "
+                        + (f"{f['total_ms']:7.0f} ms" if f.get("ok") else f"FAILED {f.get('error', '')[:160]}")
+                        + " reload "
+                        + (f"{r['total_ms']:7.0f} ms ({r['requests']} req, {r['not_modified']} 304)"
+                           if r.get("ok") else f"FAILED {r.get('error', '')[:160]}"))
     per_root = {}
     for root, by in runs.items():
         per_root[root] = {who: summarize(pairs) for who, pairs in by.items()}
@@ -233,41 +243,29 @@ def main(argv: list[str] | None = None) -> int:
 
 def profile_main(recording: Recording, roots: list[str], args) -> int:
     """Print, per root, the cProfile rows of one micropip's install on a first visit and a reload."""
-    from index_server.server import start_static_server
-    from playwright.sync_api import sync_playwright
-
-    sys.path.insert(0, str(BENCH.parent / "tests"))
-    from harness.browser import launch_chromium
-
     locks = network.prepare_micropips()
     name = [s.strip() for s in args.settings.split(",") if s.strip()][0]
     latency, rate = network.SETTINGS[name]
     server = ReplayServer(recording, latency_s=latency, bytes_per_s=rate,
                           static={w: locks[w].parent for w in ("ours", "reference")}, caching_headers=True)
-    static = start_static_server({"/pyodide/": run.PYODIDE_LOCK.parent, "/bench/": BENCH})
     try:
-        with sync_playwright() as pw:
-            browser = launch_chromium(pw)
-            try:
-                for root in roots:
-                    pair = visit_pair(browser, static.url, server, args.profile, root, args.timeout, profile=True)
-                    for visit, r in pair.items():
-                        if not r.get("ok"):
-                            print(f"{root} {visit}: FAILED {r.get('error', '')[:400]}")
-                            continue
-                        prof = r["profile"]
-                        print(f"\n== {root} {visit} ({args.profile}, {name}): install {r['install_ms']:.0f} ms, "
-                              f"Python CPU {prof['cpu_ms']:.0f} ms, {r['requests']} requests")
-                        print("  cumulative ms  own ms   calls  function")
-                        for fn, calls, own, cum in prof["cumulative"]:
-                            print(f"  {cum:13.1f} {own:7.1f} {calls:7d}  {fn[-110:]}")
-                        print("  -- most own time")
-                        for fn, calls, own, cum in prof["own"][:15]:
-                            print(f"  {cum:13.1f} {own:7.1f} {calls:7d}  {fn[-110:]}")
-            finally:
-                browser.close()
+        with chromium_with_pages() as (browser, static_url):
+            for root in roots:
+                pair = visit_pair(browser, static_url, server, args.profile, root, args.timeout, profile=True)
+                for visit, r in pair.items():
+                    if not r.get("ok"):
+                        print(f"{root} {visit}: FAILED {r.get('error', '')[:400]}")
+                        continue
+                    prof = r["profile"]
+                    print(f"\n== {root} {visit} ({args.profile}, {name}): install {r['install_ms']:.0f} ms, "
+                          f"Python CPU {prof['cpu_ms']:.0f} ms, {r['requests']} requests")
+                    print("  cumulative ms  own ms   calls  function")
+                    for fn, calls, own, cum in prof["cumulative"]:
+                        print(f"  {cum:13.1f} {own:7.1f} {calls:7d}  {fn[-110:]}")
+                    print("  -- most own time")
+                    for fn, calls, own, cum in prof["own"][:15]:
+                        print(f"  {cum:13.1f} {own:7.1f} {calls:7d}  {fn[-110:]}")
     finally:
-        static.stop()
         server.stop()
     return 0
 

@@ -23,12 +23,8 @@ def test_no_wheel_is_fetched_ahead_once_the_install_closed_the_prefetcher():
     assert asyncio.run(go()) == (True, True)
 
 
-def test_a_guess_still_queued_when_the_plan_takes_it_is_handed_back_not_awaited(monkeypatch):
-    """Pyodide's lockfile names a dozen wheels at once; the ones queued behind the speculative
-    concurrency limit are fetched by the install at its own, not four at a time."""
-    from micropip.index.project import ProjectFile
-    from micropip.installation import fetch
-
+def held_downloads(monkeypatch, fetch) -> tuple[asyncio.Event, list[str]]:
+    """Downloads that start (their URLs listed in order) and end only once the event is set."""
     release = asyncio.Event()
     fetched: list[str] = []
 
@@ -38,6 +34,16 @@ def test_a_guess_still_queued_when_the_plan_takes_it_is_handed_back_not_awaited(
         return b"wheel"
 
     monkeypatch.setattr(fetch, "get_file", slow_get_file)
+    return release, fetched
+
+
+def test_a_guess_still_queued_when_the_plan_takes_it_is_handed_back_not_awaited(monkeypatch):
+    """Pyodide's lockfile names a dozen wheels at once; the ones queued behind the speculative
+    concurrency limit are fetched by the install at its own, not four at a time."""
+    from micropip.index.project import ProjectFile
+    from micropip.installation import fetch
+
+    release, fetched = held_downloads(monkeypatch, fetch)
     big = fetch.SPECULATE_SMALL_BYTES + 1
     wheels = [ProjectFile(f"p{i}-1.0-py3-none-any.whl", f"https://h.example/p{i}-1.0-py3-none-any.whl",
                           hashes={"sha256": "0" * 64}, size=big) for i in range(fetch.SPECULATE_CONCURRENCY + 2)]
@@ -66,15 +72,7 @@ def test_a_small_guess_does_not_wait_behind_big_ones(monkeypatch):
     from micropip.index.project import ProjectFile
     from micropip.installation import fetch
 
-    release = asyncio.Event()
-    fetched: list[str] = []
-
-    async def slow_get_file(url, sha256, what, **kwargs):
-        fetched.append(url)
-        await release.wait()
-        return b"wheel"
-
-    monkeypatch.setattr(fetch, "get_file", slow_get_file)
+    release, fetched = held_downloads(monkeypatch, fetch)
 
     def wheel(name, size):
         return ProjectFile(f"{name}-1.0-py3-none-any.whl", f"https://h.example/{name}-1.0-py3-none-any.whl",
