@@ -132,6 +132,7 @@ def browser_visits(server: ReplayServer, locks: dict[str, Path], roots: list[str
                         raise RuntimeError(f"{who} {root}: {result.get('error', '')[:400]}")
                     runs[root][who].append(result["first_use_ms"])
 
+
 def report(runs: dict[str, dict[str, list[float]]], what: str) -> int:
     ratios: dict[str, list[float]] = {"base": [], "new": []}
     print(what)
