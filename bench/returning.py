@@ -14,11 +14,14 @@ root, per micropip, in a new browser profile (empty HTTP cache and Cache Storage
 
 The replay serves PyPI's real caching headers (pages ``max-age=600`` + ETag, files
 ``max-age=365000000, immutable``, the micropip bundle a year, as a CDN does) and the browser's
-HTTP cache is on for both installers. Ours, the reference and the floor alternate per root; the
-floor is the page with no installer at all (``floor=1``): ``loadPyodide()`` and ``loadPackage``
-of the same lockfile, then the import of a module of Pyodide's standard library (``json``):
-what no installer can go below. Reported: reload -> import (whole, and after ``loadPyodide()``, which is
-the same code for every row), time to import after install on the first visit and on the
+HTTP cache is on for both installers. Ours, ours with a warm start, the reference and the floor
+alternate per root. "warm" is ours with Pyodide started as a site's loader starts it
+(``pyodide_pm/site/warm_start.mjs``): after the first visit a worker keeps a snapshot of a freshly
+started interpreter (the first visit waits for it, as for the idle bytecode), and the reload
+restores it instead of starting CPython again. The floor is the page with no installer at all
+(``floor=1``): Pyodide's own ``loadPyodide()`` and ``loadPackage`` of the same lockfile, then the
+import of a module of Pyodide's standard library (``json``): what no installer alone can go below.
+Reported: reload -> import (whole, and after ``loadPyodide()``), time to import after install on the first visit and on the
 reload, and first use (``import micropip`` + the install) on the first visit. Medians.
 
 Results: ``bench/results/returning.json`` and ``bench/results/returning.png``.
@@ -47,7 +50,7 @@ from replay import PYPI_SIMPLE, Recording, ReplayServer, normalize  # noqa: E402
 RESULTS = BENCH / "results"
 MODULES = {"python-dateutil": "dateutil", "beautifulsoup4": "bs4", "pyyaml": "yaml"}
 DEFAULT_ROOTS = "attrs,tqdm,rich,requests,pydantic,sympy"
-WHO = ("ours", "reference", "floor")
+WHO = ("ours", "warm", "reference", "floor")
 
 
 def log(message: str) -> None:
@@ -57,11 +60,13 @@ def log(message: str) -> None:
 def visit_pair(browser, static_url: str, server: ReplayServer, who: str, root: str, timeout_s: float,
                profile: bool = False) -> dict:
     """A first visit and a reload in one new profile (``profile``: each install under cProfile)."""
-    lock_who = "ours" if who == "floor" else who
+    lock_who = "ours" if who in ("floor", "warm") else who
     query = {"lock": f"{server.url}static/{lock_who}/pyodide-lock.json", "index": network.index_url_for(lock_who, server),
              "pkg": root, "module": MODULES.get(root, root.replace("-", "_"))}
     if who == "floor":
         query["floor"] = "1"
+    if who == "warm":
+        query["warm"] = "1"
     if profile:
         query["profile"] = "1"
     context = browser.new_context()
@@ -69,7 +74,7 @@ def visit_pair(browser, static_url: str, server: ReplayServer, who: str, root: s
     try:
         page = context.new_page()
         for visit in ("first", "reload"):
-            q = dict(query, idle="1" if (who == "ours" and visit == "first") else "0")
+            q = dict(query, idle="1" if (who in ("ours", "warm") and visit == "first") else "0")
             server.reset_stats()
             url = f"{static_url}bench/returning_page.html?{urlencode(q)}"
             try:
@@ -97,7 +102,8 @@ def chromium_with_pages() -> Iterator[tuple[Any, str]]:
     sys.path.insert(0, str(BENCH.parent / "tests"))
     from harness.browser import launch_chromium
 
-    static = start_static_server({"/pyodide/": run.PYODIDE_LOCK.parent, "/bench/": BENCH})
+    static = start_static_server({"/pyodide/": run.PYODIDE_LOCK.parent, "/bench/": BENCH,
+                                  "/site/": BENCH.parent / "pyodide_pm" / "site"})
     try:
         with sync_playwright() as pw:
             browser = launch_chromium(pw)
@@ -158,6 +164,12 @@ def ratios(per_root: dict) -> dict:
         "reload_to_import_floor_vs_reference": gm("reload", "total_ms", who="floor"),
         "reload_to_import_after_loadPyodide": gm("reload", "after_pyodide_ms"),
         "reload_to_import_ours_vs_floor": gm("reload", "total_ms", "floor"),
+        # ours started as a site's loader starts Pyodide: a reload restores a kept snapshot
+        "reload_to_import_warm": gm("reload", "total_ms", who="warm"),
+        "reload_to_import_warm_vs_floor": gm("reload", "total_ms", "floor", who="warm"),
+        "load_pyodide_reload_warm": gm("reload", "load_pyodide_ms", who="warm"),
+        "first_use_first_visit_warm": gm("first", "first_use_ms", who="warm"),
+        "first_visit_to_import_warm": gm("first", "total_ms", who="warm"),
         "import_after_install_first_visit": gm("first", "import_ms"),
         "import_after_install_reload": gm("reload", "import_ms"),
         "first_use_first_visit": gm("first", "first_use_ms"),
@@ -197,10 +209,11 @@ def plot(result: dict, path: Path) -> None:
     bars = []
     for name, s in result["settings"].items():
         for root, r in s["per_root"].items():
-            a, b = r["ours"]["reload"].get("total_ms"), r["reference"]["reload"].get("total_ms")
-            if a and b:
-                bars.append(Bar(f"{name} {root} reload->import", a / b, 0.35))
-        targets = {"reload_to_import": 0.35, "reload_to_import_after_loadPyodide": 0.35,
+            for who in ("ours", "warm"):
+                a, b = r[who]["reload"].get("total_ms"), r["reference"]["reload"].get("total_ms")
+                if a and b:
+                    bars.append(Bar(f"{name} {root} {who} reload->import", a / b, 0.35))
+        targets = {"reload_to_import": 0.35, "reload_to_import_warm": 0.35, "reload_to_import_after_loadPyodide": 0.35,
                    "import_after_install_reload": 0.3, "first_use_first_visit": 0.85}
         for key, target in targets.items():
             bars.append(Bar(f"{name} geomean {key}", s["summary"].get(key), target))
@@ -214,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", default=",".join(network.SETTINGS))
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per visit")
     parser.add_argument("--out", default=str(RESULTS / "returning.json"))
-    parser.add_argument("--profile", choices=WHO[:2], help="no timing table: where this micropip's installs spend "
+    parser.add_argument("--profile", choices=("ours", "reference"), help="no timing table: where this micropip's installs spend "
                         "their CPU on a first visit and a reload (cProfile inside Pyodide), first setting only")
     args = parser.parse_args(argv)
     roots = [r.strip() for r in args.roots.split(",") if r.strip()]

@@ -308,12 +308,16 @@ def set_build_sdists(enabled: bool = True, *, timeout: float | None = None) -> N
 
 async def clear_cache() -> None:
     """Delete every entry of the persistent cache (pages, metadata, wheels, compiled modules, plans) at the
-    place ``set_cache`` chose, even when it is off."""
-    from .cache import located
+    place ``set_cache`` chose, even when it is off, and in a page the interpreter snapshot that a
+    site's loader keeps for warm starts."""
+    from . import transport
+    from .cache import WARM_START_CACHE, located
 
     cache = located()
     if cache is not None:
         await cache.clear()
+    if transport.persistent_store_kind() == "browser":
+        await transport.store_drop_browser_cache(WARM_START_CACHE)
 
 
 def _register_magics() -> None:

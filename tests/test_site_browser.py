@@ -260,3 +260,94 @@ def test_offline_jupyterlite_kernel_starts_with_the_requirements_and_pip_install
     for path in ("pyodide/pyodide.asm.wasm", "packages/pyodide-lock.json", "packages/files/ipython-9.12.0-py3-none-any.whl"):
         assert site.url + path in seen.allowed, path
     assert seen.blocked == [], seen.blocked
+
+
+# ---- warm starts: a return visit restores the interpreter from a kept snapshot ----------------
+
+WARM_CACHE = "pyodide-pm-warm-start-v1"
+WARM_STATE = """async () => {
+    await globalThis.pyodideReady;
+    const { warmStart } = await import("./pyodide.mjs");
+    return [warmStart.start, await warmStart.saved];
+}"""
+KEPT = """async (name) => (await caches.has(name)) ? (await (await caches.open(name)).keys()).map((r) => r.url) : []"""
+# Rewrite the kept snapshot: `bad(bytes)` damages it; `rehash` keeps its sha256 and size right.
+REWRITE = """async ([name, how]) => {
+    const cache = await caches.open(name);
+    const [request] = await cache.keys();
+    const bytes = new Uint8Array(await (await cache.match(request)).arrayBuffer());
+    const headers = { "x-snapshot-sha256": "", "x-snapshot-bytes": String(bytes.length) };
+    if (how === "flipped") {
+        bytes[bytes.length >> 1] ^= 0xff;
+        headers["x-snapshot-sha256"] = (await cache.match(request)).headers.get("x-snapshot-sha256");
+    } else {  // another build: Pyodide's build id (bytes 16-48 of the header) differs, the hash is right
+        bytes[16] ^= 0xff;
+        const digest = await crypto.subtle.digest("SHA-256", bytes);
+        headers["x-snapshot-sha256"] = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+    }
+    await cache.put(request, new Response(bytes, { headers }));
+}"""
+
+
+def warm_state(seen: Visit) -> list:
+    return seen.page.evaluate(WARM_STATE)
+
+
+@pytest.mark.browser
+def test_a_return_visit_restores_the_interpreter_and_a_bad_snapshot_is_dropped(context, offline_page):
+    with start_static_server({"/": offline_page}) as site:
+        seen = visit(context, site.url + "index.html", site.url)
+        assert warm_state(seen) == ["cold", True]  # a snapshot is kept for the next visit
+        assert len(seen.page.evaluate(KEPT, WARM_CACHE)) == 1
+
+        seen.page.reload()
+        assert warm_state(seen) == ["snapshot", True]
+        check_offline_page(seen, site.url)  # the lock's packages (msgpack is native) and micropip, as after a cold start
+        assert seen.python("import sys, fractions; [sys.path.count(''), str(fractions.Fraction(2, 6))]") == [1, "1/3"]
+
+        for how, said in (("flipped", "is damaged"), ("another-build", "did not restore")):
+            seen.page.evaluate(REWRITE, [WARM_CACHE, how])
+            seen.console.clear()
+            seen.page.reload()
+            seen.python("import demo_app")
+            assert seen.page.evaluate(KEPT, WARM_CACHE) == [], how  # dropped before the cold start
+            assert warm_state(seen) == ["cold", True], how  # and a good one kept again
+            assert any(said in line for line in seen.console), (how, seen.console)
+
+        # micropip.clear_cache() clears this layer too.
+        seen.python("import micropip; await micropip.clear_cache()")
+        assert seen.page.evaluate("async (name) => caches.has(name)", WARM_CACHE) is False
+    assert seen.blocked == [], seen.blocked
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("storage", ["missing", "refusing"])
+def test_without_cache_storage_the_site_starts_cold_and_works(context, offline_page, storage):
+    if storage == "missing":  # private browsing in some browsers, an insecure context
+        context.add_init_script("Object.defineProperty(globalThis, 'caches', { value: undefined })")
+    else:  # a full disk or quota
+        context.add_init_script(
+            "CacheStorage.prototype.open = () => Promise.reject(new DOMException('quota', 'QuotaExceededError'))"
+        )
+    with start_static_server({"/": offline_page}) as site:
+        seen = visit(context, site.url + "index.html", site.url)
+        assert seen.python("import demo_app, msgpack; [demo_app.__version__, list(msgpack.version)]") == ["1.0", [1, 2, 4]]
+        assert warm_state(seen) == ["cold", False]
+        seen.page.reload()
+        assert warm_state(seen) == ["cold", False]
+        assert seen.python("import demo_app; demo_app.__version__") == "1.0"
+
+
+@pytest.mark.browser
+def test_two_tabs_keep_one_good_snapshot(context, offline_page):
+    with start_static_server({"/": offline_page}) as site:
+        first = visit(context, site.url + "index.html", site.url)
+        second = context.new_page()
+        second.goto(site.url + "index.html")
+        tabs = [first.page, second]
+        assert [tab.evaluate(WARM_STATE) for tab in tabs] == [["cold", True], ["cold", True]]
+        assert len(first.page.evaluate(KEPT, WARM_CACHE)) == 1
+        third = Visit(context.new_page())
+        third.page.goto(site.url + "index.html")
+        assert warm_state(third) == ["snapshot", True]
+        assert third.python("import demo_app, msgpack; [demo_app.__version__, list(msgpack.version)]") == ["1.0", [1, 2, 4]]

@@ -27,13 +27,15 @@ from .stores import CacheStorageStore, NodeFolderStore, Store
 
 __all__ = [
     "CACHE_STORAGE_NAME", "Cache", "CacheStorageStore", "DEFAULT_MAX_BYTES", "ENV_NO_CACHE", "Entry", "NodeFolderStore",
-    "Store", "configure", "current", "is_entry", "located", "parse_index", "seal", "unseal",
+    "WARM_START_CACHE", "Store", "configure", "current", "is_entry", "located", "parse_index", "seal", "unseal",
 ]
 
 logger = logging.getLogger("micropip")
 
 ENV_NO_CACHE = "PYODIDE_PM_NO_CACHE"  # "1" turns the cache off unless code turns it on
 CACHE_STORAGE_NAME = "pyodide-pm-wheels-v1"
+# The interpreter snapshot a site's loader keeps (pyodide_pm/site/warm_start.mjs): clear_cache drops it.
+WARM_START_CACHE = "pyodide-pm-warm-start-v1"
 
 _enabled: bool | None = None  # None: on unless PYODIDE_PM_NO_CACHE says otherwise
 _path: str | None = None

@@ -33,7 +33,9 @@ from .runtime import (
     resolve_url,
     runtime_identity,
 )
-from .store import node_default_cache_dir, persistent_store_kind, store_list, store_read, store_remove, store_write
+from .store import (
+    node_default_cache_dir, persistent_store_kind, store_drop_browser_cache, store_list, store_read, store_remove, store_write,
+)
 
 # Seconds per request (headers and body each); read at call time, so tests and
 # slow networks can change it: ``micropip.transport.DEFAULT_TIMEOUT = 5``.
@@ -43,5 +45,5 @@ __all__ = [
     "ArchiveEntry", "CREDENTIAL_HEADERS", "DEFAULT_TIMEOUT", "IN_PYODIDE", "JsBytes", "NativeArchive", "Response",
     "as_bytes", "fetch", "forget_loaded_packages", "from_js", "in_node", "is_local", "load_optional_part", "load_shared_libraries", "loaded_packages", "local_file_exists", "local_path", "may_send_validators", "lock_file_basename", "lock_file_url", "lockfile_entry",
     "node_default_cache_dir", "node_env", "normalized_name", "open_archive", "page_origin", "persistent_store_kind", "pyodide_lockfile",
-    "record_loaded_packages", "resolve_url", "runtime_identity", "sha256_hex", "thin_project_page", "origin", "store_list", "store_read", "store_remove", "store_write",
+    "record_loaded_packages", "resolve_url", "runtime_identity", "sha256_hex", "thin_project_page", "origin", "store_drop_browser_cache", "store_list", "store_read", "store_remove", "store_write",
 ]

@@ -74,6 +74,7 @@ function cacheStorageStore() {
       await (await open(cacheName)).put(url, new Response(data, { headers }));
     },
     async remove(cacheName, url) { await (await open(cacheName)).delete(url); },
+    async dropCache(cacheName) { opened.delete(cacheName); await caches.delete(cacheName); },
     async list(cacheName) {
       if (!(await caches.has(cacheName))) { opened.delete(cacheName); return "[]"; }
       const cache = await open(cacheName);

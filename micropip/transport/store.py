@@ -75,6 +75,11 @@ async def store_remove(where: str, name: str) -> None:
     await (await _persistent_store()).remove(where, name)
 
 
+async def store_drop_browser_cache(cache_name: str) -> None:
+    """Delete a whole Cache Storage cache (a page's or worker's); nothing happens when it is absent."""
+    await (await _persistent_store()).dropCache(cache_name)
+
+
 async def store_list(where: str) -> dict[str, int]:
     """Every name kept in ``where``, with its size in bytes."""
     listed = json.loads(str(await (await _persistent_store()).list(where)))

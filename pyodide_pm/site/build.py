@@ -24,6 +24,7 @@ from ..catalog import LOCK_NAME, Catalog, Release
 from . import jupyterlite, page, pyscript
 from .closure import Closure, resolve_closure
 from .downloads import download_all
+from .loader_files import LOADER_FILES
 from .local_wheels import read_local_wheels
 from .options import SiteError, SiteOptions
 from .payload import PACKAGES, manifest_text, plan_contents, read_bundle_lock, write_packages
@@ -33,7 +34,7 @@ RUNTIME = "pyodide/"  # an offline site's copy of the release's runtime files
 RUNTIME_SKIPPED = (LOCK_NAME, "README.md")  # the release's own lock is not the site's
 RUNTIME_SKIPPED_SUFFIXES = (".map", ".d.ts", ".html")
 # What a site runs on; --pages may not replace it (its index.html is only a starting page).
-SITE_OWN = frozenset({"pyodide.mjs", "pyodide-ready.mjs", MANIFEST, PACKAGES, RUNTIME.rstrip("/"), "pyscript"})
+SITE_OWN = frozenset({*LOADER_FILES, "pyodide-ready.mjs", MANIFEST, PACKAGES, RUNTIME.rstrip("/"), "pyscript"})
 
 
 @dataclass

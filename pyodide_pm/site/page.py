@@ -11,11 +11,13 @@ import html
 from importlib.resources import files
 from pathlib import Path
 
+from .loader_files import add_loader
+
 HERE = files(__package__)
 
 
 def add_files(site: Path, *, pyodide_version: str, preload: list[str]) -> None:
-    (site / "pyodide.mjs").write_bytes(HERE.joinpath("loader.mjs").read_bytes())
+    add_loader(site)
     (site / "pyodide-ready.mjs").write_bytes(HERE.joinpath("ready.mjs").read_bytes())
     page = HERE.joinpath("page.html").read_text().format(
         pyodide=html.escape(pyodide_version), packages=html.escape(", ".join(preload))

@@ -15,6 +15,7 @@ import html
 from importlib.resources import files
 from pathlib import Path
 
+from .loader_files import add_loader
 from .pyscript_core import CDN_DIST, copy_dist
 
 HERE = files(__package__)
@@ -22,7 +23,7 @@ HERE = files(__package__)
 
 def add_files(site: Path, *, offline: bool, pyodide_version: str, preload: list[str]) -> None:
     """``pyodide.mjs`` (the interpreter), ``index.html`` (a starting page) and, offline, ``pyscript/``."""
-    (site / "pyodide.mjs").write_bytes(HERE.joinpath("loader.mjs").read_bytes())
+    add_loader(site)
     core = "./pyscript/" if offline else CDN_DIST
     if offline:
         copy_dist(site / "pyscript")
