@@ -99,7 +99,8 @@ def test_the_wheel_ships_every_module_and_script(installed):
     }
     assert expected - shipped == set()
     assert {"micropip/sdist/service.py", "lockfile/pylock.py", "micropip/transport/requests.mjs", "pyodide_pm/catalog.py"} <= shipped
-    assert {"pyodide_pm/site/loader.mjs", "pyodide_pm/site/page.html", "pyodide_pm/site/pyscript.html"} <= shipped
+    assert {"pyodide_pm/site/loader.mjs", "pyodide_pm/site/warm_start.mjs", "pyodide_pm/site/snapshot_worker.mjs",
+            "pyodide_pm/site/page.html", "pyodide_pm/site/pyscript.html"} <= shipped
     assert not any(n.startswith(("tests/", "fixtures/", "node_modules/")) for n in shipped)
 
 
@@ -165,7 +166,8 @@ def test_an_offline_site_builds_outside_the_checkout(installed, fixture_index):
         cwd=installed.app, env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    for name in ("index.html", "pyodide.mjs", "pyodide-ready.mjs", "pyodide-site.json", "pyodide/pyodide.asm.wasm",
+    for name in ("index.html", "pyodide.mjs", "pyodide-warm-start.mjs", "pyodide-snapshot-worker.mjs", "pyodide-ready.mjs",
+                 "pyodide-site.json", "pyodide/pyodide.asm.wasm",
                  "packages/pyodide-lock.json", "packages/simple/bt-top/index.html"):
         assert (out / name).is_file(), name
     assert "in its index only:  bt-leaf==2.0, bt-mid==2.0, bt-top==2.0" in done.stdout

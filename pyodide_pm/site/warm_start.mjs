@@ -20,6 +20,12 @@
 const CACHE_NAME = "pyodide-pm-warm-start-v1";
 const FORMAT = 1;
 const IDLE_DELAY_MS = 2000;
+const RESTORED = `import sys
+if sys.path[:2] == ["", ""]:
+    del sys.path[0]
+if "random" in sys.modules:
+    sys.modules["random"].seed()
+sys.path.count("")`;
 
 /** What the last `loadPyodideWarm()` did: `start` is "snapshot" or "cold"; `saved` resolves to
  * true once a snapshot for the next start is kept (false when none will be: see `reason`). */
@@ -73,8 +79,9 @@ async function readSnapshot(cache, url) {
 async function restore(pyodideModule, settings, bytes, cache, url) {
   try {
     const pyodide = await pyodideModule.loadPyodide({ ...settings, _loadSnapshot: bytes });
-    // Pyodide puts "" at the head of sys.path after every start, the snapshot's included.
-    const probe = pyodide.runPython("import sys\nif sys.path[:2] == ['', '']: del sys.path[0]\nsys.path.count('')");
+    // Pyodide puts "" at the head of sys.path after every start, the snapshot's included; and a
+    // `random` imported while starting would repeat the snapshot's sequence: seed it afresh.
+    const probe = pyodide.runPython(RESTORED);
     if (probe !== 1) throw new Error(`sys.path holds "" ${probe} times after the restore`);
     return pyodide;
   } catch (error) {
@@ -92,8 +99,13 @@ function whenIdle(delayMs) {
 }
 
 /** Keep a snapshot for the next start, made in a worker once the page is idle. */
-async function keepSnapshot(workerURL, plain, settings, url) {
+async function keepSnapshot(workerURL, plain, lock, url) {
   await whenIdle(IDLE_DELAY_MS);
+  // The worker's interpreter needs a lock to start (its packages are never loaded): the page's,
+  // as a URL or as text (a client may pass an object, or a promise of one).
+  const contents = await lock.lockFileContents;
+  const lockSetting = lock.lockFileURL ? { lockFileURL: lock.lockFileURL }
+    : contents !== undefined ? { lockFileContents: typeof contents === "string" ? contents : JSON.stringify(contents) } : {};
   const worker = new Worker(workerURL, { type: "module" });
   try {
     const reply = await new Promise((resolve, reject) => {
@@ -104,8 +116,7 @@ async function keepSnapshot(workerURL, plain, settings, url) {
         settings: {
           indexURL: plain.indexURL, env: plain.env, args: plain.args,
           ...(plain.stdLibURL ? { stdLibURL: plain.stdLibURL } : {}),
-          ...(typeof settings.lockFileURL === "string" ? { lockFileURL: settings.lockFileURL } : {}),
-          ...(typeof settings.lockFileContents === "string" ? { lockFileContents: settings.lockFileContents } : {}),
+          ...lockSetting,
         },
       });
     });
@@ -145,10 +156,12 @@ export async function loadPyodideWarm(pyodideModule, settings, workerURL) {
       cache = null;
     }
   }
+  const lock = typeof settings.lockFileURL === "string" ? { lockFileURL: settings.lockFileURL }
+    : settings.lockFileContents !== undefined ? { lockFileContents: settings.lockFileContents } : {};
   const pyodide = await pyodideModule.loadPyodide(settings);
   const reason = !usable ? "this page has no Cache Storage, workers or settings a worker can repeat" : cache ? null : "Cache Storage refused";
   const saved = cache
-    ? keepSnapshot(workerURL, plain, settings, url).catch((error) => {
+    ? keepSnapshot(workerURL, plain, lock, url).catch((error) => {
         console.warn(`pyodide-pm: no interpreter snapshot kept for the next visit (${error})`);
         warmStart.reason = String(error);
         return false;
