@@ -24,7 +24,7 @@ from ..catalog import LOCK_NAME, Catalog, Release
 from . import jupyterlite, page, pyscript
 from .closure import Closure, resolve_closure
 from .downloads import download_all
-from .loader_files import LOADER_FILES
+from .loader_files import LOADER_FILES, add_loader
 from .local_wheels import read_local_wheels
 from .options import SiteError, SiteOptions
 from .payload import PACKAGES, manifest_text, plan_contents, read_bundle_lock, write_packages
@@ -111,9 +111,10 @@ def _add_flavour_files(site: Path, options: SiteOptions, version: str, runtime_u
     elif options.flavour == "pyscript":
         pyscript.add_files(site, offline=options.offline, pyodide_version=version, preload=preload)
     else:
+        add_loader(site)  # the kernel's worker starts Pyodide through the site's loader (warm on return)
         jupyterlite.configure(
-            site, pyodide_url=f"./{runtime_url}pyodide.mjs" if options.offline else runtime_url + "pyodide.mjs",
-            lock_url=f"./{PACKAGES}/{LOCK_NAME}", preload=preload, piplite_url=f"./{PACKAGES}/all.json",
+            site, pyodide_url="./pyodide.mjs", lock_url=f"./{PACKAGES}/{LOCK_NAME}", preload=preload,
+            piplite_url=f"./{PACKAGES}/all.json",
         )
 
 

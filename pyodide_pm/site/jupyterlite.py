@@ -6,7 +6,9 @@ We run JupyterLite's own build, from scratch or from the deployer's ``--lite-dir
 how JupyterLite sites are made and kept; then write ``packages/`` and set the kernel's
 settings in the built ``jupyter-lite.json``:
 
-- ``pyodideUrl``: the release's ``pyodide.mjs`` (``./pyodide/`` offline, else its CDN);
+- ``pyodideUrl``: the site's loader (``./pyodide.mjs``), which starts the release's runtime
+  (``./pyodide/`` offline, else its CDN) with the site's lock, and warm on a return visit
+  (``warm_start.mjs``): the kernel's worker imports it as it would Pyodide's own;
 - ``loadPyodideOptions.lockFileURL``: the site's lock; ``loadPyodideOptions.packages``:
   micropip, piplite, the kernel's packages (ipykernel, comm, pyodide-kernel, jedi,
   ipython) and the requirements. The kernel installs at start-up only what that list

@@ -23,7 +23,7 @@ const normalized = (name) => name.toLowerCase().replace(/[-_.]+/g, "-");
 
 export async function loadPyodide(options = {}) {
   const { warmStart: warm = true, ...rest } = options;
-  const settings = { ...rest, indexURL: runtimeURL, packages: [...site.preload, ...(rest.packages ?? [])] };
+  const settings = { ...rest, indexURL: runtimeURL, packages: [...new Set([...site.preload, ...(rest.packages ?? [])])] };
   if (settings.lockFileContents === undefined) {
     settings.lockFileURL = lockFileURL;
   } else {

@@ -28,8 +28,9 @@ if "random" in sys.modules:
 sys.path.count("")`;
 
 /** What the last `loadPyodideWarm()` did: `start` is "snapshot" or "cold"; `saved` resolves to
- * true once a snapshot for the next start is kept (false when none will be: see `reason`). */
-export const warmStart = { start: null, reason: null, saved: Promise.resolve(false) };
+ * true once a snapshot for the next start is kept (false when none will be: see `reason`);
+ * `entry` is that snapshot's key in Cache Storage. */
+export const warmStart = { start: null, reason: null, entry: null, saved: Promise.resolve(false) };
 
 const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -60,23 +61,26 @@ async function entryURL(plain) {
   return new URL(`pyodide-pm-warm-start/${key}.snapshot`, plain.indexURL).href;
 }
 
-/** The kept snapshot for these settings, checked, or null (a bad entry is dropped). */
-async function readSnapshot(cache, url) {
-  const response = await cache.match(url);
-  if (!response) return null;
+class DamagedSnapshot extends Error {}
+let refused = null;  // why the last restore was refused, for warmStart.reason
+
+/** The kept snapshot's bytes once read and checked against its sha256 and size; rejects with
+ * DamagedSnapshot. Read while Pyodide starts loading: reading 30 MB and hashing it take ~140 ms. */
+async function checkedBytes(response) {
   const bytes = new Uint8Array(await response.arrayBuffer());
   const expected = response.headers.get("x-snapshot-sha256");
   const size = Number(response.headers.get("x-snapshot-bytes"));
   if (!expected || bytes.length !== size || (await sha256(bytes)) !== expected) {
-    console.warn(`pyodide-pm: the kept interpreter snapshot ${url} is damaged; dropped, starting cold`);
-    await cache.delete(url);
-    return null;
+    throw new DamagedSnapshot(`its sha256 or size is not the one it was kept with`);
   }
   return bytes;
 }
 
-/** Restore from `bytes`; null (and the entry dropped) when Pyodide refuses it or it misbehaves. */
-async function restore(pyodideModule, settings, bytes, cache, url) {
+/** Restore from the kept `response`; null (and the entry dropped) when it is damaged, when
+ * Pyodide refuses it (another build) or when the restored interpreter misbehaves. */
+async function restore(pyodideModule, settings, response, cache, url) {
+  const bytes = checkedBytes(response);
+  bytes.catch(() => {});  // seen through loadPyodide below
   try {
     const pyodide = await pyodideModule.loadPyodide({ ...settings, _loadSnapshot: bytes });
     // Pyodide puts "" at the head of sys.path after every start, the snapshot's included; and a
@@ -85,8 +89,10 @@ async function restore(pyodideModule, settings, bytes, cache, url) {
     if (probe !== 1) throw new Error(`sys.path holds "" ${probe} times after the restore`);
     return pyodide;
   } catch (error) {
-    console.warn(`pyodide-pm: the kept interpreter snapshot ${url} did not restore (${error}); dropped, starting cold`);
+    const what = error instanceof DamagedSnapshot ? `is damaged (${error.message})` : `did not restore (${error})`;
+    console.warn(`pyodide-pm: the kept interpreter snapshot ${url} ${what}; dropped, starting cold`);
     await cache.delete(url).catch(() => {});
+    refused = `the kept snapshot ${what}`;
     return null;
   }
 }
@@ -138,15 +144,16 @@ export async function loadPyodideWarm(pyodideModule, settings, workerURL) {
     && globalThis.crypto?.subtle !== undefined;
   let cache = null;
   let url = null;
+  refused = null;
   if (usable) {
     try {
       url = await entryURL(plain);
       cache = await caches.open(CACHE_NAME);
-      const bytes = await readSnapshot(cache, url);
-      if (bytes) {
-        const pyodide = await restore(pyodideModule, settings, bytes, cache, url);
+      const response = await cache.match(url);
+      if (response) {
+        const pyodide = await restore(pyodideModule, settings, response, cache, url);
         if (pyodide) {
-          Object.assign(warmStart, { start: "snapshot", reason: null, saved: Promise.resolve(true) });
+          Object.assign(warmStart, { start: "snapshot", reason: null, entry: url, saved: Promise.resolve(true) });
           return pyodide;
         }
       }
@@ -159,7 +166,8 @@ export async function loadPyodideWarm(pyodideModule, settings, workerURL) {
   const lock = typeof settings.lockFileURL === "string" ? { lockFileURL: settings.lockFileURL }
     : settings.lockFileContents !== undefined ? { lockFileContents: settings.lockFileContents } : {};
   const pyodide = await pyodideModule.loadPyodide(settings);
-  const reason = !usable ? "this page has no Cache Storage, workers or settings a worker can repeat" : cache ? null : "Cache Storage refused";
+  const reason = !usable ? "this page has no Cache Storage, workers or settings a worker can repeat"
+    : cache ? refused : "Cache Storage refused";
   const saved = cache
     ? keepSnapshot(workerURL, plain, lock, url).catch((error) => {
         console.warn(`pyodide-pm: no interpreter snapshot kept for the next visit (${error})`);
@@ -167,6 +175,6 @@ export async function loadPyodideWarm(pyodideModule, settings, workerURL) {
         return false;
       })
     : Promise.resolve(false);
-  Object.assign(warmStart, { start: "cold", reason, saved });
+  Object.assign(warmStart, { start: "cold", reason, entry: url, saved });
   return pyodide;
 }
