@@ -26,6 +26,7 @@ from .catalog import Catalog, Release
 from .pinned import PinnedWheel, sha256_file
 from .bytecode import BytecodeError, compile_in_pyodide
 from . import machinery_bytecode
+from .site.loader_files import add_warm_start
 from micropip.installation.wheelbuilder import FIXED_DATE, make_metadata, record_hash, write_wheel
 
 # The folder that holds our packages: the checkout, or site-packages of an installed wheel.
@@ -339,11 +340,13 @@ def write_bundle(
             )
 
     lock["packages"] = dict(sorted(packages.items()))
+    if not for_node:  # a page that starts Pyodide itself can start it warm on a return visit
+        add_warm_start(out_dir)
     lock_path = out_dir / "pyodide-lock.json"
     lock_path.write_text(json.dumps(lock, indent=1, sort_keys=True) + "\n")
     return lock_path
 
 
 def bundle_size(out_dir: Path) -> int:
-    """Bytes of the files the bundle adds (wheels + lock), for reports."""
+    """Bytes of the files the bundle adds (wheels, lock and the warm start's two modules), for reports."""
     return sum(p.stat().st_size for p in out_dir.iterdir() if p.is_file())

@@ -60,8 +60,9 @@ def origins(tmp_path_factory, pep783_wheel, fixture_index):
         with ThreadPoolExecutor(1) as pool:  # Playwright's sync API may hold this thread's event loop
             (site / "app-lock.json").write_text(pool.submit(asyncio.run, job).result().text)
 
-        def page_url(lock_path: str, load: str) -> str:
-            return f"{host.url}harness/page.html?" + urlencode({"cdn": cdn_full, "lock": f"/site/{lock_path}", "load": load})
+        def page_url(lock_path: str, load: str, **more: str) -> str:
+            query = {"cdn": cdn_full, "lock": f"/site/{lock_path}", "load": load, **more}
+            return f"{host.url}harness/page.html?" + urlencode(query)
 
         yield cdn, host, cdn_full, page_url
 
@@ -108,5 +109,24 @@ def test_app_lock_from_this_site_with_pyodide_from_the_cdn(chromium, origins, fi
         assert cdn_full + "msgpack-1.2.4-cp314-cp314-pyemscripten_2026_0_wasm32.whl" in wheels
         assert fixture_index.url + "files/greeting-1.1-py3-none-any.whl" in wheels  # index entries keep their URLs
         assert page.run("import greeting, msgpack; [greeting.hello('lock'), list(msgpack.version)]") == ["Hello, lock!", [1, 2, 4]]
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_a_page_on_the_bundle_starts_warm_on_a_return_visit(chromium, origins):
+    """The bundle's warm start: Pyodide from the CDN, the snapshot kept after the first visit
+    (by a worker of this site), restored on the reload; the bundle's packages load after it."""
+    cdn, host, cdn_full, page_url = origins
+    page, _, context = open_page(chromium, page_url("bundle/pyodide-lock.json", "micropip,msgpack", warm="/site/bundle/"))
+    try:
+        state = "async () => [window.warmStart.start, await window.warmStart.saved, window.warmStart.reason]"
+        assert page.page.evaluate(state) == ["cold", True, None]
+        page.page.reload()
+        page.wait_ready(timeout_ms=120_000)
+        assert page.page.evaluate(state) == ["snapshot", True, None]
+        assert page.run("import micropip, msgpack, sys; [micropip.__version__, list(msgpack.version), sys.path.count('')]") == [
+            "1.0.0a1", [1, 2, 4], 1
+        ]
     finally:
         context.close()

@@ -146,6 +146,8 @@ def test_the_host_tools_work_outside_the_checkout(installed, tmp_path):
             assert lock["packages"]["numpy"]["file_name"].startswith(f"{registry.cdn}/v314.0.7/full/")
             for name in ("micropip", "micropip-sdist", "micropip-pylock", "packaging", "resolvelib"):
                 assert (installed.app / "web" / lock["packages"][name]["file_name"]).is_file(), name
+            for name in ("pyodide-warm-start.mjs", "pyodide-snapshot-worker.mjs"):  # shipped in the wheel
+                assert (installed.app / "web" / name).is_file(), name
         assert registry.requests.count("/pyodide/-/pyodide-314.0.7.tgz") == 1  # cached after the first use
 
     # the registry is gone now: the cache answers, and an unknown version says which exist (cached list)
