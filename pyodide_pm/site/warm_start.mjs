@@ -61,23 +61,38 @@ async function entryURL(plain) {
   return new URL(`pyodide-pm-warm-start/${key}.snapshot`, plain.indexURL).href;
 }
 
+const SHA256_HEADER = "x-snapshot-sha256";
+const SIZE_HEADER = "x-snapshot-bytes";
+
+/** Keep `bytes` as the only snapshot of the cache `cacheName`, under `url`, with the sha256 and
+ * size that `checkedBytes` checks (the snapshot worker calls it). The others (an older Pyodide,
+ * other settings) go, so the warm-start cache holds one snapshot (~30 MB) per origin. */
+export async function keepSnapshotBytes(cacheName, url, bytes) {
+  const headers = { "content-type": "application/octet-stream", [SHA256_HEADER]: await sha256(bytes),
+    [SIZE_HEADER]: String(bytes.length) };
+  const cache = await caches.open(cacheName);
+  await cache.put(url, new Response(bytes, { headers }));
+  for (const request of await cache.keys()) {
+    if (request.url !== url) await cache.delete(request);
+  }
+}
+
 class DamagedSnapshot extends Error {}
-let refused = null;  // why the last restore was refused, for warmStart.reason
 
 /** The kept snapshot's bytes once read and checked against its sha256 and size; rejects with
  * DamagedSnapshot. Read while Pyodide starts loading: reading 30 MB and hashing it take ~140 ms. */
 async function checkedBytes(response) {
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const expected = response.headers.get("x-snapshot-sha256");
-  const size = Number(response.headers.get("x-snapshot-bytes"));
+  const expected = response.headers.get(SHA256_HEADER);
+  const size = Number(response.headers.get(SIZE_HEADER));
   if (!expected || bytes.length !== size || (await sha256(bytes)) !== expected) {
     throw new DamagedSnapshot(`its sha256 or size is not the one it was kept with`);
   }
   return bytes;
 }
 
-/** Restore from the kept `response`; null (and the entry dropped) when it is damaged, when
- * Pyodide refuses it (another build) or when the restored interpreter misbehaves. */
+/** Restore from the kept `response`: {pyodide}, or {refused: why} (and the entry dropped) when it
+ * is damaged, when Pyodide refuses it (another build) or when the restored interpreter misbehaves. */
 async function restore(pyodideModule, settings, response, cache, url) {
   const bytes = checkedBytes(response);
   bytes.catch(() => {});  // seen through loadPyodide below
@@ -87,13 +102,12 @@ async function restore(pyodideModule, settings, response, cache, url) {
     // `random` imported while starting would repeat the snapshot's sequence: seed it afresh.
     const probe = pyodide.runPython(RESTORED);
     if (probe !== 1) throw new Error(`sys.path holds "" ${probe} times after the restore`);
-    return pyodide;
+    return { pyodide };
   } catch (error) {
     const what = error instanceof DamagedSnapshot ? `is damaged (${error.message})` : `did not restore (${error})`;
     console.warn(`pyodide-pm: the kept interpreter snapshot ${url} ${what}; dropped, starting cold`);
     await cache.delete(url).catch(() => {});
-    refused = `the kept snapshot ${what}`;
-    return null;
+    return { refused: `the kept snapshot ${what}` };
   }
 }
 
@@ -118,7 +132,7 @@ async function keepSnapshot(workerURL, plain, lock, url) {
       worker.onmessage = (event) => resolve(event.data);
       worker.onerror = (event) => reject(new Error(event.message || "the snapshot worker failed to start"));
       worker.postMessage({
-        cacheName: CACHE_NAME, url, runtimeURL: plain.indexURL,
+        cacheName: CACHE_NAME, url, runtimeURL: plain.indexURL, moduleURL: import.meta.url,
         settings: {
           indexURL: plain.indexURL, env: plain.env, args: plain.args,
           ...(plain.stdLibURL ? { stdLibURL: plain.stdLibURL } : {}),
@@ -144,18 +158,19 @@ export async function loadPyodideWarm(pyodideModule, settings, workerURL) {
     && globalThis.crypto?.subtle !== undefined;
   let cache = null;
   let url = null;
-  refused = null;
+  let refused = null;  // why a kept snapshot was not used, for warmStart.reason
   if (usable) {
     try {
       url = await entryURL(plain);
       cache = await caches.open(CACHE_NAME);
       const response = await cache.match(url);
       if (response) {
-        const pyodide = await restore(pyodideModule, settings, response, cache, url);
-        if (pyodide) {
+        const restored = await restore(pyodideModule, settings, response, cache, url);
+        if (restored.pyodide) {
           Object.assign(warmStart, { start: "snapshot", reason: null, entry: url, saved: Promise.resolve(true) });
-          return pyodide;
+          return restored.pyodide;
         }
+        refused = restored.refused;
       }
     } catch (error) {
       // Cache Storage refused (private browsing, a storage error): start cold, say so once.
